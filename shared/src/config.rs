@@ -1,0 +1,179 @@
+//! Reading typed settings from the environment, with errors that name the variable.
+//!
+//! Each function reads its environment once at start-up through an [`Env`]; a bad value stops
+//! start-up with a [`ConfigError`] such as
+//! `SLO_TARGET: expected a number strictly between 0 and 1, found "1.5"`.
+
+use std::collections::HashMap;
+use std::fmt::Display;
+use std::str::FromStr;
+use std::time::Duration;
+
+use thiserror::Error;
+
+/// A setting that is missing or malformed.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    /// A required variable is not set (or empty).
+    #[error("{variable}: required, expected {expected}")]
+    Missing {
+        /// The environment variable.
+        variable: &'static str,
+        /// What it should hold.
+        expected: String,
+    },
+    /// A variable's value is not acceptable.
+    #[error("{variable}: expected {expected}, found {found:?}")]
+    Invalid {
+        /// The environment variable.
+        variable: &'static str,
+        /// What it should hold.
+        expected: String,
+        /// What it holds (never a secret: secrets are not read from variables).
+        found: String,
+    },
+    /// Two variables that exclude or require each other.
+    #[error("{variables}: {problem}")]
+    Conflict {
+        /// The variables involved.
+        variables: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// A view of the environment; tests build one from pairs.
+#[derive(Debug, Clone, Default)]
+pub struct Env(HashMap<String, String>);
+
+impl Env {
+    /// The process environment (variables that are not valid Unicode are ignored).
+    pub fn from_process() -> Self {
+        Self(std::env::vars().collect())
+    }
+
+    /// An environment made of `pairs`.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Self(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        )
+    }
+
+    /// The variable's value; empty counts as unset.
+    pub fn get(&self, variable: &str) -> Option<&str> {
+        self.0
+            .get(variable)
+            .map(String::as_str)
+            .filter(|value| !value.trim().is_empty())
+    }
+
+    /// The required variable's value.
+    ///
+    /// # Errors
+    /// [`ConfigError::Missing`] when unset.
+    pub fn required(&self, variable: &'static str, expected: &str) -> Result<&str, ConfigError> {
+        self.get(variable).ok_or_else(|| ConfigError::Missing {
+            variable,
+            expected: expected.to_owned(),
+        })
+    }
+
+    /// Parses the variable with `parse`, or returns `None` when unset.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming `variable` and `expected` when `parse` fails.
+    pub fn parse_with<T, E>(
+        &self,
+        variable: &'static str,
+        expected: &str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<Option<T>, ConfigError>
+    where
+        E: Display,
+    {
+        self.get(variable)
+            .map(|raw| {
+                parse(raw.trim()).map_err(|error| ConfigError::Invalid {
+                    variable,
+                    expected: format!("{expected} ({error})"),
+                    found: raw.to_owned(),
+                })
+            })
+            .transpose()
+    }
+
+    /// Parses the variable with [`FromStr`], or returns `default` when unset.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] when the value does not parse.
+    pub fn parse_or<T>(&self, variable: &'static str, expected: &str, default: T) -> Result<T, ConfigError>
+    where
+        T: FromStr,
+        T::Err: Display,
+    {
+        Ok(self
+            .parse_with(variable, expected, str::parse::<T>)?
+            .unwrap_or(default))
+    }
+
+    /// A boolean: `true`/`false`/`1`/`0`/`yes`/`no`, case-insensitive.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] for anything else.
+    pub fn flag(&self, variable: &'static str, default: bool) -> Result<bool, ConfigError> {
+        Ok(self
+            .parse_with(variable, "true or false", |raw| {
+                match raw.to_ascii_lowercase().as_str() {
+                    "true" | "1" | "yes" => Ok(true),
+                    "false" | "0" | "no" => Ok(false),
+                    _ => Err("not a boolean"),
+                }
+            })?
+            .unwrap_or(default))
+    }
+
+    /// A positive number of seconds (fractions allowed).
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] when not a positive finite number.
+    pub fn seconds(&self, variable: &'static str, default: Duration) -> Result<Duration, ConfigError> {
+        Ok(self
+            .parse_with(variable, "a positive number of seconds", |raw| {
+                raw.parse::<f64>()
+                    .ok()
+                    .filter(|s| s.is_finite() && *s > 0.0 && *s < 1e9)
+                    .map(Duration::from_secs_f64)
+                    .ok_or("not a positive number")
+            })?
+            .unwrap_or(default))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_variable_and_what_was_expected() {
+        let env = Env::from_pairs([("TIMEOUT_SECONDS", "soon"), ("FLAG", "maybe"), ("EMPTY", " ")]);
+        let error = env.seconds("TIMEOUT_SECONDS", Duration::from_secs(1)).unwrap_err();
+        assert!(error.to_string().starts_with("TIMEOUT_SECONDS: expected a positive number of seconds"), "{error}");
+        assert!(error.to_string().contains("\"soon\""));
+        let error = env.flag("FLAG", false).unwrap_err();
+        assert!(error.to_string().starts_with("FLAG: expected true or false"), "{error}");
+        let error = env.required("EMPTY", "a URL").unwrap_err();
+        assert_eq!(error.to_string(), "EMPTY: required, expected a URL");
+    }
+
+    #[test]
+    fn unset_values_take_their_defaults() {
+        let env = Env::from_pairs([("ON", "Yes")]);
+        assert!(env.flag("ON", false).expect("valid"));
+        assert!(!env.flag("OFF", false).expect("valid"));
+        assert_eq!(env.seconds("T", Duration::from_secs(3)).expect("valid"), Duration::from_secs(3));
+        assert_eq!(env.parse_or("N", "a count", 7_u32).expect("valid"), 7);
+    }
+}

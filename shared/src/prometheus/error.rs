@@ -1,0 +1,167 @@
+//! What can go wrong talking to Prometheus, and whether trying again can help.
+
+use std::time::Duration;
+
+use thiserror::Error;
+
+/// A failed Prometheus query.
+///
+/// Transport failures ([`Self::Transport`]) are kept apart from failures Prometheus (or a proxy
+/// in front of it) reported ([`Self::Api`], [`Self::Http`]); [`Self::is_retryable`] says whether
+/// another attempt could succeed.
+#[derive(Debug, Error)]
+pub enum PrometheusError {
+    /// The request did not complete: connection refused or reset, DNS, TLS, or a timeout.
+    #[error("request to prometheus failed: {source}")]
+    Transport {
+        /// The HTTP client's error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// Prometheus answered with its JSON error envelope.
+    #[error("prometheus rejected the query (http {status}, {error_type}): {message}")]
+    Api {
+        /// The HTTP status.
+        status: u16,
+        /// `bad_data`, `execution`, `timeout`, `canceled`, `internal`, `unavailable`, …
+        error_type: String,
+        /// Prometheus' description.
+        message: String,
+        /// The `Retry-After` the server asked for, if any.
+        retry_after: Option<Duration>,
+    },
+    /// An error status without a Prometheus envelope, typically an HTML page from a proxy.
+    #[error("prometheus endpoint answered http {status} ({content_type}): {body_start:?}")]
+    Http {
+        /// The HTTP status.
+        status: u16,
+        /// The `Content-Type` header, or `unknown`.
+        content_type: String,
+        /// The first bytes of the body, for the log.
+        body_start: String,
+        /// The `Retry-After` the server asked for, if any.
+        retry_after: Option<Duration>,
+    },
+    /// A 2xx response whose body is not a Prometheus envelope.
+    #[error("prometheus response is not valid api json ({content_type}): {source}; body starts {body_start:?}")]
+    Decode {
+        /// The `Content-Type` header, or `unknown`.
+        content_type: String,
+        /// The first bytes of the body, for the log.
+        body_start: String,
+        /// The parser's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The query returned another result type than the caller needs.
+    #[error("prometheus returned a {actual} where a {expected} was expected")]
+    UnexpectedResultType {
+        /// The type needed.
+        expected: &'static str,
+        /// The type returned.
+        actual: &'static str,
+    },
+    /// The request could not be built: a bad URL or header, or SigV4 signing failed
+    /// (no credentials).
+    #[error("could not build the request: {message}")]
+    Request {
+        /// What failed.
+        message: String,
+    },
+    /// The deadline had passed before the first attempt.
+    #[error("no time left before the invocation deadline to query prometheus")]
+    NoTimeLeft,
+    /// The invocation deadline left no time for (another) attempt.
+    #[error("gave up after {attempts} attempt(s): the invocation deadline leaves no time for another; last error: {last}")]
+    DeadlineExceeded {
+        /// Attempts made.
+        attempts: u32,
+        /// The last attempt's failure.
+        #[source]
+        last: Box<PrometheusError>,
+    },
+}
+
+impl PrometheusError {
+    /// Whether another attempt could succeed: transport failures, 5xx and 429 — unless
+    /// Prometheus said the query itself is wrong (`bad_data`, `execution`).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Transport { .. } => true,
+            Self::Api {
+                status, error_type, ..
+            } => retryable_status(*status) && !matches!(error_type.as_str(), "bad_data" | "execution"),
+            Self::Http { status, .. } => retryable_status(*status),
+            Self::Decode { .. }
+            | Self::UnexpectedResultType { .. }
+            | Self::Request { .. }
+            | Self::NoTimeLeft
+            | Self::DeadlineExceeded { .. } => false,
+        }
+    }
+
+    /// Whether the failure was a timeout, ours or the server's.
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Self::Transport { source } => source.is_timeout(),
+            Self::Api { error_type, .. } => error_type == "timeout",
+            Self::Http { status, .. } => *status == 504,
+            Self::DeadlineExceeded { last, .. } => last.is_timeout(),
+            Self::NoTimeLeft => true,
+            _ => false,
+        }
+    }
+
+    /// The delay the server asked for with `Retry-After`.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Api { retry_after, .. } | Self::Http { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+fn retryable_status(status: u16) -> bool {
+    status == 429 || (500..600).contains(&status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16, error_type: &str) -> PrometheusError {
+        PrometheusError::Api {
+            status,
+            error_type: error_type.to_owned(),
+            message: String::new(),
+            retry_after: None,
+        }
+    }
+
+    fn http(status: u16) -> PrometheusError {
+        PrometheusError::Http {
+            status,
+            content_type: "text/html".to_owned(),
+            body_start: "<html>".to_owned(),
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn only_failures_that_may_pass_are_retryable() {
+        let cases = [
+            ("bad_data is the query's fault", api(400, "bad_data"), false),
+            ("execution errors repeat", api(422, "execution"), false),
+            ("an overloaded server may recover", api(503, "unavailable"), true),
+            ("a server-side timeout may pass", api(503, "timeout"), true),
+            ("an internal error may pass", api(500, "internal"), true),
+            ("a proxy's 502 page may pass", http(502), true),
+            ("rate limiting asks to come back", http(429), true),
+            ("a 404 page will not change", http(404), false),
+            ("an auth failure will not change", http(401), false),
+        ];
+        for (name, error, retryable) in cases {
+            assert_eq!(error.is_retryable(), retryable, "{name}");
+        }
+    }
+}

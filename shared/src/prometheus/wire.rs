@@ -1,0 +1,184 @@
+//! The Prometheus HTTP API's JSON, as it is on the wire.
+//!
+//! The envelope is tagged by `status`, the data by `resultType`; sample values are strings
+//! (`"1.5"`, `"NaN"`, `"+Inf"`, `"-Inf"`) parsed into `f64`. Native-histogram samples are kept
+//! apart from float samples. These types mirror the API; the client converts them into
+//! [`super::QueryResult`] before anything else sees them.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer};
+
+/// The response envelope of `/api/v1/query` and `/api/v1/query_range`.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Envelope {
+    /// The query ran.
+    Success {
+        /// The result.
+        data: Data,
+        /// Non-fatal warnings (e.g. partial data from a federated backend).
+        #[serde(default)]
+        warnings: Vec<String>,
+        /// Informational notices (Prometheus 2.45+).
+        #[serde(default)]
+        infos: Vec<String>,
+    },
+    /// The query failed.
+    Error {
+        /// `bad_data`, `execution`, `timeout`, `canceled`, `internal`, `unavailable`, `not_found`.
+        #[serde(rename = "errorType", default)]
+        error_type: String,
+        /// Prometheus' description of the failure.
+        #[serde(default)]
+        error: String,
+        /// Warnings sent along with the error.
+        #[serde(default)]
+        warnings: Vec<String>,
+    },
+}
+
+/// The `data` member, tagged by `resultType`.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "resultType", content = "result", rename_all = "lowercase")]
+pub enum Data {
+    /// An instant vector.
+    Vector(Vec<InstantSample>),
+    /// A range vector: one series per label set.
+    Matrix(Vec<RangeSeries>),
+    /// A scalar: `[time, "value"]`.
+    Scalar(Point),
+    /// A string: `[time, "value"]`.
+    String((f64, String)),
+}
+
+/// One series of an instant vector.
+#[derive(Debug, Deserialize)]
+pub struct InstantSample {
+    /// The series labels.
+    #[serde(default)]
+    pub metric: BTreeMap<String, String>,
+    /// A float sample.
+    pub value: Option<Point>,
+    /// A native-histogram sample.
+    pub histogram: Option<(f64, NativeHistogram)>,
+}
+
+/// One series of a range vector.
+#[derive(Debug, Deserialize)]
+pub struct RangeSeries {
+    /// The series labels.
+    #[serde(default)]
+    pub metric: BTreeMap<String, String>,
+    /// Float samples in time order.
+    #[serde(default)]
+    pub values: Vec<Point>,
+    /// Native-histogram samples in time order.
+    #[serde(default)]
+    pub histograms: Vec<(f64, NativeHistogram)>,
+}
+
+/// A float sample: `[unix_seconds, "value"]`.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+pub struct Point(pub f64, #[serde(deserialize_with = "quoted_float")] pub f64);
+
+/// A native histogram as the API renders it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct NativeHistogram {
+    /// The observation count.
+    #[serde(deserialize_with = "quoted_float")]
+    pub count: f64,
+    /// The sum of observations.
+    #[serde(deserialize_with = "quoted_float")]
+    pub sum: f64,
+    /// `[boundary_rule, "lower", "upper", "count"]` buckets.
+    #[serde(default)]
+    pub buckets: Vec<(u8, String, String, String)>,
+}
+
+/// Parses Prometheus' quoted floats, including `NaN`, `+Inf` and `-Inf`.
+fn quoted_float<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+    parse_float(&text).ok_or_else(|| {
+        serde::de::Error::invalid_value(serde::de::Unexpected::Str(&text), &"a Prometheus float")
+    })
+}
+
+/// Parses a sample value as Prometheus writes it (Go's `strconv.FormatFloat` plus `±Inf`/`NaN`).
+pub fn parse_float(text: &str) -> Option<f64> {
+    match text {
+        "NaN" => Some(f64::NAN),
+        "+Inf" | "Inf" => Some(f64::INFINITY),
+        "-Inf" => Some(f64::NEG_INFINITY),
+        other => other.parse().ok().filter(|v: &f64| v.is_finite()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Envelope {
+        serde_json::from_str(json).expect("parses")
+    }
+
+    #[test]
+    fn a_vector_with_special_values_parses() {
+        let envelope = parse(include_str!("fixtures/vector_special_values.json"));
+        let Envelope::Success { data: Data::Vector(samples), warnings, infos } = envelope else {
+            panic!("expected a vector");
+        };
+        assert!(warnings.is_empty() && infos.is_empty());
+        let values: Vec<f64> = samples.iter().map(|s| s.value.expect("float").1).collect();
+        assert_eq!(values[0], 1027.0);
+        assert!(values[1].is_nan());
+        assert_eq!(values[2], f64::INFINITY);
+        assert_eq!(values[3], f64::NEG_INFINITY);
+        assert_eq!(samples[0].metric["service"], "checkout");
+    }
+
+    #[test]
+    fn a_matrix_parses_in_time_order() {
+        let envelope = parse(include_str!("fixtures/matrix.json"));
+        let Envelope::Success { data: Data::Matrix(series), .. } = envelope else {
+            panic!("expected a matrix");
+        };
+        assert_eq!(series.len(), 2);
+        assert_eq!(series[0].values[0], Point(1_700_003_600.0, 0.5));
+        assert_eq!(series[1].values.len(), 3);
+    }
+
+    #[test]
+    fn scalar_string_and_histogram_results_parse() {
+        let scalar = parse(r#"{"status":"success","data":{"resultType":"scalar","result":[1700000000.5,"-Inf"]}}"#);
+        assert!(matches!(scalar, Envelope::Success { data: Data::Scalar(Point(_, v)), .. } if v == f64::NEG_INFINITY));
+        let string = parse(r#"{"status":"success","data":{"resultType":"string","result":[1700000000,"hello"]}}"#);
+        assert!(matches!(string, Envelope::Success { data: Data::String((_, ref s)), .. } if s == "hello"));
+        let histogram = parse(include_str!("fixtures/native_histogram.json"));
+        let Envelope::Success { data: Data::Vector(samples), .. } = histogram else {
+            panic!("expected a vector");
+        };
+        let (_, h) = samples[0].histogram.as_ref().expect("histogram sample");
+        assert_eq!((h.count, h.buckets.len()), (10.0, 2));
+        assert!(samples[0].value.is_none());
+    }
+
+    #[test]
+    fn errors_and_warnings_parse() {
+        let error = parse(r#"{"status":"error","errorType":"bad_data","error":"1:5: parse error: unexpected \"}\""}"#);
+        assert!(matches!(error, Envelope::Error { ref error_type, .. } if error_type == "bad_data"));
+        let warned = parse(r#"{"status":"success","data":{"resultType":"vector","result":[]},"warnings":["partial response"],"infos":["PromQL info: metric might not be a counter"]}"#);
+        let Envelope::Success { warnings, infos, .. } = warned else {
+            panic!("expected success");
+        };
+        assert_eq!((warnings.len(), infos.len()), (1, 1));
+    }
+
+    #[test]
+    fn an_unparseable_value_is_an_error_not_a_zero() {
+        let result = serde_json::from_str::<Envelope>(
+            r#"{"status":"success","data":{"resultType":"scalar","result":[1,"twelve"]}}"#,
+        );
+        assert!(result.is_err());
+    }
+}
