@@ -18,3 +18,7 @@ pub mod promql;
 pub mod schedule;
 pub mod secret;
 pub mod sla;
+pub mod ports;
+pub mod render;
+pub mod store;
+pub mod telemetry;

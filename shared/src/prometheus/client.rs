@@ -1,6 +1,6 @@
 //! The HTTP adapter: requests, authentication, retries and response decoding.
 
-use std::cell::Cell;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
@@ -157,14 +157,14 @@ impl PrometheusClient {
         params: Vec<(&'static str, String)>,
         deadline: Deadline,
     ) -> Result<QueryResponse, PrometheusError> {
-        let attempts = Cell::new(0_u32);
+        let attempts = AtomicU32::new(0);
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.options.retry_min_delay)
             .with_max_delay(self.options.retry_max_delay)
             .with_jitter()
             .without_max_times();
         let result = (|| async {
-            attempts.set(attempts.get() + 1);
+            attempts.fetch_add(1, Ordering::Relaxed);
             self.attempt(&endpoint, &params, deadline).await
         })
         .retry(backoff)
@@ -177,7 +177,7 @@ impl PrometheusClient {
         .notify(|error, wait| {
             tracing::warn!(
                 error = %error,
-                attempt = attempts.get(),
+                attempt = attempts.load(Ordering::Relaxed),
                 retry_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
                 "QueryRetried"
             );
@@ -185,7 +185,7 @@ impl PrometheusClient {
         .await;
         match result {
             Err(last) if last.is_retryable() => Err(PrometheusError::DeadlineExceeded {
-                attempts: attempts.get(),
+                attempts: attempts.load(Ordering::Relaxed),
                 last: Box::new(last),
             }),
             other => other,
