@@ -108,6 +108,24 @@ impl ReportStore for DirReportStore {
     }
 }
 
+/// The store chosen by configuration: S3 in AWS, a directory for local runs.
+#[derive(Debug, Clone)]
+pub enum ConfiguredReportStore {
+    /// An S3 bucket.
+    S3(S3ReportStore),
+    /// A local directory.
+    Directory(DirReportStore),
+}
+
+impl ReportStore for ConfiguredReportStore {
+    async fn put(&self, key: &str, body: Vec<u8>, content_type: &'static str) -> Result<(), StoreError> {
+        match self {
+            Self::S3(store) => store.put(key, body, content_type).await,
+            Self::Directory(store) => store.put(key, body, content_type).await,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -102,6 +102,9 @@ impl PrometheusClient {
             .base_url
             .join("api/v1/query_range")
             .map_err(request_error)?;
+        // rustls needs a process-wide crypto provider; the AWS SDK uses the same one.
+        // Installing fails only when one is already installed, which is fine.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let http = reqwest::Client::builder()
             .user_agent(concat!("vigil/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(5))

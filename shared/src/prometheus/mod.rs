@@ -8,12 +8,14 @@
 
 mod client;
 mod error;
+mod settings;
 pub mod wire;
 
 use std::collections::BTreeMap;
 
 pub use client::{Auth, PrometheusClient, PrometheusClientOptions};
 pub use error::PrometheusError;
+pub use settings::{AuthSetting, ConnectError, PrometheusSettings};
 
 /// A series' label set.
 pub type Labels = BTreeMap<String, String>;
