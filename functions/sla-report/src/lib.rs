@@ -79,7 +79,8 @@ pub struct ReportSettings {
     pub policy: SlaPolicy,
     /// Metric and label names.
     pub metrics: MetricConventions,
-    /// Time kept back from the Lambda deadline for writing the report.
+    /// `WRITE_RESERVE_SECONDS`: time kept back from the deadline for writing the report (at
+    /// most a quarter of the time left).
     pub write_reserve: Duration,
 }
 
@@ -387,7 +388,9 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
             });
         }
         tracing::info!(date = %period.date, start = %period.start, end = %period.end, time_zone = %period.time_zone, "PeriodSelected");
-        let query_deadline = Deadline::after(deadline.remaining().saturating_sub(self.settings.write_reserve));
+        // Keep time for the writes, but never so much that short deadlines leave none to query.
+        let reserve = self.settings.write_reserve.min(deadline.remaining() / 4);
+        let query_deadline = Deadline::after(deadline.remaining().saturating_sub(reserve));
         let q = self.queries(&period);
         let at = period.end;
         let (total, errors, p50, p95, p99, hourly_total, hourly_errors, hourly_p99) = tokio::try_join!(

@@ -1,0 +1,13 @@
+//! Integration tests against a real Prometheus and a real moto server, both started by
+//! `scripts/stack.sh` (run them with `make test`, which starts and stops the stack).
+//!
+//! - `support`: the stack's addresses, SDK clients for moto, and a fault-injecting proxy for
+//!   failures a healthy Prometheus cannot produce.
+//! - `sla_report`: reports computed from the generated history match its ground truth.
+//! - `sla_report_failures`: every failure fails the invocation and writes nothing.
+//! - `local_run`: the `sla-report` binary's local mode and its JSON logs.
+
+mod local_run;
+mod sla_report;
+mod sla_report_failures;
+mod support;

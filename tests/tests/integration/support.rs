@@ -1,0 +1,183 @@
+//! What the integration tests share: the running stack, AWS clients pointed at moto, the
+//! deployed job wired the way `main` wires it, and a fault-injecting HTTP proxy.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_s3::config::Credentials;
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use sla_report::{connect, DeployedJob, SlaReportConfig};
+use tokio::net::TcpListener;
+use vigil_core::config::Env;
+
+/// The stack's addresses, from the environment `make test` exports.
+pub struct Stack {
+    pub prometheus_url: String,
+    pub moto_url: String,
+}
+
+pub fn stack() -> Stack {
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!("{name} is not set: run the integration tests with `make test`, which starts the local stack")
+        })
+    };
+    Stack {
+        prometheus_url: var("VIGIL_TEST_PROMETHEUS_URL"),
+        moto_url: var("VIGIL_TEST_MOTO_URL"),
+    }
+}
+
+/// An SDK configuration for moto (or a proxy in front of it): static credentials, one region.
+pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+        .load()
+        .await
+}
+
+pub async fn s3(endpoint: &str) -> aws_sdk_s3::Client {
+    vigil_core::store::s3_client(&sdk_config(endpoint).await, true)
+}
+
+/// A bucket of its own for one test.
+pub async fn new_bucket(stack: &Stack, name: &str) -> String {
+    let bucket = format!("vigil-it-{name}-{}", std::process::id());
+    s3(&stack.moto_url).await.create_bucket().bucket(&bucket).send().await.expect("bucket created");
+    bucket
+}
+
+/// Every key in `bucket`.
+pub async fn keys(stack: &Stack, bucket: &str) -> Vec<String> {
+    let listed = s3(&stack.moto_url).await.list_objects_v2().bucket(bucket).send().await.expect("listed");
+    listed.contents().iter().filter_map(|o| o.key().map(str::to_owned)).collect()
+}
+
+pub async fn object(stack: &Stack, bucket: &str, key: &str) -> (Vec<u8>, Option<String>) {
+    let output = s3(&stack.moto_url).await.get_object().bucket(bucket).key(key).send().await.expect("object exists");
+    let content_type = output.content_type().map(str::to_owned);
+    let body = output.body.collect().await.expect("body").into_bytes().to_vec();
+    (body, content_type)
+}
+
+/// The job wired as `main` wires it, from environment pairs plus the stack's addresses.
+pub async fn job(prometheus_url: &str, s3_endpoint: &str, bucket: &str, extra: &[(&str, &str)]) -> DeployedJob {
+    let mut pairs = vec![
+        ("PROMETHEUS_URL", prometheus_url),
+        ("REPORT_BUCKET", bucket),
+        ("S3_FORCE_PATH_STYLE", "true"),
+        ("WRITE_RESERVE_SECONDS", "1"),
+    ];
+    pairs.extend_from_slice(extra);
+    let config = SlaReportConfig::from_env(&Env::from_pairs(pairs)).expect("valid config");
+    connect(config, &sdk_config(s3_endpoint).await).await.expect("connects")
+}
+
+pub fn deadline_in(seconds: u64) -> SystemTime {
+    SystemTime::now() + Duration::from_secs(seconds)
+}
+
+/// What the proxy does with one request.
+pub enum Action {
+    /// Pass it to the upstream server.
+    Forward,
+    /// Answer it directly.
+    Respond { status: u16, content_type: &'static str, body: String },
+    /// Wait, then pass it on.
+    Delay(Duration),
+}
+
+type Plan = dyn Fn(usize, &http::request::Parts) -> Action + Send + Sync;
+
+/// An HTTP proxy on a free loopback port that forwards to `upstream` or injects faults,
+/// request by request, and remembers what it saw.
+pub struct FaultProxy {
+    pub url: String,
+    requests: Arc<AtomicUsize>,
+    seen: Arc<Mutex<Vec<http::request::Parts>>>,
+}
+
+impl FaultProxy {
+    pub async fn start(upstream: &str, plan: impl Fn(usize, &http::request::Parts) -> Action + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let requests = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let plan: Arc<Plan> = Arc::new(plan);
+        let upstream = upstream.trim_end_matches('/').to_owned();
+        let client = reqwest::Client::new();
+        let (counter, log) = (requests.clone(), seen.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { return };
+                let (plan, upstream, client, counter, log) = (plan.clone(), upstream.clone(), client.clone(), counter.clone(), log.clone());
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+                        let (plan, upstream, client, counter, log) = (plan.clone(), upstream.clone(), client.clone(), counter.clone(), log.clone());
+                        async move {
+                            let (parts, body) = request.into_parts();
+                            let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                            let index = counter.fetch_add(1, Ordering::SeqCst);
+                            let action = plan(index, &parts);
+                            log.lock().expect("lock").push(parts.clone());
+                            let response = match action {
+                                Action::Respond { status, content_type, body } => Response::builder()
+                                    .status(status)
+                                    .header("content-type", content_type)
+                                    .body(Full::new(Bytes::from(body)))
+                                    .expect("response"),
+                                Action::Delay(wait) => {
+                                    tokio::time::sleep(wait).await;
+                                    forward(&client, &upstream, parts, body).await
+                                }
+                                Action::Forward => forward(&client, &upstream, parts, body).await,
+                            };
+                            Ok::<_, Infallible>(response)
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                });
+            }
+        });
+        Self { url, requests, seen }
+    }
+
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+
+    pub fn seen(&self) -> Vec<http::request::Parts> {
+        self.seen.lock().expect("lock").clone()
+    }
+}
+
+async fn forward(client: &reqwest::Client, upstream: &str, parts: http::request::Parts, body: Bytes) -> Response<Full<Bytes>> {
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut request = client.request(parts.method.clone(), format!("{upstream}{path}")).body(body);
+    for (name, value) in &parts.headers {
+        if name != http::header::HOST {
+            request = request.header(name, value);
+        }
+    }
+    match request.send().await {
+        Ok(upstream_response) => {
+            let mut response = Response::builder().status(upstream_response.status().as_u16());
+            for (name, value) in upstream_response.headers() {
+                if name != http::header::TRANSFER_ENCODING && name != http::header::CONTENT_LENGTH {
+                    response = response.header(name, value);
+                }
+            }
+            let bytes = upstream_response.bytes().await.unwrap_or_default();
+            response.body(Full::new(bytes)).expect("response")
+        }
+        Err(error) => Response::builder().status(502).body(Full::new(Bytes::from(error.to_string()))).expect("response"),
+    }
+}
