@@ -109,7 +109,12 @@ impl Env {
     ///
     /// # Errors
     /// [`ConfigError::Invalid`] when the value does not parse.
-    pub fn parse_or<T>(&self, variable: &'static str, expected: &str, default: T) -> Result<T, ConfigError>
+    pub fn parse_or<T>(
+        &self,
+        variable: &'static str,
+        expected: &str,
+        default: T,
+    ) -> Result<T, ConfigError>
     where
         T: FromStr,
         T::Err: Display,
@@ -139,7 +144,11 @@ impl Env {
     ///
     /// # Errors
     /// [`ConfigError::Invalid`] when not a positive finite number.
-    pub fn seconds(&self, variable: &'static str, default: Duration) -> Result<Duration, ConfigError> {
+    pub fn seconds(
+        &self,
+        variable: &'static str,
+        default: Duration,
+    ) -> Result<Duration, ConfigError> {
         Ok(self
             .parse_with(variable, "a positive number of seconds", |raw| {
                 raw.parse::<f64>()
@@ -158,12 +167,28 @@ mod tests {
 
     #[test]
     fn errors_name_the_variable_and_what_was_expected() {
-        let env = Env::from_pairs([("TIMEOUT_SECONDS", "soon"), ("FLAG", "maybe"), ("EMPTY", " ")]);
-        let error = env.seconds("TIMEOUT_SECONDS", Duration::from_secs(1)).unwrap_err();
-        assert!(error.to_string().starts_with("TIMEOUT_SECONDS: expected a positive number of seconds"), "{error}");
+        let env = Env::from_pairs([
+            ("TIMEOUT_SECONDS", "soon"),
+            ("FLAG", "maybe"),
+            ("EMPTY", " "),
+        ]);
+        let error = env
+            .seconds("TIMEOUT_SECONDS", Duration::from_secs(1))
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("TIMEOUT_SECONDS: expected a positive number of seconds"),
+            "{error}"
+        );
         assert!(error.to_string().contains("\"soon\""));
         let error = env.flag("FLAG", false).unwrap_err();
-        assert!(error.to_string().starts_with("FLAG: expected true or false"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("FLAG: expected true or false"),
+            "{error}"
+        );
         let error = env.required("EMPTY", "a URL").unwrap_err();
         assert_eq!(error.to_string(), "EMPTY: required, expected a URL");
     }
@@ -173,7 +198,10 @@ mod tests {
         let env = Env::from_pairs([("ON", "Yes")]);
         assert!(env.flag("ON", false).expect("valid"));
         assert!(!env.flag("OFF", false).expect("valid"));
-        assert_eq!(env.seconds("T", Duration::from_secs(3)).expect("valid"), Duration::from_secs(3));
+        assert_eq!(
+            env.seconds("T", Duration::from_secs(3)).expect("valid"),
+            Duration::from_secs(3)
+        );
         assert_eq!(env.parse_or("N", "a count", 7_u32).expect("valid"), 7);
     }
 }

@@ -38,7 +38,8 @@ mod tests {
 
     #[test]
     fn a_past_deadline_has_nothing_left() {
-        let deadline = Deadline::from_system_time(SystemTime::now() - Duration::from_secs(5), Duration::ZERO);
+        let deadline =
+            Deadline::from_system_time(SystemTime::now() - Duration::from_secs(5), Duration::ZERO);
         assert_eq!(deadline.remaining(), Duration::ZERO);
         assert!(!deadline.allows(Duration::ZERO, Duration::from_millis(1)));
     }
@@ -46,11 +47,14 @@ mod tests {
     #[test]
     fn the_reserve_is_kept_back() {
         let deadline = Deadline::from_system_time(
-            SystemTime::now() + Duration::from_secs(60),
+            SystemTime::now() + Duration::from_mins(1),
             Duration::from_secs(10),
         );
         let left = deadline.remaining();
-        assert!(left <= Duration::from_secs(50) && left > Duration::from_secs(49), "{left:?}");
+        assert!(
+            left <= Duration::from_secs(50) && left > Duration::from_secs(49),
+            "{left:?}"
+        );
         assert!(deadline.allows(Duration::from_secs(30), Duration::from_secs(10)));
         assert!(!deadline.allows(Duration::from_secs(45), Duration::from_secs(10)));
     }

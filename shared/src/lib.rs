@@ -13,12 +13,12 @@
 
 pub mod config;
 pub mod deadline;
+pub mod ports;
 pub mod prometheus;
 pub mod promql;
+pub mod render;
 pub mod schedule;
 pub mod secret;
 pub mod sla;
-pub mod ports;
-pub mod render;
 pub mod store;
 pub mod telemetry;

@@ -286,7 +286,8 @@ mod tests {
                     'r' => value.push('\r'),
                     't' => value.push('\t'),
                     'u' => {
-                        let hex: String = (0..4).filter_map(|_| chars.next().map(|p| p.1)).collect();
+                        let hex: String =
+                            (0..4).filter_map(|_| chars.next().map(|p| p.1)).collect();
                         value.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
                     }
                     _ => return None,
@@ -297,8 +298,11 @@ mod tests {
         None
     }
 
+    /// A parsed matcher: label, operator, unescaped value.
+    type ParsedMatcher = (String, String, String);
+
     /// Parses `metric{label="value",...}` back into its parts.
-    fn parse_selector(input: &str) -> Option<(String, Vec<(String, String, String)>)> {
+    fn parse_selector(input: &str) -> Option<(String, Vec<ParsedMatcher>)> {
         let open = input.find('{')?;
         let metric = input[..open].to_owned();
         let mut rest = &input[open + 1..];

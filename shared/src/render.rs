@@ -71,7 +71,12 @@ const MARGIN_LEFT: f64 = 56.0;
 const MARGIN_BOTTOM: f64 = 20.0;
 
 /// An inline SVG line chart of `values` (one per hour; `None` breaks the line).
-fn chart(title: &str, values: &[Option<f64>], format: impl Fn(f64) -> String, floor: Option<f64>) -> String {
+fn chart(
+    title: &str,
+    values: &[Option<f64>],
+    format: impl Fn(f64) -> String,
+    floor: Option<f64>,
+) -> String {
     let present: Vec<f64> = values.iter().flatten().copied().collect();
     let mut svg = String::new();
     let _ = write!(
@@ -135,7 +140,10 @@ fn chart(title: &str, values: &[Option<f64>], format: impl Fn(f64) -> String, fl
     let flush = |segment: &mut Vec<String>, svg: &mut String| {
         if segment.len() == 1 {
             let (px, py) = segment[0].split_once(',').unwrap_or(("0", "0"));
-            let _ = write!(svg, r##"<circle cx="{px}" cy="{py}" r="2" fill="#0969da"/>"##);
+            let _ = write!(
+                svg,
+                r##"<circle cx="{px}" cy="{py}" r="2" fill="#0969da"/>"##
+            );
         } else if segment.len() > 1 {
             let _ = write!(
                 svg,
@@ -157,7 +165,11 @@ fn chart(title: &str, values: &[Option<f64>], format: impl Fn(f64) -> String, fl
 }
 
 fn service_section(service: &ServiceReport) -> String {
-    let availability: Vec<Option<f64>> = service.hourly.iter().map(|h: &HourlyPoint| h.availability.map(|a| a * 100.0)).collect();
+    let availability: Vec<Option<f64>> = service
+        .hourly
+        .iter()
+        .map(|h: &HourlyPoint| h.availability.map(|a| a * 100.0))
+        .collect();
     let p99: Vec<Option<f64>> = service.hourly.iter().map(|h| h.p99_ms).collect();
     let name = escape_html(&service.service);
     format!(
@@ -246,7 +258,11 @@ mod tests {
         .expect("valid");
         let first = period.hour_ends()[0].timestamp();
         let measurements = Measurements {
-            total: [("<script>alert(1)</script>".to_owned(), 100.0), ("idle".to_owned(), 0.0)].into(),
+            total: [
+                ("<script>alert(1)</script>".to_owned(), 100.0),
+                ("idle".to_owned(), 0.0),
+            ]
+            .into(),
             hourly_total: [("<script>alert(1)</script>".to_owned(), vec![(first, 100.0)])].into(),
             hourly_p99: [("<script>alert(1)</script>".to_owned(), vec![(first, 0.2)])].into(),
             ..Measurements::default()
@@ -272,13 +288,24 @@ mod tests {
         assert!(html.contains(r#"<span class="badge met">met</span>"#));
         assert!(html.contains(r#"<span class="badge nodata">no data</span>"#));
         assert_eq!(html.matches("<svg").count(), 4);
-        assert!(html.contains(">no data</text>"), "the idle service's charts say so");
-        assert!(!html.contains("http://") || html.matches("http://").count() == html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count(), "loads nothing");
+        assert!(
+            html.contains(">no data</text>"),
+            "the idle service's charts say so"
+        );
+        assert!(
+            !html.contains("http://")
+                || html.matches("http://").count()
+                    == html.matches("xmlns=\"http://www.w3.org/2000/svg\"").count(),
+            "loads nothing"
+        );
     }
 
     #[test]
     fn rendering_is_deterministic() {
         assert_eq!(to_html(&report()), to_html(&report()));
-        assert_eq!(to_json(&report()).expect("json"), to_json(&report()).expect("json"));
+        assert_eq!(
+            to_json(&report()).expect("json"),
+            to_json(&report()).expect("json")
+        );
     }
 }

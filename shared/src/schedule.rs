@@ -189,7 +189,8 @@ mod tests {
     #[test]
     fn the_classic_scheduled_event_gives_its_time() {
         let event = ScheduledEvent::from_json(
-            &serde_json::from_str(include_str!("../../events/scheduled-classic.json")).expect("json"),
+            &serde_json::from_str(include_str!("../../events/scheduled-classic.json"))
+                .expect("json"),
         )
         .expect("valid");
         assert_eq!(event, ScheduledEvent::At(utc("2026-11-24T00:15:00Z")));
@@ -200,7 +201,10 @@ mod tests {
         let scheduler = ScheduledEvent::from_json(
             &serde_json::from_str(include_str!("../../events/scheduler.json")).expect("json"),
         );
-        assert_eq!(scheduler, Ok(ScheduledEvent::At(utc("2026-11-24T00:15:00Z"))));
+        assert_eq!(
+            scheduler,
+            Ok(ScheduledEvent::At(utc("2026-11-24T00:15:00Z")))
+        );
         let backfill = ScheduledEvent::from_json(
             &serde_json::from_str(include_str!("../../events/backfill.json")).expect("json"),
         );
@@ -212,9 +216,22 @@ mod tests {
         let cases = [
             (json!([1, 2]), EventError::NotAnObject),
             (json!({"detail": {}}), EventError::NoTime),
-            (json!({"time": "yesterday"}), EventError::BadTime { found: "\"yesterday\"".into() }),
-            (json!({"time": 5}), EventError::BadTime { found: "5".into() }),
-            (json!({"date": "2026-13-01"}), EventError::BadDate { found: "\"2026-13-01\"".into() }),
+            (
+                json!({"time": "yesterday"}),
+                EventError::BadTime {
+                    found: "\"yesterday\"".into(),
+                },
+            ),
+            (
+                json!({"time": 5}),
+                EventError::BadTime { found: "5".into() },
+            ),
+            (
+                json!({"date": "2026-13-01"}),
+                EventError::BadDate {
+                    found: "\"2026-13-01\"".into(),
+                },
+            ),
         ];
         for (event, expected) in cases {
             assert_eq!(ScheduledEvent::from_json(&event), Err(expected), "{event}");
@@ -223,7 +240,8 @@ mod tests {
 
     #[test]
     fn a_utc_day_is_24_hours() {
-        let period = ReportPeriod::previous_day(utc("2026-11-24T00:15:00Z"), Tz::UTC).expect("valid");
+        let period =
+            ReportPeriod::previous_day(utc("2026-11-24T00:15:00Z"), Tz::UTC).expect("valid");
         assert_eq!(period.date, date("2026-11-23"));
         assert_eq!(period.start, utc("2026-11-23T00:00:00Z"));
         assert_eq!(period.end, utc("2026-11-24T00:00:00Z"));
@@ -235,22 +253,47 @@ mod tests {
     #[test]
     fn dst_days_are_23_and_25_hours() {
         let cases = [
-            ("spring forward in Berlin", "2026-03-29", chrono_tz::Europe::Berlin, 23),
-            ("fall back in Berlin", "2026-10-25", chrono_tz::Europe::Berlin, 25),
-            ("spring forward in New York", "2026-03-08", chrono_tz::America::New_York, 23),
-            ("an ordinary day in Sydney", "2026-06-01", chrono_tz::Australia::Sydney, 24),
+            (
+                "spring forward in Berlin",
+                "2026-03-29",
+                chrono_tz::Europe::Berlin,
+                23,
+            ),
+            (
+                "fall back in Berlin",
+                "2026-10-25",
+                chrono_tz::Europe::Berlin,
+                25,
+            ),
+            (
+                "spring forward in New York",
+                "2026-03-08",
+                chrono_tz::America::New_York,
+                23,
+            ),
+            (
+                "an ordinary day in Sydney",
+                "2026-06-01",
+                chrono_tz::Australia::Sydney,
+                24,
+            ),
         ];
         for (name, day, zone, hours) in cases {
             let period = ReportPeriod::for_date(date(day), zone).expect("valid");
             assert_eq!(period.seconds(), hours * 3600, "{name}");
-            assert_eq!(period.hour_ends().len(), usize::try_from(hours).expect("small"), "{name}");
+            assert_eq!(
+                period.hour_ends().len(),
+                usize::try_from(hours).expect("small"),
+                "{name}"
+            );
         }
     }
 
     #[test]
     fn a_day_whose_midnight_is_skipped_starts_at_the_first_valid_time() {
         // Santiago springs forward at local midnight: 2026-09-06 starts at 01:00 local.
-        let period = ReportPeriod::for_date(date("2026-09-06"), chrono_tz::America::Santiago).expect("valid");
+        let period = ReportPeriod::for_date(date("2026-09-06"), chrono_tz::America::Santiago)
+            .expect("valid");
         assert_eq!(period.start, utc("2026-09-06T04:00:00Z"));
         assert_eq!(period.seconds(), 23 * 3600);
     }
@@ -258,7 +301,9 @@ mod tests {
     #[test]
     fn the_previous_day_is_taken_in_the_configured_zone() {
         // 23:30 UTC on the 23rd is already the 24th in Tokyo, so Tokyo reports the 23rd.
-        let period = ReportPeriod::previous_day(utc("2026-11-23T23:30:00Z"), chrono_tz::Asia::Tokyo).expect("valid");
+        let period =
+            ReportPeriod::previous_day(utc("2026-11-23T23:30:00Z"), chrono_tz::Asia::Tokyo)
+                .expect("valid");
         assert_eq!(period.date, date("2026-11-23"));
         assert_eq!(period.start, utc("2026-11-22T15:00:00Z"));
     }

@@ -74,7 +74,10 @@ impl SecretSource {
                     .map_err(|error| SecretError::Read {
                         source: Box::new(aws_sdk_secretsmanager::Error::from(error)),
                     })?;
-                output.secret_string.map(Secret).ok_or(SecretError::NotAString)
+                output
+                    .secret_string
+                    .map(Secret)
+                    .ok_or(SecretError::NotAString)
             }
             Self::SsmParameter(arn) => {
                 let client = aws_sdk_ssm::Client::new(sdk);
@@ -176,8 +179,14 @@ mod tests {
     #[test]
     fn arns_name_the_store() {
         let cases = [
-            ("arn:aws:secretsmanager:eu-west-1:123456789012:secret:vigil/prom-AbCdEf", Some(true)),
-            ("arn:aws:ssm:eu-west-1:123456789012:parameter/vigil/prom", Some(false)),
+            (
+                "arn:aws:secretsmanager:eu-west-1:123456789012:secret:vigil/prom-AbCdEf",
+                Some(true),
+            ),
+            (
+                "arn:aws:ssm:eu-west-1:123456789012:parameter/vigil/prom",
+                Some(false),
+            ),
             ("arn:aws:s3:::bucket", None),
             ("vigil/prom", None),
             ("", None),

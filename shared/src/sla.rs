@@ -326,7 +326,11 @@ fn service_report(
 ///
 /// Services are every service seen in any measurement plus every service with a target
 /// override; series without a service name (an empty label) are not a service.
-pub fn build_report(period: &ReportPeriod, measurements: &Measurements, policy: &SlaPolicy) -> SlaReport {
+pub fn build_report(
+    period: &ReportPeriod,
+    measurements: &Measurements,
+    policy: &SlaPolicy,
+) -> SlaReport {
     let names: BTreeSet<&str> = [
         &measurements.total,
         &measurements.errors,
@@ -429,7 +433,15 @@ mod tests {
 
     #[test]
     fn targets_must_lie_strictly_between_zero_and_one() {
-        for (value, valid) in [(0.999, true), (0.5, true), (0.0, false), (1.0, false), (1.5, false), (f64::NAN, false), (-0.1, false)] {
+        for (value, valid) in [
+            (0.999, true),
+            (0.5, true),
+            (0.0, false),
+            (1.0, false),
+            (1.5, false),
+            (f64::NAN, false),
+            (-0.1, false),
+        ] {
             assert_eq!(SloTarget::try_from(value).is_ok(), valid, "{value}");
         }
     }
@@ -504,15 +516,23 @@ mod tests {
             ..Measurements::default()
         };
         let quiet = service(&report_for(&measurements), "quiet").clone();
-        assert_eq!((quiet.error_requests, quiet.availability), (Some(0.0), Some(1.0)));
+        assert_eq!(
+            (quiet.error_requests, quiet.availability),
+            (Some(0.0), Some(1.0))
+        );
         assert_eq!(quiet.slo.status, SloStatus::Met);
     }
 
     #[test]
     fn overrides_apply_and_name_services_that_must_appear() {
         let mut policy = policy();
-        policy.overrides.insert("payments".into(), SloTarget::try_from(0.9999).expect("valid"));
-        policy.overrides.insert("ghost".into(), SloTarget::try_from(0.99).expect("valid"));
+        policy.overrides.insert(
+            "payments".into(),
+            SloTarget::try_from(0.9999).expect("valid"),
+        );
+        policy
+            .overrides
+            .insert("ghost".into(), SloTarget::try_from(0.99).expect("valid"));
         let measurements = Measurements {
             total: map(&[("payments", 10_000.0), ("", 5.0)]),
             errors: map(&[("payments", 2.0)]),
@@ -535,7 +555,15 @@ mod tests {
         };
         let summary = report_for(&measurements).summary;
         // a: 99.0 % breaches 99.9 %; b: 99.933 % meets it; c has no traffic.
-        assert_eq!((summary.services, summary.met, summary.breached, summary.no_data), (3, 1, 1, 1));
+        assert_eq!(
+            (
+                summary.services,
+                summary.met,
+                summary.breached,
+                summary.no_data
+            ),
+            (3, 1, 1, 1)
+        );
         assert_eq!(summary.total_requests, Some(4_000.0));
         assert_eq!(summary.availability, Some(1.0 - 12.0 / 4_000.0));
         assert_eq!(summary.breached_services, ["a"]);
@@ -574,7 +602,12 @@ mod tests {
         assert_eq!(json["period"]["time_zone"], "UTC");
         assert_eq!(json["period"]["start"], "2026-11-23T00:00:00Z");
         let api = &json["services"][0];
-        for field in ["service", "total_requests", "error_requests", "availability"] {
+        for field in [
+            "service",
+            "total_requests",
+            "error_requests",
+            "availability",
+        ] {
             assert!(api.get(field).is_some(), "{field}");
         }
         for quantile in ["p50", "p95", "p99"] {

@@ -53,7 +53,12 @@ impl S3ReportStore {
 }
 
 impl ReportStore for S3ReportStore {
-    async fn put(&self, key: &str, body: Vec<u8>, content_type: &'static str) -> Result<(), StoreError> {
+    async fn put(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &'static str,
+    ) -> Result<(), StoreError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -84,27 +89,44 @@ impl DirReportStore {
 
     fn path(&self, key: &str) -> Result<PathBuf, StoreError> {
         let relative = Path::new(key);
-        if key.is_empty() || !relative.components().all(|c| matches!(c, Component::Normal(_))) {
-            return Err(StoreError::UnsafeKey { key: key.to_owned() });
+        if key.is_empty()
+            || !relative
+                .components()
+                .all(|c| matches!(c, Component::Normal(_)))
+        {
+            return Err(StoreError::UnsafeKey {
+                key: key.to_owned(),
+            });
         }
         Ok(self.root.join(relative))
     }
 }
 
 impl ReportStore for DirReportStore {
-    async fn put(&self, key: &str, body: Vec<u8>, _content_type: &'static str) -> Result<(), StoreError> {
+    async fn put(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        _content_type: &'static str,
+    ) -> Result<(), StoreError> {
         let path = self.path(key)?;
         let write_error = |source: std::io::Error| StoreError::Write {
             key: key.to_owned(),
             source: Box::new(source),
         };
         if let Some(parent) = path.parent() {
-            tokio::fs::create_dir_all(parent).await.map_err(write_error)?;
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(write_error)?;
         }
         // Write beside the target and rename, so a reader never sees half a file.
         let partial = path.with_extension("partial");
-        tokio::fs::write(&partial, body).await.map_err(write_error)?;
-        tokio::fs::rename(&partial, &path).await.map_err(write_error)
+        tokio::fs::write(&partial, body)
+            .await
+            .map_err(write_error)?;
+        tokio::fs::rename(&partial, &path)
+            .await
+            .map_err(write_error)
     }
 }
 
@@ -118,7 +140,12 @@ pub enum ConfiguredReportStore {
 }
 
 impl ReportStore for ConfiguredReportStore {
-    async fn put(&self, key: &str, body: Vec<u8>, content_type: &'static str) -> Result<(), StoreError> {
+    async fn put(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &'static str,
+    ) -> Result<(), StoreError> {
         match self {
             Self::S3(store) => store.put(key, body, content_type).await,
             Self::Directory(store) => store.put(key, body, content_type).await,
@@ -137,7 +164,9 @@ mod tests {
             assert!(store.path(key).is_err(), "{key}");
         }
         assert_eq!(
-            store.path("sla-reports/daily/2026/11/23/report.json").expect("safe"),
+            store
+                .path("sla-reports/daily/2026/11/23/report.json")
+                .expect("safe"),
             Path::new("/reports/sla-reports/daily/2026/11/23/report.json")
         );
     }

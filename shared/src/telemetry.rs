@@ -144,7 +144,10 @@ mod tests {
         let directive = &line["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(directive["Namespace"], "Vigil");
         assert_eq!(directive["Dimensions"], json!([["Function", "Outcome"]]));
-        assert_eq!(directive["Metrics"][1], json!({"Name": "QueryLatency", "Unit": "Milliseconds"}));
+        assert_eq!(
+            directive["Metrics"][1],
+            json!({"Name": "QueryLatency", "Unit": "Milliseconds"})
+        );
         assert_eq!(line["Function"], "sla-report");
         assert_eq!(line["ServicesReported"], 3.0);
         assert_eq!(line["QueryLatency"], json!([12.5, 8.0]));

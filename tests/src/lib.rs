@@ -131,17 +131,21 @@ impl History {
         }
         let time = self.time(index);
         let (error_ratio, latency) = match spec.incident {
-            Some((from, length, errors, latency)) if time > from && time <= from + length => (errors, latency),
+            Some((from, length, errors, latency)) if time > from && time <= from + length => {
+                (errors, latency)
+            }
             _ => (spec.error_ratio, spec.latency_seconds),
         };
         let key = |salt: u64| uniform(self.seed, service as u64, index.unsigned_abs(), salt);
         // A daily wave plus noise, so hours differ.
-        let hour = f64::from(u32::try_from(time.timestamp().rem_euclid(86_400) / 3600).unwrap_or(0));
+        let hour =
+            f64::from(u32::try_from(time.timestamp().rem_euclid(86_400) / 3600).unwrap_or(0));
         let wave = 1.0 + 0.4 * (hour / 24.0 * std::f64::consts::TAU).sin();
         let requests = round_count(spec.requests_per_step * wave * (0.7 + 0.6 * key(1)), key(5));
         let errors = round_count(requests as f64 * error_ratio, key(2));
         let errors = errors.min(requests);
-        let not_found = round_count((requests - errors) as f64 * 0.01, key(3)).min(requests - errors);
+        let not_found =
+            round_count((requests - errors) as f64 * 0.01, key(3)).min(requests - errors);
         let ok = requests - errors - not_found;
         let errors_500 = errors / 2 + u64::from(key(4) < 0.5 && errors % 2 == 1);
         let mut counts = StepCounts {
@@ -149,7 +153,10 @@ impl History {
             per_bucket: [0; 11],
         };
         // Spread the observations around the typical latency across neighbouring buckets.
-        let centre = BUCKETS.iter().position(|b| *b >= latency).unwrap_or(BUCKETS.len());
+        let centre = BUCKETS
+            .iter()
+            .position(|b| *b >= latency)
+            .unwrap_or(BUCKETS.len());
         let weights = [0.25, 0.6, 0.12, 0.025, 0.005];
         let mut left = requests;
         for (offset, weight) in weights.iter().enumerate() {
@@ -204,20 +211,34 @@ impl History {
         for (service, spec) in self.services.iter().enumerate() {
             for (status_index, status) in STATUSES.iter().enumerate() {
                 let labels = format!("service=\"{}\",status=\"{status}\"", escape(&spec.name));
-                self.write_series(out, "http_requests_total", &labels, service, |c| c.by_status[status_index])?;
+                self.write_series(out, "http_requests_total", &labels, service, |c| {
+                    c.by_status[status_index]
+                })?;
             }
         }
         writeln!(out, "# TYPE http_request_duration_seconds histogram")?;
         for (service, spec) in self.services.iter().enumerate() {
             for bucket in 0..=BUCKETS.len() {
-                let le = BUCKETS.get(bucket).map_or_else(|| "+Inf".to_owned(), f64::to_string);
+                let le = BUCKETS
+                    .get(bucket)
+                    .map_or_else(|| "+Inf".to_owned(), f64::to_string);
                 let labels = format!("service=\"{}\",le=\"{le}\"", escape(&spec.name));
-                self.write_series(out, "http_request_duration_seconds_bucket", &labels, service, |c| {
-                    c.per_bucket[..=bucket].iter().sum()
-                })?;
+                self.write_series(
+                    out,
+                    "http_request_duration_seconds_bucket",
+                    &labels,
+                    service,
+                    |c| c.per_bucket[..=bucket].iter().sum(),
+                )?;
             }
             let labels = format!("service=\"{}\"", escape(&spec.name));
-            self.write_series(out, "http_request_duration_seconds_count", &labels, service, |c| c.per_bucket.iter().sum())?;
+            self.write_series(
+                out,
+                "http_request_duration_seconds_count",
+                &labels,
+                service,
+                |c| c.per_bucket.iter().sum(),
+            )?;
         }
         writeln!(out, "# EOF")
     }
@@ -246,7 +267,10 @@ impl History {
 
 /// Escapes an OpenMetrics label value.
 fn escape(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// A service whose name needs escaping everywhere: quotes, backslash, braces, newline, unicode.
@@ -255,7 +279,9 @@ pub const HOSTILE_SERVICE: &str = "edge \"eu\" \\ {1}\nwest ✓";
 /// The history the integration tests load: three days of one-minute steps from
 /// 2026-11-01T00:00Z, with busy, quiet, idle, resetting and hostile-named services.
 pub fn test_history() -> History {
-    let start = DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z").map(|t| t.with_timezone(&Utc)).unwrap_or_default();
+    let start = DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z")
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default();
     let service = |name: &str, requests: f64, errors: f64, latency: f64| ServiceSpec {
         name: name.to_owned(),
         requests_per_step: requests,
@@ -267,7 +293,12 @@ pub fn test_history() -> History {
     let mut payments = service("payments", 120.0, 0.0002, 0.08);
     payments.reset_at = Some(start + Duration::days(1) + Duration::minutes(13 * 60 + 37));
     let mut search = service("search", 400.0, 0.0005, 0.03);
-    search.incident = Some((start + Duration::days(1) + Duration::hours(9), Duration::hours(2), 0.05, 0.6));
+    search.incident = Some((
+        start + Duration::days(1) + Duration::hours(9),
+        Duration::hours(2),
+        0.05,
+        0.6,
+    ));
     History {
         start,
         steps: 3 * 1440,
@@ -341,12 +372,18 @@ mod tests {
         let truth = Truth {
             total: 100.0,
             errors: 0.0,
-            cumulative_buckets: [0.0, 0.0, 0.0, 50.0, 100.0, 100.0, 100.0, 100.0, 100.0, 100.0, 100.0],
+            cumulative_buckets: [
+                0.0, 0.0, 0.0, 50.0, 100.0, 100.0, 100.0, 100.0, 100.0, 100.0, 100.0,
+            ],
         };
         // Rank 50 falls at the top of (0.025, 0.05]; rank 75 halfway through (0.05, 0.1].
         assert_eq!(truth.quantile(0.5), Some(0.05));
         assert!((truth.quantile(0.75).expect("data") - 0.075).abs() < 1e-15);
-        let empty = Truth { total: 0.0, errors: 0.0, cumulative_buckets: [0.0; 11] };
+        let empty = Truth {
+            total: 0.0,
+            errors: 0.0,
+            cumulative_buckets: [0.0; 11],
+        };
         assert_eq!(empty.quantile(0.99), None);
     }
 
@@ -354,11 +391,14 @@ mod tests {
     fn the_idle_service_never_moves_and_the_others_do() {
         let history = test_history();
         let truth = history.truth(history.start, history.time(history.steps));
-        assert_eq!(truth["idle"].total, 0.0);
+        assert!(truth["idle"].total.abs() < f64::EPSILON);
         assert!(truth["checkout"].total > 100_000.0);
         assert!(truth["search"].errors > 0.0);
         let buckets = truth["checkout"].cumulative_buckets;
-        assert_eq!(buckets[10], truth["checkout"].total, "every request is observed once");
+        assert!(
+            (buckets[10] - truth["checkout"].total).abs() < f64::EPSILON,
+            "every request is observed once"
+        );
     }
 
     #[test]
@@ -371,6 +411,9 @@ mod tests {
         assert!(text.ends_with("# EOF\n"));
         assert!(text.contains(r#"service="edge \"eu\" \\ {1}\nwest ✓""#));
         let first = text.lines().nth(1).expect("a sample");
-        assert_eq!(first, r#"http_requests_total{service="checkout",status="200"} 0 1793491200"#);
+        assert_eq!(
+            first,
+            r#"http_requests_total{service="checkout",status="200"} 0 1793491200"#
+        );
     }
 }

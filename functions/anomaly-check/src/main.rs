@@ -31,5 +31,9 @@ async fn main() -> ExitCode {
         })
     }))
     .await;
-    if served.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if served.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

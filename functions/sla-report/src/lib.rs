@@ -19,13 +19,15 @@ use thiserror::Error;
 use vigil_core::config::{ConfigError, Env};
 use vigil_core::deadline::Deadline;
 use vigil_core::ports::{MetricsSource, ReportStore};
+use vigil_core::prometheus::ConnectError;
 use vigil_core::prometheus::{PrometheusError, PrometheusSettings, Sample, Series};
 use vigil_core::promql::{self, LabelName, MatchOp, MetricName, RangeSeconds, Selector};
 use vigil_core::render;
 use vigil_core::schedule::{EventError, PeriodError, ReportPeriod, ScheduledEvent};
 use vigil_core::sla::{build_report, Measurements, SlaPolicy, SlaReport, SloTarget};
-use vigil_core::prometheus::ConnectError;
-use vigil_core::store::{s3_client, ConfiguredReportStore, DirReportStore, S3ReportStore, StoreError};
+use vigil_core::store::{
+    s3_client, ConfiguredReportStore, DirReportStore, S3ReportStore, StoreError,
+};
 use vigil_core::telemetry::{MetricsLine, Unit};
 
 /// Where reports go.
@@ -55,6 +57,42 @@ pub struct MetricConventions {
     pub error_label: LabelName,
     /// `ERROR_VALUE_REGEX`, the values of `error_label` that count as errors.
     pub error_regex: String,
+}
+
+impl MetricConventions {
+    /// Reads `REQUESTS_METRIC`, `LATENCY_BUCKET_METRIC`, `SERVICE_LABEL`, `ERROR_LABEL` and
+    /// `ERROR_VALUE_REGEX`.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the variable whose name is not a valid metric or label name.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let metric = |variable: &'static str, default: &str| {
+            let raw = env.get(variable).unwrap_or(default).trim();
+            MetricName::new(raw).map_err(|error| ConfigError::Invalid {
+                variable,
+                expected: error.to_string(),
+                found: raw.to_owned(),
+            })
+        };
+        let label = |variable: &'static str, default: &str| {
+            let raw = env.get(variable).unwrap_or(default).trim();
+            LabelName::new(raw).map_err(|error| ConfigError::Invalid {
+                variable,
+                expected: error.to_string(),
+                found: raw.to_owned(),
+            })
+        };
+        Ok(Self {
+            requests: metric("REQUESTS_METRIC", "http_requests_total")?,
+            latency_buckets: metric(
+                "LATENCY_BUCKET_METRIC",
+                "http_request_duration_seconds_bucket",
+            )?,
+            service_label: label("SERVICE_LABEL", "service")?,
+            error_label: label("ERROR_LABEL", "status")?,
+            error_regex: env.get("ERROR_VALUE_REGEX").unwrap_or("5..").to_owned(),
+        })
+    }
 }
 
 /// Everything `sla-report` reads from its environment.
@@ -105,11 +143,16 @@ impl SlaReportConfig {
             (None, None) => {
                 return Err(ConfigError::Missing {
                     variable: "REPORT_BUCKET",
-                    expected: "the S3 bucket for reports (or REPORT_DIR for a local directory)".to_owned(),
+                    expected: "the S3 bucket for reports (or REPORT_DIR for a local directory)"
+                        .to_owned(),
                 })
             }
         };
-        let prefix = env.get("REPORT_PREFIX").unwrap_or("sla-reports/").trim().to_owned();
+        let prefix = env
+            .get("REPORT_PREFIX")
+            .unwrap_or("sla-reports/")
+            .trim()
+            .to_owned();
         if prefix.starts_with('/') || prefix.split('/').any(|part| part == "..") {
             return Err(ConfigError::Invalid {
                 variable: "REPORT_PREFIX",
@@ -118,7 +161,11 @@ impl SlaReportConfig {
             });
         }
         let time_zone = env
-            .parse_with("REPORT_TIME_ZONE", "an IANA time zone such as UTC or Europe/Berlin", str::parse::<Tz>)?
+            .parse_with(
+                "REPORT_TIME_ZONE",
+                "an IANA time zone such as UTC or Europe/Berlin",
+                str::parse::<Tz>,
+            )?
             .unwrap_or(Tz::UTC);
         let target = |variable: &'static str, value: f64| {
             SloTarget::try_from(value).map_err(|error| ConfigError::Invalid {
@@ -127,39 +174,22 @@ impl SlaReportConfig {
                 found: value.to_string(),
             })
         };
-        let default_target = target("SLO_TARGET", env.parse_or("SLO_TARGET", "a number strictly between 0 and 1", 0.999_f64)?)?;
+        let default_target = target(
+            "SLO_TARGET",
+            env.parse_or("SLO_TARGET", "a number strictly between 0 and 1", 0.999_f64)?,
+        )?;
         let mut overrides = BTreeMap::new();
         let raw_overrides: BTreeMap<String, f64> = env
-            .parse_with("SLO_TARGETS", r#"a JSON object of service names to targets, such as {"checkout": 0.9995}"#, |raw| {
-                serde_json::from_str::<BTreeMap<String, f64>>(raw)
-            })?
+            .parse_with(
+                "SLO_TARGETS",
+                r#"a JSON object of service names to targets, such as {"checkout": 0.9995}"#,
+                |raw| serde_json::from_str::<BTreeMap<String, f64>>(raw),
+            )?
             .unwrap_or_default();
         for (service, value) in raw_overrides {
             overrides.insert(service, target("SLO_TARGETS", value)?);
         }
-        let metric = |variable: &'static str, default: &str| {
-            let raw = env.get(variable).unwrap_or(default).trim();
-            MetricName::new(raw).map_err(|error| ConfigError::Invalid {
-                variable,
-                expected: error.to_string(),
-                found: raw.to_owned(),
-            })
-        };
-        let label = |variable: &'static str, default: &str| {
-            let raw = env.get(variable).unwrap_or(default).trim();
-            LabelName::new(raw).map_err(|error| ConfigError::Invalid {
-                variable,
-                expected: error.to_string(),
-                found: raw.to_owned(),
-            })
-        };
-        let metrics = MetricConventions {
-            requests: metric("REQUESTS_METRIC", "http_requests_total")?,
-            latency_buckets: metric("LATENCY_BUCKET_METRIC", "http_request_duration_seconds_bucket")?,
-            service_label: label("SERVICE_LABEL", "service")?,
-            error_label: label("ERROR_LABEL", "status")?,
-            error_regex: env.get("ERROR_VALUE_REGEX").unwrap_or("5..").to_owned(),
-        };
+        let metrics = MetricConventions::from_env(env)?;
         Ok(Self {
             prometheus: PrometheusSettings::from_env(env)?,
             output,
@@ -217,9 +247,18 @@ impl ReportError {
     /// Whether the same invocation could succeed if tried again later.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Query { source, .. } => source.is_retryable() || matches!(source, PrometheusError::DeadlineExceeded { .. } | PrometheusError::NoTimeLeft),
+            Self::Query { source, .. } => {
+                source.is_retryable()
+                    || matches!(
+                        source,
+                        PrometheusError::DeadlineExceeded { .. } | PrometheusError::NoTimeLeft
+                    )
+            }
             Self::Store(StoreError::Write { .. }) | Self::PeriodNotOver { .. } => true,
-            Self::Event(_) | Self::Period(_) | Self::Render(_) | Self::Store(StoreError::UnsafeKey { .. }) => false,
+            Self::Event(_)
+            | Self::Period(_)
+            | Self::Render(_)
+            | Self::Store(StoreError::UnsafeKey { .. }) => false,
         }
     }
 
@@ -230,7 +269,12 @@ impl ReportError {
             Self::Period(_) => "BadPeriod",
             Self::PeriodNotOver { .. } => "PeriodNotOver",
             Self::Query { source, .. } if source.is_timeout() => "PrometheusTimeout",
-            Self::Query { source, .. } if source.is_retryable() || matches!(source, PrometheusError::DeadlineExceeded { .. }) => "PrometheusUnavailable",
+            Self::Query { source, .. }
+                if source.is_retryable()
+                    || matches!(source, PrometheusError::DeadlineExceeded { .. }) =>
+            {
+                "PrometheusUnavailable"
+            }
             Self::Query { .. } => "QueryRejected",
             Self::Render(_) => "RenderFailed",
             Self::Store(_) => "StoreFailed",
@@ -240,7 +284,11 @@ impl ReportError {
 
 impl From<ReportError> for Diagnostic {
     fn from(error: ReportError) -> Self {
-        let retry = if error.is_retryable() { "Retryable" } else { "NonRetryable" };
+        let retry = if error.is_retryable() {
+            "Retryable"
+        } else {
+            "NonRetryable"
+        };
         Diagnostic {
             error_type: format!("{retry}.{}", error.kind()),
             error_message: error.to_string(),
@@ -357,7 +405,13 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
         let first_hour_end = period.start + chrono::Duration::hours(1);
         let result = self
             .metrics
-            .query_range(query, first_hour_end, period.end, Duration::from_secs(3600), deadline)
+            .query_range(
+                query,
+                first_hour_end,
+                period.end,
+                Duration::from_hours(1),
+                deadline,
+            )
             .await
             .and_then(|response| {
                 log_notices(name, &response.warnings, &response.infos);
@@ -405,7 +459,16 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
         )?;
         let label = self.settings.metrics.service_label.as_str();
         let stats = RunStats {
-            query_latency_ms: vec![total.1, errors.1, p50.1, p95.1, p99.1, hourly_total.1, hourly_errors.1, hourly_p99.1],
+            query_latency_ms: vec![
+                total.1,
+                errors.1,
+                p50.1,
+                p95.1,
+                p99.1,
+                hourly_total.1,
+                hourly_errors.1,
+                hourly_p99.1,
+            ],
         };
         let measurements = Measurements {
             total: by_service(label, total.0),
@@ -422,7 +485,11 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
         Ok((outcome, stats))
     }
 
-    async fn write(&self, report: &SlaReport, queries: usize) -> Result<ReportOutcome, ReportError> {
+    async fn write(
+        &self,
+        report: &SlaReport,
+        queries: usize,
+    ) -> Result<ReportOutcome, ReportError> {
         let json = render::to_json(report)?;
         let html = render::to_html(report).into_bytes();
         let day = report.period.date.replace('-', "/");
@@ -430,9 +497,15 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
         let json_key = format!("{prefix}daily/{day}/report.json");
         let html_key = format!("{prefix}daily/{day}/report.html");
         let latest_key = format!("{prefix}latest.json");
-        self.store.put(&html_key, html, "text/html; charset=utf-8").await?;
-        self.store.put(&json_key, json.clone(), "application/json").await?;
-        self.store.put(&latest_key, json, "application/json").await?;
+        self.store
+            .put(&html_key, html, "text/html; charset=utf-8")
+            .await?;
+        self.store
+            .put(&json_key, json.clone(), "application/json")
+            .await?;
+        self.store
+            .put(&latest_key, json, "application/json")
+            .await?;
         let outcome = ReportOutcome {
             date: report.period.date.clone(),
             services: report.summary.services,
@@ -490,8 +563,19 @@ fn log_notices(name: &'static str, warnings: &[String], infos: &[String]) {
 fn by_service(label: &str, samples: Vec<Sample>) -> BTreeMap<String, f64> {
     samples
         .into_iter()
-        .map(|mut sample| (sample.labels.remove(label).unwrap_or_default(), sample.value))
+        .map(|mut sample| {
+            (
+                sample.labels.remove(label).unwrap_or_default(),
+                sample.value,
+            )
+        })
         .collect()
+}
+
+/// Range results are on the hourly grid: whole seconds, far inside `i64`.
+#[allow(clippy::cast_possible_truncation)]
+fn whole_seconds(time: f64) -> i64 {
+    time.round() as i64
 }
 
 fn series_by_service(label: &str, series: Vec<Series>) -> BTreeMap<String, Vec<(i64, f64)>> {
@@ -501,7 +585,7 @@ fn series_by_service(label: &str, series: Vec<Series>) -> BTreeMap<String, Vec<(
             let points = series
                 .points
                 .iter()
-                .map(|&(time, value)| (time.round() as i64, value))
+                .map(|&(time, value)| (whole_seconds(time), value))
                 .collect();
             (series.labels.remove(label).unwrap_or_default(), points)
         })
@@ -512,17 +596,24 @@ fn series_by_service(label: &str, series: Vec<Series>) -> BTreeMap<String, Vec<(
 mod tests;
 
 /// The job as deployed: Prometheus over HTTP, reports into S3 or a directory.
-pub type DeployedJob = SlaReportJob<vigil_core::prometheus::PrometheusClient, ConfiguredReportStore>;
+pub type DeployedJob =
+    SlaReportJob<vigil_core::prometheus::PrometheusClient, ConfiguredReportStore>;
 
 /// Builds the deployed job from its configuration: reads the Prometheus secret and builds
 /// the clients, once per process.
 ///
 /// # Errors
 /// [`ConnectError`] when the secret cannot be read or a client cannot be built.
-pub async fn connect(config: SlaReportConfig, sdk: &aws_config::SdkConfig) -> Result<DeployedJob, ConnectError> {
+pub async fn connect(
+    config: SlaReportConfig,
+    sdk: &aws_config::SdkConfig,
+) -> Result<DeployedJob, ConnectError> {
     let metrics = config.prometheus.connect(sdk).await?;
     let store = match config.output {
-        Output::S3 { bucket, force_path_style } => {
+        Output::S3 {
+            bucket,
+            force_path_style,
+        } => {
             ConfiguredReportStore::S3(S3ReportStore::new(s3_client(sdk, force_path_style), bucket))
         }
         Output::Directory(dir) => ConfiguredReportStore::Directory(DirReportStore::new(dir)),
@@ -547,15 +638,28 @@ pub async fn invoke<M: MetricsSource, S: ReportStore>(
     let line = match &result {
         Ok((outcome, stats)) => line
             .dimension("Outcome", "success")
-            .metric("ServicesReported", Unit::Count, vec![outcome.services as f64])
-            .metric("ServicesBreached", Unit::Count, vec![outcome.breached as f64])
+            .metric(
+                "ServicesReported",
+                Unit::Count,
+                vec![outcome.services as f64],
+            )
+            .metric(
+                "ServicesBreached",
+                Unit::Count,
+                vec![outcome.breached as f64],
+            )
             .metric("QueriesIssued", Unit::Count, vec![outcome.queries as f64])
-            .metric("QueryLatency", Unit::Milliseconds, stats.query_latency_ms.clone()),
+            .metric(
+                "QueryLatency",
+                Unit::Milliseconds,
+                stats.query_latency_ms.clone(),
+            ),
         Err(error) => {
             tracing::error!(error_type = error.kind(), retryable = error.is_retryable(), error = %error, "InvocationFailed");
             line.dimension("Outcome", "failure")
         }
     };
-    line.metric("Duration", Unit::Milliseconds, vec![duration_ms]).emit();
+    line.metric("Duration", Unit::Milliseconds, vec![duration_ms])
+        .emit();
     result.map(|(outcome, _)| outcome)
 }

@@ -52,9 +52,11 @@ async fn main() -> ExitCode {
 
     let Some(local) = local else {
         let job = &job;
-        let served = lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
-            invoke(job, &event.payload, event.context.deadline()).await
-        }))
+        let served = lambda_runtime::run(service_fn(
+            move |event: LambdaEvent<serde_json::Value>| async move {
+                invoke(job, &event.payload, event.context.deadline()).await
+            },
+        ))
         .await;
         return match served {
             Ok(()) => ExitCode::SUCCESS,
@@ -64,17 +66,24 @@ async fn main() -> ExitCode {
             }
         };
     };
-    let event = match std::fs::read(&local.event).map_err(|e| e.to_string()).and_then(|bytes| {
-        serde_json::from_slice::<serde_json::Value>(&bytes).map_err(|e| e.to_string())
-    }) {
+    let event = match std::fs::read(&local.event)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| {
+            serde_json::from_slice::<serde_json::Value>(&bytes).map_err(|e| e.to_string())
+        }) {
         Ok(event) => event,
         Err(error) => {
             tracing::error!(path = %local.event.display(), error = %error, "EventUnreadable");
             return ExitCode::FAILURE;
         }
     };
-    let span = tracing::info_span!("invocation", requestId = %format!("local-{}", std::process::id()));
+    let span =
+        tracing::info_span!("invocation", requestId = %format!("local-{}", std::process::id()));
     let deadline = SystemTime::now() + Duration::from_secs(local.timeout_seconds);
     let result = tracing::Instrument::instrument(invoke(&job, &event, deadline), span).await;
-    if result.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if result.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

@@ -40,40 +40,81 @@ struct FakeStore {
 }
 
 impl ReportStore for &FakeStore {
-    async fn put(&self, key: &str, body: Vec<u8>, content_type: &'static str) -> Result<(), StoreError> {
+    async fn put(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &'static str,
+    ) -> Result<(), StoreError> {
         if self.fail {
-            return Err(StoreError::Write { key: key.to_owned(), source: "access denied".into() });
+            return Err(StoreError::Write {
+                key: key.to_owned(),
+                source: "access denied".into(),
+            });
         }
-        self.objects.lock().expect("lock").push((key.to_owned(), body, content_type));
+        self.objects
+            .lock()
+            .expect("lock")
+            .push((key.to_owned(), body, content_type));
         Ok(())
     }
 }
 
 fn settings() -> ReportSettings {
-    let env = Env::from_pairs([("PROMETHEUS_URL", "http://prometheus:9090"), ("REPORT_DIR", "/tmp/unused")]);
+    let env = Env::from_pairs([
+        ("PROMETHEUS_URL", "http://prometheus:9090"),
+        ("REPORT_DIR", "/tmp/unused"),
+    ]);
     SlaReportConfig::from_env(&env).expect("valid").report
 }
 
 fn services(count: usize) -> Vec<(&'static str, f64)> {
-    (0..count).map(|i| (&*Box::leak(format!("svc-{i:03}").into_boxed_str()), 1000.0)).collect()
+    (0..count)
+        .map(|i| (&*Box::leak(format!("svc-{i:03}").into_boxed_str()), 1000.0))
+        .collect()
 }
 
 fn after(date: &str) -> DateTime<Utc> {
-    NaiveDate::parse_from_str(date, "%Y-%m-%d").expect("date").and_hms_opt(12, 0, 0).expect("time").and_utc()
+    NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .expect("date")
+        .and_hms_opt(12, 0, 0)
+        .expect("time")
+        .and_utc()
 }
 
-async fn run(metrics: &FakeMetrics, store: &FakeStore, event: serde_json::Value) -> Result<(ReportOutcome, RunStats), ReportError> {
+async fn run(
+    metrics: &FakeMetrics,
+    store: &FakeStore,
+    event: serde_json::Value,
+) -> Result<(ReportOutcome, RunStats), ReportError> {
     let job = SlaReportJob::new(metrics, store, settings());
-    job.run(&event, after("2026-11-25"), Deadline::after(Duration::from_secs(30))).await
+    job.run(
+        &event,
+        after("2026-11-25"),
+        Deadline::after(Duration::from_secs(30)),
+    )
+    .await
 }
 
 impl MetricsSource for &FakeMetrics {
-    async fn query(&self, query: &str, time: DateTime<Utc>, _deadline: Deadline) -> Result<QueryResponse, PrometheusError> {
-        self.calls.lock().expect("lock").push((query.to_owned(), time));
+    async fn query(
+        &self,
+        query: &str,
+        time: DateTime<Utc>,
+        _deadline: Deadline,
+    ) -> Result<QueryResponse, PrometheusError> {
+        self.calls
+            .lock()
+            .expect("lock")
+            .push((query.to_owned(), time));
         if let Some(fail) = self.fail_with {
             return Err(fail());
         }
-        Ok(QueryResponse { result: QueryResult::Vector(self.answer(query)), warnings: vec![], infos: vec![] })
+        Ok(QueryResponse {
+            result: QueryResult::Vector(self.answer(query)),
+            warnings: vec![],
+            infos: vec![],
+        })
     }
 
     async fn query_range(
@@ -84,20 +125,38 @@ impl MetricsSource for &FakeMetrics {
         _step: Duration,
         _deadline: Deadline,
     ) -> Result<QueryResponse, PrometheusError> {
-        self.calls.lock().expect("lock").push((query.to_owned(), end));
-        Ok(QueryResponse { result: QueryResult::Matrix(vec![]), warnings: vec![], infos: vec![] })
+        self.calls
+            .lock()
+            .expect("lock")
+            .push((query.to_owned(), end));
+        Ok(QueryResponse {
+            result: QueryResult::Matrix(vec![]),
+            warnings: vec![],
+            infos: vec![],
+        })
     }
 }
-
 
 #[tokio::test]
 async fn the_number_of_queries_does_not_grow_with_the_services() {
     for count in [3, 200] {
-        let metrics = FakeMetrics { instant: vec![("sum by (service) (increase(http_requests_total[", services(count))], ..FakeMetrics::default() };
+        let metrics = FakeMetrics {
+            instant: vec![(
+                "sum by (service) (increase(http_requests_total[",
+                services(count),
+            )],
+            ..FakeMetrics::default()
+        };
         let store = FakeStore::default();
-        let (outcome, _) = run(&metrics, &store, json!({"time": "2026-11-24T00:15:00Z"})).await.expect("runs");
+        let (outcome, _) = run(&metrics, &store, json!({"time": "2026-11-24T00:15:00Z"}))
+            .await
+            .expect("runs");
         assert_eq!(outcome.services, count);
-        assert_eq!(metrics.calls.lock().expect("lock").len(), 8, "{count} services");
+        assert_eq!(
+            metrics.calls.lock().expect("lock").len(),
+            8,
+            "{count} services"
+        );
         assert_eq!(outcome.queries, 8);
     }
 }
@@ -106,7 +165,9 @@ async fn the_number_of_queries_does_not_grow_with_the_services() {
 async fn every_query_is_pinned_to_the_end_of_the_period() {
     let metrics = FakeMetrics::default();
     let store = FakeStore::default();
-    run(&metrics, &store, json!({"time": "2026-11-24T00:15:00Z"})).await.expect("runs");
+    run(&metrics, &store, json!({"time": "2026-11-24T00:15:00Z"}))
+        .await
+        .expect("runs");
     let end = after("2026-11-24") - chrono::Duration::hours(12);
     for (query, time) in metrics.calls.lock().expect("lock").iter() {
         assert_eq!(*time, end, "{query}");
@@ -115,16 +176,33 @@ async fn every_query_is_pinned_to_the_end_of_the_period() {
 
 #[tokio::test]
 async fn reports_go_to_deterministic_keys_with_latest_last() {
-    let metrics = FakeMetrics { instant: vec![("sum by (service) (increase(http_requests_total[", vec![("api", 10.0)])], ..FakeMetrics::default() };
+    let metrics = FakeMetrics {
+        instant: vec![(
+            "sum by (service) (increase(http_requests_total[",
+            vec![("api", 10.0)],
+        )],
+        ..FakeMetrics::default()
+    };
     let store = FakeStore::default();
-    run(&metrics, &store, json!({"date": "2026-11-20"})).await.expect("runs");
+    run(&metrics, &store, json!({"date": "2026-11-20"}))
+        .await
+        .expect("runs");
     let objects = store.objects.lock().expect("lock");
     let keys: Vec<(&str, &str)> = objects.iter().map(|(k, _, t)| (k.as_str(), *t)).collect();
-    assert_eq!(keys, [
-        ("sla-reports/daily/2026/11/20/report.html", "text/html; charset=utf-8"),
-        ("sla-reports/daily/2026/11/20/report.json", "application/json"),
-        ("sla-reports/latest.json", "application/json"),
-    ]);
+    assert_eq!(
+        keys,
+        [
+            (
+                "sla-reports/daily/2026/11/20/report.html",
+                "text/html; charset=utf-8"
+            ),
+            (
+                "sla-reports/daily/2026/11/20/report.json",
+                "application/json"
+            ),
+            ("sla-reports/latest.json", "application/json"),
+        ]
+    );
     assert_eq!(objects[1].1, objects[2].1);
     let report: serde_json::Value = serde_json::from_slice(&objects[1].1).expect("json");
     assert_eq!(report["services"][0]["service"], "api");
@@ -134,46 +212,75 @@ async fn reports_go_to_deterministic_keys_with_latest_last() {
 #[tokio::test]
 async fn a_failed_query_writes_nothing_and_bad_data_is_not_retryable() {
     let metrics = FakeMetrics {
-        fail_with: Some(|| PrometheusError::Api { status: 400, error_type: "bad_data".into(), message: "parse error".into(), retry_after: None }),
+        fail_with: Some(|| PrometheusError::Api {
+            status: 400,
+            error_type: "bad_data".into(),
+            message: "parse error".into(),
+            retry_after: None,
+        }),
         ..FakeMetrics::default()
     };
     let store = FakeStore::default();
-    let error = run(&metrics, &store, json!({"time": "2026-11-24T00:15:00Z"})).await.expect_err("fails");
+    let error = run(&metrics, &store, json!({"time": "2026-11-24T00:15:00Z"}))
+        .await
+        .expect_err("fails");
     assert!(store.objects.lock().expect("lock").is_empty());
-    assert_eq!(Diagnostic::from(error).error_type, "NonRetryable.QueryRejected");
+    assert_eq!(
+        Diagnostic::from(error).error_type,
+        "NonRetryable.QueryRejected"
+    );
 }
 
 #[tokio::test]
 async fn a_malformed_event_fails_before_any_query() {
     let metrics = FakeMetrics::default();
     let store = FakeStore::default();
-    let error = run(&metrics, &store, json!({"detail-type": "Scheduled Event"})).await.expect_err("fails");
+    let error = run(&metrics, &store, json!({"detail-type": "Scheduled Event"}))
+        .await
+        .expect_err("fails");
     assert!(metrics.calls.lock().expect("lock").is_empty());
     let diagnostic = Diagnostic::from(error);
     assert_eq!(diagnostic.error_type, "NonRetryable.BadEvent");
-    assert!(diagnostic.error_message.contains("\"time\""), "{}", diagnostic.error_message);
+    assert!(
+        diagnostic.error_message.contains("\"time\""),
+        "{}",
+        diagnostic.error_message
+    );
 }
 
 #[tokio::test]
 async fn a_day_that_has_not_ended_is_refused() {
     let metrics = FakeMetrics::default();
     let store = FakeStore::default();
-    let error = run(&metrics, &store, json!({"date": "2026-11-25"})).await.expect_err("fails");
-    assert!(matches!(error, ReportError::PeriodNotOver { .. }), "{error}");
+    let error = run(&metrics, &store, json!({"date": "2026-11-25"}))
+        .await
+        .expect_err("fails");
+    assert!(
+        matches!(error, ReportError::PeriodNotOver { .. }),
+        "{error}"
+    );
     assert!(metrics.calls.lock().expect("lock").is_empty());
 }
 
 #[tokio::test]
 async fn a_store_failure_fails_the_invocation_as_retryable() {
     let metrics = FakeMetrics::default();
-    let store = FakeStore { fail: true, ..FakeStore::default() };
-    let error = run(&metrics, &store, json!({"time": "2026-11-24T00:15:00Z"})).await.expect_err("fails");
+    let store = FakeStore {
+        fail: true,
+        ..FakeStore::default()
+    };
+    let error = run(&metrics, &store, json!({"time": "2026-11-24T00:15:00Z"}))
+        .await
+        .expect_err("fails");
     assert_eq!(Diagnostic::from(error).error_type, "Retryable.StoreFailed");
 }
 
 #[test]
 fn bad_configuration_names_the_variable() {
-    let base = [("PROMETHEUS_URL", "http://p:9090"), ("REPORT_DIR", "/tmp/r")];
+    let base = [
+        ("PROMETHEUS_URL", "http://p:9090"),
+        ("REPORT_DIR", "/tmp/r"),
+    ];
     let cases: &[(&[(&str, &str)], &str)] = &[
         (&[("SLO_TARGET", "1.5")], "SLO_TARGET"),
         (&[("SLO_TARGET", "99.9")], "SLO_TARGET"),
@@ -188,11 +295,25 @@ fn bad_configuration_names_the_variable() {
     for (extra, variable) in cases {
         let env = Env::from_pairs(base.iter().chain(extra.iter()).copied());
         let error = SlaReportConfig::from_env(&env).expect_err(variable);
-        assert!(error.to_string().starts_with(variable), "{variable}: {error}");
+        assert!(
+            error.to_string().starts_with(variable),
+            "{variable}: {error}"
+        );
     }
-    let path_style = Env::from_pairs([("PROMETHEUS_URL", "http://p"), ("REPORT_BUCKET", "b"), ("S3_FORCE_PATH_STYLE", "sure")]);
+    let path_style = Env::from_pairs([
+        ("PROMETHEUS_URL", "http://p"),
+        ("REPORT_BUCKET", "b"),
+        ("S3_FORCE_PATH_STYLE", "sure"),
+    ]);
     let error = SlaReportConfig::from_env(&path_style).expect_err("not a boolean");
-    assert!(error.to_string().starts_with("S3_FORCE_PATH_STYLE"), "{error}");
-    let missing = SlaReportConfig::from_env(&Env::from_pairs([("PROMETHEUS_URL", "http://p")])).expect_err("no output");
-    assert!(missing.to_string().starts_with("REPORT_BUCKET"), "{missing}");
+    assert!(
+        error.to_string().starts_with("S3_FORCE_PATH_STYLE"),
+        "{error}"
+    );
+    let missing = SlaReportConfig::from_env(&Env::from_pairs([("PROMETHEUS_URL", "http://p")]))
+        .expect_err("no output");
+    assert!(
+        missing.to_string().starts_with("REPORT_BUCKET"),
+        "{missing}"
+    );
 }

@@ -97,7 +97,10 @@ impl PrometheusClient {
             let path = format!("{}/", options.base_url.path());
             options.base_url.set_path(&path);
         }
-        let query_url = options.base_url.join("api/v1/query").map_err(request_error)?;
+        let query_url = options
+            .base_url
+            .join("api/v1/query")
+            .map_err(request_error)?;
         let query_range_url = options
             .base_url
             .join("api/v1/query_range")
@@ -253,7 +256,8 @@ impl PrometheusClient {
                 request.headers_mut().insert(AUTHORIZATION, value);
             }
             Auth::Basic { username, password } => {
-                let credentials = base64_encode(format!("{username}:{}", password.expose()).as_bytes());
+                let credentials =
+                    base64_encode(format!("{username}:{}", password.expose()).as_bytes());
                 let value = sensitive_header(&format!("Basic {credentials}"))?;
                 request.headers_mut().insert(AUTHORIZATION, value);
             }

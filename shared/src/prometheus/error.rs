@@ -90,7 +90,10 @@ impl PrometheusError {
             Self::Transport { .. } => true,
             Self::Api {
                 status, error_type, ..
-            } => retryable_status(*status) && !matches!(error_type.as_str(), "bad_data" | "execution"),
+            } => {
+                retryable_status(*status)
+                    && !matches!(error_type.as_str(), "bad_data" | "execution")
+            }
             Self::Http { status, .. } => retryable_status(*status),
             Self::Decode { .. }
             | Self::UnexpectedResultType { .. }
@@ -152,7 +155,11 @@ mod tests {
         let cases = [
             ("bad_data is the query's fault", api(400, "bad_data"), false),
             ("execution errors repeat", api(422, "execution"), false),
-            ("an overloaded server may recover", api(503, "unavailable"), true),
+            (
+                "an overloaded server may recover",
+                api(503, "unavailable"),
+                true,
+            ),
             ("a server-side timeout may pass", api(503, "timeout"), true),
             ("an internal error may pass", api(500, "internal"), true),
             ("a proxy's 502 page may pass", http(502), true),

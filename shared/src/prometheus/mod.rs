@@ -110,12 +110,13 @@ impl From<wire::Data> for QueryResponse {
             wire::Data::Vector(samples) => QueryResult::Vector(
                 samples
                     .into_iter()
-                    .filter_map(|sample| match sample.value {
-                        Some(wire::Point(_, value)) => Some(Sample {
-                            labels: sample.metric,
-                            value,
-                        }),
-                        None => {
+                    .filter_map(|sample| {
+                        if let Some(wire::Point(_, value)) = sample.value {
+                            Some(Sample {
+                                labels: sample.metric,
+                                value,
+                            })
+                        } else {
                             skipped_histograms += 1;
                             None
                         }

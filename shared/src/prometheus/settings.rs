@@ -81,14 +81,20 @@ impl PrometheusSettings {
         let invalid_url = |why: &str| ConfigError::Invalid {
             variable: "PROMETHEUS_URL",
             expected: format!("{URL_EXPECTED} ({why})"),
-            found: if why.contains("credentials") { "<redacted>".to_owned() } else { raw_url.to_owned() },
+            found: if why.contains("credentials") {
+                "<redacted>".to_owned()
+            } else {
+                raw_url.to_owned()
+            },
         };
         let url = Url::parse(raw_url.trim()).map_err(|error| invalid_url(&error.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
             return Err(invalid_url("scheme must be http or https, with a host"));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(invalid_url("credentials belong in PROMETHEUS_SECRET_ARN, not in the URL"));
+            return Err(invalid_url(
+                "credentials belong in PROMETHEUS_SECRET_ARN, not in the URL",
+            ));
         }
         if url.query().is_some() || url.fragment().is_some() {
             return Err(invalid_url("no query string or fragment"));
@@ -104,7 +110,11 @@ impl PrometheusSettings {
                 found: arn.to_owned(),
             })
         };
-        let auth = match env.get("PROMETHEUS_AUTH").map(str::to_ascii_lowercase).as_deref() {
+        let auth = match env
+            .get("PROMETHEUS_AUTH")
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("none") => AuthSetting::None,
             Some("bearer") => AuthSetting::Bearer(secret()?),
             Some("basic") => AuthSetting::Basic(secret()?),
@@ -114,7 +124,9 @@ impl PrometheusSettings {
                     .or_else(|| env.get("AWS_REGION"))
                     .ok_or(ConfigError::Missing {
                         variable: "PROMETHEUS_SIGV4_REGION",
-                        expected: "the region of the Amazon Managed Prometheus workspace (or AWS_REGION)".to_owned(),
+                        expected:
+                            "the region of the Amazon Managed Prometheus workspace (or AWS_REGION)"
+                                .to_owned(),
                     })?
                     .to_owned(),
             },
@@ -127,7 +139,11 @@ impl PrometheusSettings {
             }
         };
         let headers = env
-            .parse_with("PROMETHEUS_HEADERS", r#"a JSON object of header names to values, such as {"X-Scope-OrgID": "team-a"}"#, parse_headers)?
+            .parse_with(
+                "PROMETHEUS_HEADERS",
+                r#"a JSON object of header names to values, such as {"X-Scope-OrgID": "team-a"}"#,
+                parse_headers,
+            )?
             .unwrap_or_default();
         Ok(Self {
             url,
@@ -179,11 +195,13 @@ fn parse_headers(raw: &str) -> Result<HeaderMap, String> {
     let pairs: BTreeMap<String, String> = serde_json::from_str(raw).map_err(|e| e.to_string())?;
     let mut headers = HeaderMap::new();
     for (name, value) in pairs {
-        let name = HeaderName::try_from(name.as_str()).map_err(|_| format!("{name:?} is not a header name"))?;
+        let name = HeaderName::try_from(name.as_str())
+            .map_err(|_| format!("{name:?} is not a header name"))?;
         if name == AUTHORIZATION {
             return Err("Authorization belongs in PROMETHEUS_SECRET_ARN".to_owned());
         }
-        let value = HeaderValue::try_from(value.as_str()).map_err(|_| format!("the value of {name} is not a valid header value"))?;
+        let value = HeaderValue::try_from(value.as_str())
+            .map_err(|_| format!("the value of {name} is not a valid header value"))?;
         headers.insert(name, value);
     }
     Ok(headers)
@@ -199,25 +217,89 @@ mod tests {
 
     fn variable_of(error: &ConfigError) -> &'static str {
         match error {
-            ConfigError::Missing { variable, .. } | ConfigError::Invalid { variable, .. } => variable,
+            ConfigError::Missing { variable, .. } | ConfigError::Invalid { variable, .. } => {
+                variable
+            }
             ConfigError::Conflict { variables, .. } => variables,
         }
     }
 
+    /// A named case: the environment pairs and the variable the error must name.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+
     #[test]
     fn bad_settings_name_their_variable() {
-        let cases: &[(&str, &[(&str, &str)], &str)] = &[
+        let cases: &[Case] = &[
             ("no url", &[], "PROMETHEUS_URL"),
-            ("not a url", &[("PROMETHEUS_URL", "prometheus:9090")], "PROMETHEUS_URL"),
-            ("ftp", &[("PROMETHEUS_URL", "ftp://prometheus")], "PROMETHEUS_URL"),
-            ("credentials in the url", &[("PROMETHEUS_URL", "https://user:pw@prom")], "PROMETHEUS_URL"),
-            ("unknown auth", &[("PROMETHEUS_URL", "http://p"), ("PROMETHEUS_AUTH", "kerberos")], "PROMETHEUS_AUTH"),
-            ("bearer without secret", &[("PROMETHEUS_URL", "http://p"), ("PROMETHEUS_AUTH", "bearer")], "PROMETHEUS_SECRET_ARN"),
-            ("secret not an arn", &[("PROMETHEUS_URL", "http://p"), ("PROMETHEUS_AUTH", "basic"), ("PROMETHEUS_SECRET_ARN", "my-secret")], "PROMETHEUS_SECRET_ARN"),
-            ("sigv4 without region", &[("PROMETHEUS_URL", "http://p"), ("PROMETHEUS_AUTH", "sigv4")], "PROMETHEUS_SIGV4_REGION"),
-            ("headers not json", &[("PROMETHEUS_URL", "http://p"), ("PROMETHEUS_HEADERS", "X-Scope-OrgID: a")], "PROMETHEUS_HEADERS"),
-            ("authorization header", &[("PROMETHEUS_URL", "http://p"), ("PROMETHEUS_HEADERS", r#"{"Authorization":"Bearer x"}"#)], "PROMETHEUS_HEADERS"),
-            ("timeout", &[("PROMETHEUS_URL", "http://p"), ("PROMETHEUS_TIMEOUT_SECONDS", "-1")], "PROMETHEUS_TIMEOUT_SECONDS"),
+            (
+                "not a url",
+                &[("PROMETHEUS_URL", "prometheus:9090")],
+                "PROMETHEUS_URL",
+            ),
+            (
+                "ftp",
+                &[("PROMETHEUS_URL", "ftp://prometheus")],
+                "PROMETHEUS_URL",
+            ),
+            (
+                "credentials in the url",
+                &[("PROMETHEUS_URL", "https://user:pw@prom")],
+                "PROMETHEUS_URL",
+            ),
+            (
+                "unknown auth",
+                &[
+                    ("PROMETHEUS_URL", "http://p"),
+                    ("PROMETHEUS_AUTH", "kerberos"),
+                ],
+                "PROMETHEUS_AUTH",
+            ),
+            (
+                "bearer without secret",
+                &[
+                    ("PROMETHEUS_URL", "http://p"),
+                    ("PROMETHEUS_AUTH", "bearer"),
+                ],
+                "PROMETHEUS_SECRET_ARN",
+            ),
+            (
+                "secret not an arn",
+                &[
+                    ("PROMETHEUS_URL", "http://p"),
+                    ("PROMETHEUS_AUTH", "basic"),
+                    ("PROMETHEUS_SECRET_ARN", "my-secret"),
+                ],
+                "PROMETHEUS_SECRET_ARN",
+            ),
+            (
+                "sigv4 without region",
+                &[("PROMETHEUS_URL", "http://p"), ("PROMETHEUS_AUTH", "sigv4")],
+                "PROMETHEUS_SIGV4_REGION",
+            ),
+            (
+                "headers not json",
+                &[
+                    ("PROMETHEUS_URL", "http://p"),
+                    ("PROMETHEUS_HEADERS", "X-Scope-OrgID: a"),
+                ],
+                "PROMETHEUS_HEADERS",
+            ),
+            (
+                "authorization header",
+                &[
+                    ("PROMETHEUS_URL", "http://p"),
+                    ("PROMETHEUS_HEADERS", r#"{"Authorization":"Bearer x"}"#),
+                ],
+                "PROMETHEUS_HEADERS",
+            ),
+            (
+                "timeout",
+                &[
+                    ("PROMETHEUS_URL", "http://p"),
+                    ("PROMETHEUS_TIMEOUT_SECONDS", "-1"),
+                ],
+                "PROMETHEUS_TIMEOUT_SECONDS",
+            ),
         ];
         for (name, pairs, variable) in cases {
             let error = settings(pairs).expect_err(name);
@@ -228,7 +310,8 @@ mod tests {
 
     #[test]
     fn credentials_in_the_url_are_not_echoed() {
-        let error = settings(&[("PROMETHEUS_URL", "https://user:hunter2@prom")]).expect_err("rejected");
+        let error =
+            settings(&[("PROMETHEUS_URL", "https://user:hunter2@prom")]).expect_err("rejected");
         assert!(!error.to_string().contains("hunter2"), "{error}");
     }
 
@@ -237,14 +320,30 @@ mod tests {
         let parsed = settings(&[
             ("PROMETHEUS_URL", "https://mimir.example/prometheus"),
             ("PROMETHEUS_AUTH", "basic"),
-            ("PROMETHEUS_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prom-AbC"),
+            (
+                "PROMETHEUS_SECRET_ARN",
+                "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prom-AbC",
+            ),
             ("PROMETHEUS_HEADERS", r#"{"X-Scope-OrgID":"team-a"}"#),
         ])
         .expect("valid");
-        assert!(matches!(parsed.auth, AuthSetting::Basic(SecretSource::SecretsManager(_))));
+        assert!(matches!(
+            parsed.auth,
+            AuthSetting::Basic(SecretSource::SecretsManager(_))
+        ));
         assert_eq!(parsed.headers["x-scope-orgid"], "team-a");
         assert_eq!(parsed.request_timeout, Duration::from_secs(30));
-        let sigv4 = settings(&[("PROMETHEUS_URL", "http://p"), ("PROMETHEUS_AUTH", "SigV4"), ("AWS_REGION", "eu-west-1")]).expect("valid");
-        assert_eq!(sigv4.auth, AuthSetting::SigV4 { region: "eu-west-1".into() });
+        let sigv4 = settings(&[
+            ("PROMETHEUS_URL", "http://p"),
+            ("PROMETHEUS_AUTH", "SigV4"),
+            ("AWS_REGION", "eu-west-1"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            sigv4.auth,
+            AuthSetting::SigV4 {
+                region: "eu-west-1".into()
+            }
+        );
     }
 }

@@ -125,22 +125,31 @@ mod tests {
     #[test]
     fn a_vector_with_special_values_parses() {
         let envelope = parse(include_str!("fixtures/vector_special_values.json"));
-        let Envelope::Success { data: Data::Vector(samples), warnings, infos } = envelope else {
+        let Envelope::Success {
+            data: Data::Vector(samples),
+            warnings,
+            infos,
+        } = envelope
+        else {
             panic!("expected a vector");
         };
         assert!(warnings.is_empty() && infos.is_empty());
         let values: Vec<f64> = samples.iter().map(|s| s.value.expect("float").1).collect();
-        assert_eq!(values[0], 1027.0);
+        assert_eq!(values[0].to_bits(), 1027.0_f64.to_bits());
         assert!(values[1].is_nan());
-        assert_eq!(values[2], f64::INFINITY);
-        assert_eq!(values[3], f64::NEG_INFINITY);
+        assert!(values[2].is_infinite() && values[2].is_sign_positive());
+        assert!(values[3].is_infinite() && values[3].is_sign_negative());
         assert_eq!(samples[0].metric["service"], "checkout");
     }
 
     #[test]
     fn a_matrix_parses_in_time_order() {
         let envelope = parse(include_str!("fixtures/matrix.json"));
-        let Envelope::Success { data: Data::Matrix(series), .. } = envelope else {
+        let Envelope::Success {
+            data: Data::Matrix(series),
+            ..
+        } = envelope
+        else {
             panic!("expected a matrix");
         };
         assert_eq!(series.len(), 2);
@@ -150,12 +159,24 @@ mod tests {
 
     #[test]
     fn scalar_string_and_histogram_results_parse() {
-        let scalar = parse(r#"{"status":"success","data":{"resultType":"scalar","result":[1700000000.5,"-Inf"]}}"#);
-        assert!(matches!(scalar, Envelope::Success { data: Data::Scalar(Point(_, v)), .. } if v == f64::NEG_INFINITY));
-        let string = parse(r#"{"status":"success","data":{"resultType":"string","result":[1700000000,"hello"]}}"#);
-        assert!(matches!(string, Envelope::Success { data: Data::String((_, ref s)), .. } if s == "hello"));
+        let scalar = parse(
+            r#"{"status":"success","data":{"resultType":"scalar","result":[1700000000.5,"-Inf"]}}"#,
+        );
+        assert!(
+            matches!(scalar, Envelope::Success { data: Data::Scalar(Point(_, v)), .. } if v == f64::NEG_INFINITY)
+        );
+        let string = parse(
+            r#"{"status":"success","data":{"resultType":"string","result":[1700000000,"hello"]}}"#,
+        );
+        assert!(
+            matches!(string, Envelope::Success { data: Data::String((_, ref s)), .. } if s == "hello")
+        );
         let histogram = parse(include_str!("fixtures/native_histogram.json"));
-        let Envelope::Success { data: Data::Vector(samples), .. } = histogram else {
+        let Envelope::Success {
+            data: Data::Vector(samples),
+            ..
+        } = histogram
+        else {
             panic!("expected a vector");
         };
         let (_, h) = samples[0].histogram.as_ref().expect("histogram sample");
@@ -165,10 +186,19 @@ mod tests {
 
     #[test]
     fn errors_and_warnings_parse() {
-        let error = parse(r#"{"status":"error","errorType":"bad_data","error":"1:5: parse error: unexpected \"}\""}"#);
-        assert!(matches!(error, Envelope::Error { ref error_type, .. } if error_type == "bad_data"));
-        let warned = parse(r#"{"status":"success","data":{"resultType":"vector","result":[]},"warnings":["partial response"],"infos":["PromQL info: metric might not be a counter"]}"#);
-        let Envelope::Success { warnings, infos, .. } = warned else {
+        let error = parse(
+            r#"{"status":"error","errorType":"bad_data","error":"1:5: parse error: unexpected \"}\""}"#,
+        );
+        assert!(
+            matches!(error, Envelope::Error { ref error_type, .. } if error_type == "bad_data")
+        );
+        let warned = parse(
+            r#"{"status":"success","data":{"resultType":"vector","result":[]},"warnings":["partial response"],"infos":["PromQL info: metric might not be a counter"]}"#,
+        );
+        let Envelope::Success {
+            warnings, infos, ..
+        } = warned
+        else {
             panic!("expected success");
         };
         assert_eq!((warnings.len(), infos.len()), (1, 1));

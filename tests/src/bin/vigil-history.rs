@@ -61,7 +61,10 @@ fn main() -> ExitCode {
     match written {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("vigil-history: cannot write {}: {error}", args.out.display());
+            eprintln!(
+                "vigil-history: cannot write {}: {error}",
+                args.out.display()
+            );
             ExitCode::FAILURE
         }
     }

@@ -11,9 +11,16 @@ use crate::support::{new_bucket, stack};
 /// The workspace's `sla-report` binary, built by `make test` before the tests run.
 fn binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target directory");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target directory");
     let binary = dir.join("sla-report");
-    assert!(binary.exists(), "{} is missing: build the workspace first (make test does)", binary.display());
+    assert!(
+        binary.exists(),
+        "{} is missing: build the workspace first (make test does)",
+        binary.display()
+    );
     binary
 }
 
@@ -30,7 +37,9 @@ fn run(env: &[(&str, &str)], args: &[&str]) -> (bool, Vec<Value>) {
     let stdout = String::from_utf8(output.stdout).expect("utf-8");
     let lines = stdout
         .lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not a JSON line: {line}")))
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not a JSON line: {line}"))
+        })
         .collect();
     (output.status.success(), lines)
 }
@@ -43,8 +52,16 @@ fn event_file(content: &str) -> tempfile::NamedTempFile {
 
 fn every_line_is_structured(lines: &[Value]) {
     for line in lines {
-        assert!(line["timestamp"].as_str().is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok()), "{line}");
-        assert!(line["level"].is_string() && line["message"].is_string(), "{line}");
+        assert!(
+            line["timestamp"]
+                .as_str()
+                .is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok()),
+            "{line}"
+        );
+        assert!(
+            line["level"].is_string() && line["message"].is_string(),
+            "{line}"
+        );
     }
 }
 
@@ -55,15 +72,29 @@ async fn a_local_run_writes_the_report_and_logs_json() {
     let event = event_file(r#"{"date": "2026-11-02"}"#);
     let path = event.path().to_str().expect("path");
     let (ok, lines) = run(
-        &[("PROMETHEUS_URL", &stack.prometheus_url), ("REPORT_BUCKET", &bucket), ("S3_FORCE_PATH_STYLE", "true"), ("AWS_ENDPOINT_URL", &stack.moto_url)],
+        &[
+            ("PROMETHEUS_URL", &stack.prometheus_url),
+            ("REPORT_BUCKET", &bucket),
+            ("S3_FORCE_PATH_STYLE", "true"),
+            ("AWS_ENDPOINT_URL", &stack.moto_url),
+        ],
         &["--event", path],
     );
     assert!(ok, "{lines:?}");
     every_line_is_structured(&lines);
-    let written = lines.iter().find(|l| l["message"] == "ReportWritten").expect("ReportWritten logged");
-    assert_eq!(written["json_key"], "sla-reports/daily/2026/11/02/report.json");
+    let written = lines
+        .iter()
+        .find(|l| l["message"] == "ReportWritten")
+        .expect("ReportWritten logged");
+    assert_eq!(
+        written["json_key"],
+        "sla-reports/daily/2026/11/02/report.json"
+    );
     assert!(written["span"]["requestId"].is_string(), "{written}");
-    let metrics = lines.iter().find(|l| l["message"] == "MetricsEmitted").expect("EMF line");
+    let metrics = lines
+        .iter()
+        .find(|l| l["message"] == "MetricsEmitted")
+        .expect("EMF line");
     assert_eq!(metrics["QueriesIssued"], 8.0);
     assert_eq!(metrics["ServicesReported"], 5.0);
 }
@@ -73,25 +104,56 @@ fn a_failed_local_run_exits_non_zero_with_a_json_error() {
     let dir = tempfile::tempdir().expect("temp dir");
     let event = event_file(r#"{"date": "2026-11-02"}"#);
     let (ok, lines) = run(
-        &[("PROMETHEUS_URL", "http://127.0.0.1:9"), ("REPORT_DIR", dir.path().to_str().expect("path"))],
-        &["--event", event.path().to_str().expect("path"), "--timeout-seconds", "3"],
+        &[
+            ("PROMETHEUS_URL", "http://127.0.0.1:9"),
+            ("REPORT_DIR", dir.path().to_str().expect("path")),
+        ],
+        &[
+            "--event",
+            event.path().to_str().expect("path"),
+            "--timeout-seconds",
+            "3",
+        ],
     );
     assert!(!ok);
     every_line_is_structured(&lines);
-    let failed = lines.iter().find(|l| l["message"] == "InvocationFailed").expect("InvocationFailed logged");
+    let failed = lines
+        .iter()
+        .find(|l| l["message"] == "InvocationFailed")
+        .expect("InvocationFailed logged");
     assert_eq!(failed["level"], "ERROR");
     assert_eq!(failed["error_type"], "PrometheusUnavailable");
-    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0, "nothing written");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("dir").count(),
+        0,
+        "nothing written"
+    );
 }
 
 #[test]
 fn bad_configuration_stops_start_up_naming_the_variable() {
     let event = event_file(r#"{"date": "2026-11-02"}"#);
     let path = event.path().to_str().expect("path");
-    let (ok, lines) = run(&[("PROMETHEUS_URL", "http://127.0.0.1:9"), ("REPORT_DIR", "/tmp"), ("SLO_TARGET", "99.9")], &["--event", path]);
+    let (ok, lines) = run(
+        &[
+            ("PROMETHEUS_URL", "http://127.0.0.1:9"),
+            ("REPORT_DIR", "/tmp"),
+            ("SLO_TARGET", "99.9"),
+        ],
+        &["--event", path],
+    );
     assert!(!ok);
-    let rejected = lines.iter().find(|l| l["message"] == "ConfigRejected").expect("ConfigRejected logged");
-    assert!(rejected["error"].as_str().expect("error").starts_with("SLO_TARGET: "), "{rejected}");
+    let rejected = lines
+        .iter()
+        .find(|l| l["message"] == "ConfigRejected")
+        .expect("ConfigRejected logged");
+    assert!(
+        rejected["error"]
+            .as_str()
+            .expect("error")
+            .starts_with("SLO_TARGET: "),
+        "{rejected}"
+    );
 }
 
 #[test]
@@ -100,11 +162,19 @@ fn a_local_run_can_write_into_a_directory() {
     let dir = tempfile::tempdir().expect("temp dir");
     let event = event_file(r#"{"date": "2026-11-02"}"#);
     let (ok, lines) = run(
-        &[("PROMETHEUS_URL", &stack.prometheus_url), ("REPORT_DIR", dir.path().to_str().expect("path")), ("REPORT_PREFIX", "team/")],
+        &[
+            ("PROMETHEUS_URL", &stack.prometheus_url),
+            ("REPORT_DIR", dir.path().to_str().expect("path")),
+            ("REPORT_PREFIX", "team/"),
+        ],
         &["--event", event.path().to_str().expect("path")],
     );
     assert!(ok, "{lines:?}");
-    for file in ["team/daily/2026/11/02/report.json", "team/daily/2026/11/02/report.html", "team/latest.json"] {
+    for file in [
+        "team/daily/2026/11/02/report.json",
+        "team/daily/2026/11/02/report.html",
+        "team/latest.json",
+    ] {
         assert!(dir.path().join(file).is_file(), "{file}");
     }
 }

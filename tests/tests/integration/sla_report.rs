@@ -8,7 +8,9 @@ use vigil_tests::{test_history, HOSTILE_SERVICE};
 use crate::support::{deadline_in, job, keys, new_bucket, object, stack};
 
 fn utc(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text).expect("time").with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(text)
+        .expect("time")
+        .with_timezone(&Utc)
 }
 
 fn service<'a>(report: &'a Value, name: &str) -> &'a Value {
@@ -21,9 +23,14 @@ fn service<'a>(report: &'a Value, name: &str) -> &'a Value {
 }
 
 fn assert_close(actual: &Value, expected: f64, relative: f64, what: &str) {
-    let actual = actual.as_f64().unwrap_or_else(|| panic!("{what} is a number, not {actual}"));
+    let actual = actual
+        .as_f64()
+        .unwrap_or_else(|| panic!("{what} is a number, not {actual}"));
     let scale = expected.abs().max(1.0);
-    assert!((actual - expected).abs() <= relative * scale, "{what}: {actual} vs truth {expected}");
+    assert!(
+        (actual - expected).abs() <= relative * scale,
+        "{what}: {actual} vs truth {expected}"
+    );
 }
 
 /// Checks every service of `report` against the generator's truth over `[from, to]`.
@@ -33,18 +40,45 @@ fn check_against_truth(report: &Value, from: &str, to: &str) {
         let line = service(report, name);
         if expected.total == 0.0 {
             assert_eq!(line["slo"]["status"], "no_data", "{name}");
-            assert!(line["availability"].is_null() && line["total_requests"].is_null(), "{name}");
+            assert!(
+                line["availability"].is_null() && line["total_requests"].is_null(),
+                "{name}"
+            );
             assert!(line["latency_ms"]["p99"].is_null(), "{name}");
             continue;
         }
-        assert_close(&line["total_requests"], expected.total, 1e-9, &format!("{name} total"));
-        assert_close(&line["error_requests"], expected.errors, 1e-9, &format!("{name} errors"));
-        assert_close(&line["availability"], 1.0 - expected.errors / expected.total, 1e-9, &format!("{name} availability"));
+        assert_close(
+            &line["total_requests"],
+            expected.total,
+            1e-9,
+            &format!("{name} total"),
+        );
+        assert_close(
+            &line["error_requests"],
+            expected.errors,
+            1e-9,
+            &format!("{name} errors"),
+        );
+        assert_close(
+            &line["availability"],
+            1.0 - expected.errors / expected.total,
+            1e-9,
+            &format!("{name} availability"),
+        );
         for (key, q) in [("p50", 0.5), ("p95", 0.95), ("p99", 0.99)] {
             let truth_ms = expected.quantile(q).expect("observations") * 1000.0;
-            assert_close(&line["latency_ms"][key], truth_ms, 1e-9, &format!("{name} {key}"));
+            assert_close(
+                &line["latency_ms"][key],
+                truth_ms,
+                1e-9,
+                &format!("{name} {key}"),
+            );
         }
-        let status = if 1.0 - expected.errors / expected.total >= 0.999 { "met" } else { "breached" };
+        let status = if 1.0 - expected.errors / expected.total >= 0.999 {
+            "met"
+        } else {
+            "breached"
+        };
         assert_eq!(line["slo"]["status"], status, "{name}");
     }
 }
@@ -54,31 +88,50 @@ async fn the_report_in_s3_matches_the_ground_truth() {
     let stack = stack();
     let bucket = new_bucket(&stack, "truth").await;
     let job = job(&stack.prometheus_url, &stack.moto_url, &bucket, &[]).await;
-    let outcome = invoke(&job, &json!({"time": "2026-11-03T00:15:00Z"}), deadline_in(60)).await.expect("report written");
+    let outcome = invoke(
+        &job,
+        &json!({"time": "2026-11-03T00:15:00Z"}),
+        deadline_in(60),
+    )
+    .await
+    .expect("report written");
     assert_eq!(outcome.json_key, "sla-reports/daily/2026/11/02/report.json");
     let mut stored = keys(&stack, &bucket).await;
     stored.sort();
-    assert_eq!(stored, [
-        "sla-reports/daily/2026/11/02/report.html",
-        "sla-reports/daily/2026/11/02/report.json",
-        "sla-reports/latest.json",
-    ]);
+    assert_eq!(
+        stored,
+        [
+            "sla-reports/daily/2026/11/02/report.html",
+            "sla-reports/daily/2026/11/02/report.json",
+            "sla-reports/latest.json",
+        ]
+    );
     let (body, content_type) = object(&stack, &bucket, &outcome.json_key).await;
     assert_eq!(content_type.as_deref(), Some("application/json"));
     let report: Value = serde_json::from_slice(&body).expect("json");
     assert_eq!(report["schema_version"], 1);
-    assert_eq!(report["period"], json!({
-        "date": "2026-11-02", "start": "2026-11-02T00:00:00Z", "end": "2026-11-03T00:00:00Z",
-        "time_zone": "UTC", "duration_seconds": 86400
-    }));
+    assert_eq!(
+        report["period"],
+        json!({
+            "date": "2026-11-02", "start": "2026-11-02T00:00:00Z", "end": "2026-11-03T00:00:00Z",
+            "time_zone": "UTC", "duration_seconds": 86400
+        })
+    );
     check_against_truth(&report, "2026-11-02T00:00:00Z", "2026-11-03T00:00:00Z");
     assert_eq!(report["summary"]["services"], 5);
     assert_eq!(report["summary"]["no_data"], 1);
-    assert!(report["services"].as_array().expect("array").iter().any(|s| s["service"] == HOSTILE_SERVICE));
+    assert!(report["services"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .any(|s| s["service"] == HOSTILE_SERVICE));
     let (html, html_type) = object(&stack, &bucket, &outcome.html_key).await;
     assert_eq!(html_type.as_deref(), Some("text/html; charset=utf-8"));
     let html = String::from_utf8(html).expect("utf-8");
-    assert!(html.contains("edge &quot;eu&quot;"), "the hostile name is escaped in the page");
+    assert!(
+        html.contains("edge &quot;eu&quot;"),
+        "the hostile name is escaped in the page"
+    );
 }
 
 #[tokio::test]
@@ -86,29 +139,61 @@ async fn hourly_figures_show_the_incident_hours() {
     let stack = stack();
     let bucket = new_bucket(&stack, "hourly").await;
     let job = job(&stack.prometheus_url, &stack.moto_url, &bucket, &[]).await;
-    let outcome = invoke(&job, &json!({"date": "2026-11-02"}), deadline_in(60)).await.expect("report written");
-    let report: Value = serde_json::from_slice(&object(&stack, &bucket, &outcome.json_key).await.0).expect("json");
-    let hourly = service(&report, "search")["hourly"].as_array().expect("hourly").clone();
+    let outcome = invoke(&job, &json!({"date": "2026-11-02"}), deadline_in(60))
+        .await
+        .expect("report written");
+    let report: Value =
+        serde_json::from_slice(&object(&stack, &bucket, &outcome.json_key).await.0).expect("json");
+    let hourly = service(&report, "search")["hourly"]
+        .as_array()
+        .expect("hourly")
+        .clone();
     assert_eq!(hourly.len(), 24);
     let history = test_history();
     for (index, hour) in hourly.iter().enumerate() {
         let end = utc(hour["end"].as_str().expect("end"));
         let truth = &history.truth(end - chrono::Duration::hours(1), end)["search"];
-        assert_close(&hour["availability"], 1.0 - truth.errors / truth.total, 1e-9, &format!("hour {index}"));
-        assert_close(&hour["p99_ms"], truth.quantile(0.99).expect("data") * 1000.0, 1e-9, &format!("hour {index} p99"));
+        assert_close(
+            &hour["availability"],
+            1.0 - truth.errors / truth.total,
+            1e-9,
+            &format!("hour {index}"),
+        );
+        assert_close(
+            &hour["p99_ms"],
+            truth.quantile(0.99).expect("data") * 1000.0,
+            1e-9,
+            &format!("hour {index} p99"),
+        );
     }
     let during = hourly[9]["availability"].as_f64().expect("number");
     let before = hourly[8]["availability"].as_f64().expect("number");
-    assert!(during < 0.97 && before > 0.99, "the 09:00-11:00 incident shows: {before} then {during}");
+    assert!(
+        during < 0.97 && before > 0.99,
+        "the 09:00-11:00 incident shows: {before} then {during}"
+    );
 }
 
 #[tokio::test]
 async fn a_day_in_another_time_zone_is_its_own_calendar_day() {
     let stack = stack();
     let bucket = new_bucket(&stack, "berlin").await;
-    let job = job(&stack.prometheus_url, &stack.moto_url, &bucket, &[("REPORT_TIME_ZONE", "Europe/Berlin")]).await;
-    let outcome = invoke(&job, &json!({"time": "2026-11-02T23:30:00Z"}), deadline_in(60)).await.expect("report written");
-    let report: Value = serde_json::from_slice(&object(&stack, &bucket, &outcome.json_key).await.0).expect("json");
+    let job = job(
+        &stack.prometheus_url,
+        &stack.moto_url,
+        &bucket,
+        &[("REPORT_TIME_ZONE", "Europe/Berlin")],
+    )
+    .await;
+    let outcome = invoke(
+        &job,
+        &json!({"time": "2026-11-02T23:30:00Z"}),
+        deadline_in(60),
+    )
+    .await
+    .expect("report written");
+    let report: Value =
+        serde_json::from_slice(&object(&stack, &bucket, &outcome.json_key).await.0).expect("json");
     assert_eq!(report["period"]["start"], "2026-11-01T23:00:00Z");
     assert_eq!(report["period"]["time_zone"], "Europe/Berlin");
     check_against_truth(&report, "2026-11-01T23:00:00Z", "2026-11-02T23:00:00Z");
@@ -119,10 +204,24 @@ async fn rerunning_a_day_writes_the_same_bytes() {
     let stack = stack();
     let bucket = new_bucket(&stack, "rerun").await;
     let job = job(&stack.prometheus_url, &stack.moto_url, &bucket, &[]).await;
-    let scheduled = invoke(&job, &json!({"time": "2026-11-03T00:15:00Z"}), deadline_in(60)).await.expect("first run");
+    let scheduled = invoke(
+        &job,
+        &json!({"time": "2026-11-03T00:15:00Z"}),
+        deadline_in(60),
+    )
+    .await
+    .expect("first run");
     let first_json = object(&stack, &bucket, &scheduled.json_key).await.0;
     let first_html = object(&stack, &bucket, &scheduled.html_key).await.0;
-    let backfill = invoke(&job, &json!({"date": "2026-11-02"}), deadline_in(60)).await.expect("backfill");
-    assert_eq!(object(&stack, &bucket, &backfill.json_key).await.0, first_json);
-    assert_eq!(object(&stack, &bucket, &backfill.html_key).await.0, first_html);
+    let backfill = invoke(&job, &json!({"date": "2026-11-02"}), deadline_in(60))
+        .await
+        .expect("backfill");
+    assert_eq!(
+        object(&stack, &bucket, &backfill.json_key).await.0,
+        first_json
+    );
+    assert_eq!(
+        object(&stack, &bucket, &backfill.html_key).await.0,
+        first_html
+    );
 }

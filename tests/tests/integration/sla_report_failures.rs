@@ -6,7 +6,9 @@ use lambda_runtime::Diagnostic;
 use sla_report::{connect, invoke, SlaReportConfig};
 use vigil_core::config::Env;
 
-use crate::support::{deadline_in, job, keys, new_bucket, object, sdk_config, stack, Action, FaultProxy};
+use crate::support::{
+    deadline_in, job, keys, new_bucket, object, sdk_config, stack, Action, FaultProxy,
+};
 
 const EVENT: &str = r#"{"time": "2026-11-03T00:15:00Z"}"#;
 
@@ -27,11 +29,20 @@ async fn prometheus_down_fails_after_retries_within_the_deadline() {
     let bucket = new_bucket(&stack, "down").await;
     let job = job(&unused_port_url(), &stack.moto_url, &bucket, &[]).await;
     let started = Instant::now();
-    let error = invoke(&job, &event(), deadline_in(4)).await.expect_err("fails");
-    assert!(started.elapsed() < Duration::from_secs(5), "stopped at the deadline: {:?}", started.elapsed());
+    let error = invoke(&job, &event(), deadline_in(4))
+        .await
+        .expect_err("fails");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "stopped at the deadline: {:?}",
+        started.elapsed()
+    );
     let message = error.to_string();
     let diagnostic = Diagnostic::from(error);
-    assert_eq!(diagnostic.error_type, "Retryable.PrometheusUnavailable", "{message}");
+    assert_eq!(
+        diagnostic.error_type, "Retryable.PrometheusUnavailable",
+        "{message}"
+    );
     assert!(message.contains("attempt"), "{message}");
     assert!(keys(&stack, &bucket).await.is_empty());
 }
@@ -40,12 +51,24 @@ async fn prometheus_down_fails_after_retries_within_the_deadline() {
 async fn prometheus_slower_than_the_deadline_fails_as_a_timeout() {
     let stack = stack();
     let bucket = new_bucket(&stack, "slow").await;
-    let proxy = FaultProxy::start(&stack.prometheus_url, |_, _| Action::Delay(Duration::from_secs(30))).await;
+    let proxy = FaultProxy::start(&stack.prometheus_url, |_, _| {
+        Action::Delay(Duration::from_secs(30))
+    })
+    .await;
     let job = job(&proxy.url, &stack.moto_url, &bucket, &[]).await;
     let started = Instant::now();
-    let error = invoke(&job, &event(), deadline_in(4)).await.expect_err("fails");
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
-    assert_eq!(Diagnostic::from(error).error_type, "Retryable.PrometheusTimeout");
+    let error = invoke(&job, &event(), deadline_in(4))
+        .await
+        .expect_err("fails");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        Diagnostic::from(error).error_type,
+        "Retryable.PrometheusTimeout"
+    );
     assert!(keys(&stack, &bucket).await.is_empty());
 }
 
@@ -54,19 +77,31 @@ async fn a_503_is_retried_and_the_report_is_the_same() {
     let stack = stack();
     let direct_bucket = new_bucket(&stack, "direct").await;
     let direct = job(&stack.prometheus_url, &stack.moto_url, &direct_bucket, &[]).await;
-    let expected = invoke(&direct, &event(), deadline_in(60)).await.expect("direct run");
+    let expected = invoke(&direct, &event(), deadline_in(60))
+        .await
+        .expect("direct run");
     let bucket = new_bucket(&stack, "flaky").await;
     let proxy = FaultProxy::start(&stack.prometheus_url, |index, _| {
         if index < 3 {
-            Action::Respond { status: 503, content_type: "application/json", body: r#"{"status":"error","errorType":"unavailable","error":"overloaded"}"#.into() }
+            Action::Respond {
+                status: 503,
+                content_type: "application/json",
+                body: r#"{"status":"error","errorType":"unavailable","error":"overloaded"}"#.into(),
+            }
         } else {
             Action::Forward
         }
     })
     .await;
     let job = job(&proxy.url, &stack.moto_url, &bucket, &[]).await;
-    let outcome = invoke(&job, &event(), deadline_in(60)).await.expect("succeeds after retries");
-    assert_eq!(proxy.requests(), 8 + 3, "eight queries, three of them tried twice");
+    let outcome = invoke(&job, &event(), deadline_in(60))
+        .await
+        .expect("succeeds after retries");
+    assert_eq!(
+        proxy.requests(),
+        8 + 3,
+        "eight queries, three of them tried twice"
+    );
     assert_eq!(
         object(&stack, &bucket, &outcome.json_key).await.0,
         object(&stack, &direct_bucket, &expected.json_key).await.0
@@ -84,11 +119,23 @@ async fn bad_data_fails_at_once_without_retrying() {
     })
     .await;
     let job = job(&proxy.url, &stack.moto_url, &bucket, &[]).await;
-    let error = invoke(&job, &event(), deadline_in(30)).await.expect_err("fails");
-    assert!(proxy.requests() <= 8, "no query was retried: {} requests", proxy.requests());
+    let error = invoke(&job, &event(), deadline_in(30))
+        .await
+        .expect_err("fails");
+    assert!(
+        proxy.requests() <= 8,
+        "no query was retried: {} requests",
+        proxy.requests()
+    );
     let message = error.to_string();
-    assert!(message.contains("bad_data") && message.contains("parse error"), "{message}");
-    assert_eq!(Diagnostic::from(error).error_type, "NonRetryable.QueryRejected");
+    assert!(
+        message.contains("bad_data") && message.contains("parse error"),
+        "{message}"
+    );
+    assert_eq!(
+        Diagnostic::from(error).error_type,
+        "NonRetryable.QueryRejected"
+    );
     assert!(keys(&stack, &bucket).await.is_empty());
 }
 
@@ -97,19 +144,41 @@ async fn an_html_error_page_is_reported_with_its_status_and_first_bytes() {
     let stack = stack();
     let bucket = new_bucket(&stack, "html").await;
     let page = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>";
-    let proxy = FaultProxy::start(&stack.prometheus_url, move |_, _| Action::Respond { status: 502, content_type: "text/html", body: page.into() }).await;
+    let proxy = FaultProxy::start(&stack.prometheus_url, move |_, _| Action::Respond {
+        status: 502,
+        content_type: "text/html",
+        body: page.into(),
+    })
+    .await;
     let failing = job(&proxy.url, &stack.moto_url, &bucket, &[]).await;
-    let error = invoke(&failing, &event(), deadline_in(3)).await.expect_err("fails");
+    let error = invoke(&failing, &event(), deadline_in(3))
+        .await
+        .expect_err("fails");
     let message = error.to_string();
-    assert!(message.contains("http 502") && message.contains("text/html") && message.contains("502 Bad Gateway"), "{message}");
+    assert!(
+        message.contains("http 502")
+            && message.contains("text/html")
+            && message.contains("502 Bad Gateway"),
+        "{message}"
+    );
     assert!(proxy.requests() > 8, "a 502 is retried");
     assert!(keys(&stack, &bucket).await.is_empty());
 
-    let login = FaultProxy::start(&stack.prometheus_url, |_, _| Action::Respond { status: 200, content_type: "text/html", body: "<html>Sign in</html>".into() }).await;
+    let login = FaultProxy::start(&stack.prometheus_url, |_, _| Action::Respond {
+        status: 200,
+        content_type: "text/html",
+        body: "<html>Sign in</html>".into(),
+    })
+    .await;
     let login_job = job(&login.url, &stack.moto_url, &bucket, &[]).await;
-    let error = invoke(&login_job, &event(), deadline_in(30)).await.expect_err("fails");
+    let error = invoke(&login_job, &event(), deadline_in(30))
+        .await
+        .expect_err("fails");
     assert!(error.to_string().contains("<html>Sign in"), "{error}");
-    assert_eq!(Diagnostic::from(error).error_type, "NonRetryable.QueryRejected");
+    assert_eq!(
+        Diagnostic::from(error).error_type,
+        "NonRetryable.QueryRejected"
+    );
     assert!(keys(&stack, &bucket).await.is_empty());
 }
 
@@ -124,7 +193,9 @@ async fn an_s3_failure_fails_the_invocation_and_writes_nothing() {
     })
     .await;
     let job = job(&stack.prometheus_url, &s3_proxy.url, &bucket, &[]).await;
-    let error = invoke(&job, &event(), deadline_in(60)).await.expect_err("fails");
+    let error = invoke(&job, &event(), deadline_in(60))
+        .await
+        .expect_err("fails");
     assert!(error.to_string().contains("report.html"), "{error}");
     assert_eq!(Diagnostic::from(error).error_type, "Retryable.StoreFailed");
     assert!(keys(&stack, &bucket).await.is_empty());
@@ -145,18 +216,28 @@ async fn credentials_come_from_the_secret_and_headers_are_sent() {
     let arn = created.arn().expect("arn").to_owned();
     let proxy = FaultProxy::start(&stack.prometheus_url, |_, _| Action::Forward).await;
     let bucket = new_bucket(&stack, "auth").await;
-    let job = job(&proxy.url, &stack.moto_url, &bucket, &[
-        ("PROMETHEUS_AUTH", "basic"),
-        ("PROMETHEUS_SECRET_ARN", &arn),
-        ("PROMETHEUS_HEADERS", r#"{"X-Scope-OrgID": "team-a"}"#),
-    ])
+    let job = job(
+        &proxy.url,
+        &stack.moto_url,
+        &bucket,
+        &[
+            ("PROMETHEUS_AUTH", "basic"),
+            ("PROMETHEUS_SECRET_ARN", &arn),
+            ("PROMETHEUS_HEADERS", r#"{"X-Scope-OrgID": "team-a"}"#),
+        ],
+    )
     .await;
-    invoke(&job, &event(), deadline_in(60)).await.expect("report written");
+    invoke(&job, &event(), deadline_in(60))
+        .await
+        .expect("report written");
     let seen = proxy.seen();
     assert_eq!(seen.len(), 8);
     for request in seen {
         // base64("grafana-123:s3cr3t")
-        assert_eq!(request.headers["authorization"], "Basic Z3JhZmFuYS0xMjM6czNjcjN0");
+        assert_eq!(
+            request.headers["authorization"],
+            "Basic Z3JhZmFuYS0xMjM6czNjcjN0"
+        );
         assert_eq!(request.headers["x-scope-orgid"], "team-a");
     }
 }
@@ -168,9 +249,17 @@ async fn an_unreadable_secret_stops_start_up_naming_the_setting() {
         ("PROMETHEUS_URL", stack.prometheus_url.as_str()),
         ("REPORT_BUCKET", "unused"),
         ("PROMETHEUS_AUTH", "bearer"),
-        ("PROMETHEUS_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:does-not-exist-AbCdEf"),
+        (
+            "PROMETHEUS_SECRET_ARN",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:does-not-exist-AbCdEf",
+        ),
     ]))
     .expect("valid config");
-    let error = connect(config, &sdk_config(&stack.moto_url).await).await.expect_err("no such secret");
-    assert!(error.to_string().starts_with("PROMETHEUS_SECRET_ARN: "), "{error}");
+    let error = connect(config, &sdk_config(&stack.moto_url).await)
+        .await
+        .expect_err("no such secret");
+    assert!(
+        error.to_string().starts_with("PROMETHEUS_SECRET_ARN: "),
+        "{error}"
+    );
 }

@@ -51,25 +51,59 @@ pub async fn s3(endpoint: &str) -> aws_sdk_s3::Client {
 /// A bucket of its own for one test.
 pub async fn new_bucket(stack: &Stack, name: &str) -> String {
     let bucket = format!("vigil-it-{name}-{}", std::process::id());
-    s3(&stack.moto_url).await.create_bucket().bucket(&bucket).send().await.expect("bucket created");
+    s3(&stack.moto_url)
+        .await
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("bucket created");
     bucket
 }
 
 /// Every key in `bucket`.
 pub async fn keys(stack: &Stack, bucket: &str) -> Vec<String> {
-    let listed = s3(&stack.moto_url).await.list_objects_v2().bucket(bucket).send().await.expect("listed");
-    listed.contents().iter().filter_map(|o| o.key().map(str::to_owned)).collect()
+    let listed = s3(&stack.moto_url)
+        .await
+        .list_objects_v2()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("listed");
+    listed
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect()
 }
 
 pub async fn object(stack: &Stack, bucket: &str, key: &str) -> (Vec<u8>, Option<String>) {
-    let output = s3(&stack.moto_url).await.get_object().bucket(bucket).key(key).send().await.expect("object exists");
+    let output = s3(&stack.moto_url)
+        .await
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("object exists");
     let content_type = output.content_type().map(str::to_owned);
-    let body = output.body.collect().await.expect("body").into_bytes().to_vec();
+    let body = output
+        .body
+        .collect()
+        .await
+        .expect("body")
+        .into_bytes()
+        .to_vec();
     (body, content_type)
 }
 
 /// The job wired as `main` wires it, from environment pairs plus the stack's addresses.
-pub async fn job(prometheus_url: &str, s3_endpoint: &str, bucket: &str, extra: &[(&str, &str)]) -> DeployedJob {
+pub async fn job(
+    prometheus_url: &str,
+    s3_endpoint: &str,
+    bucket: &str,
+    extra: &[(&str, &str)],
+) -> DeployedJob {
     let mut pairs = vec![
         ("PROMETHEUS_URL", prometheus_url),
         ("REPORT_BUCKET", bucket),
@@ -78,7 +112,9 @@ pub async fn job(prometheus_url: &str, s3_endpoint: &str, bucket: &str, extra: &
     ];
     pairs.extend_from_slice(extra);
     let config = SlaReportConfig::from_env(&Env::from_pairs(pairs)).expect("valid config");
-    connect(config, &sdk_config(s3_endpoint).await).await.expect("connects")
+    connect(config, &sdk_config(s3_endpoint).await)
+        .await
+        .expect("connects")
 }
 
 pub fn deadline_in(seconds: u64) -> SystemTime {
@@ -90,7 +126,11 @@ pub enum Action {
     /// Pass it to the upstream server.
     Forward,
     /// Answer it directly.
-    Respond { status: u16, content_type: &'static str, body: String },
+    Respond {
+        status: u16,
+        content_type: &'static str,
+        body: String,
+    },
     /// Wait, then pass it on.
     Delay(Duration),
 }
@@ -106,8 +146,13 @@ pub struct FaultProxy {
 }
 
 impl FaultProxy {
-    pub async fn start(upstream: &str, plan: impl Fn(usize, &http::request::Parts) -> Action + Send + Sync + 'static) -> Self {
-        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
+    pub async fn start(
+        upstream: &str,
+        plan: impl Fn(usize, &http::request::Parts) -> Action + Send + Sync + 'static,
+    ) -> Self {
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let requests = Arc::new(AtomicUsize::new(0));
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -117,19 +162,41 @@ impl FaultProxy {
         let (counter, log) = (requests.clone(), seen.clone());
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
-                let (plan, upstream, client, counter, log) = (plan.clone(), upstream.clone(), client.clone(), counter.clone(), log.clone());
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let (plan, upstream, client, counter, log) = (
+                    plan.clone(),
+                    upstream.clone(),
+                    client.clone(),
+                    counter.clone(),
+                    log.clone(),
+                );
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-                        let (plan, upstream, client, counter, log) = (plan.clone(), upstream.clone(), client.clone(), counter.clone(), log.clone());
+                        let (plan, upstream, client, counter, log) = (
+                            plan.clone(),
+                            upstream.clone(),
+                            client.clone(),
+                            counter.clone(),
+                            log.clone(),
+                        );
                         async move {
                             let (parts, body) = request.into_parts();
-                            let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                            let body = body
+                                .collect()
+                                .await
+                                .map(http_body_util::Collected::to_bytes)
+                                .unwrap_or_default();
                             let index = counter.fetch_add(1, Ordering::SeqCst);
                             let action = plan(index, &parts);
                             log.lock().expect("lock").push(parts.clone());
                             let response = match action {
-                                Action::Respond { status, content_type, body } => Response::builder()
+                                Action::Respond {
+                                    status,
+                                    content_type,
+                                    body,
+                                } => Response::builder()
                                     .status(status)
                                     .header("content-type", content_type)
                                     .body(Full::new(Bytes::from(body)))
@@ -143,11 +210,17 @@ impl FaultProxy {
                             Ok::<_, Infallible>(response)
                         }
                     });
-                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 });
             }
         });
-        Self { url, requests, seen }
+        Self {
+            url,
+            requests,
+            seen,
+        }
     }
 
     pub fn requests(&self) -> usize {
@@ -159,9 +232,16 @@ impl FaultProxy {
     }
 }
 
-async fn forward(client: &reqwest::Client, upstream: &str, parts: http::request::Parts, body: Bytes) -> Response<Full<Bytes>> {
+async fn forward(
+    client: &reqwest::Client,
+    upstream: &str,
+    parts: http::request::Parts,
+    body: Bytes,
+) -> Response<Full<Bytes>> {
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let mut request = client.request(parts.method.clone(), format!("{upstream}{path}")).body(body);
+    let mut request = client
+        .request(parts.method.clone(), format!("{upstream}{path}"))
+        .body(body);
     for (name, value) in &parts.headers {
         if name != http::header::HOST {
             request = request.header(name, value);
@@ -178,6 +258,9 @@ async fn forward(client: &reqwest::Client, upstream: &str, parts: http::request:
             let bytes = upstream_response.bytes().await.unwrap_or_default();
             response.body(Full::new(bytes)).expect("response")
         }
-        Err(error) => Response::builder().status(502).body(Full::new(Bytes::from(error.to_string()))).expect("response"),
+        Err(error) => Response::builder()
+            .status(502)
+            .body(Full::new(Bytes::from(error.to_string())))
+            .expect("response"),
     }
 }
