@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The demo: a week of generated traffic for four services (the last day bad for checkout) in a
+# local Prometheus, sla-report run once for the last full day into moto's S3, the report
+# copied to out/demo/ and summarised. The stack is stopped at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=.stack/demo
+out=out/demo
+cargo build --quiet --workspace
+trap 'scripts/stack.sh down "$dir"' EXIT
+scripts/stack.sh up demo "$dir"
+# shellcheck disable=SC1091
+. "$dir/env"
+export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_EC2_METADATA_DISABLED=true
+python=.tools/moto/bin/python
+bucket=vigil-demo-reports
+"$python" - "$MOTO_URL" "$bucket" <<'PY'
+import sys, boto3
+boto3.client("s3", endpoint_url=sys.argv[1]).create_bucket(Bucket=sys.argv[2])
+PY
+
+mkdir -p "$out"
+today=$(date -u +%Y-%m-%d)
+printf '{"time": "%sT00:15:00Z"}\n' "$today" >"$out/event.json"
+echo "demo: running sla-report for the day before $today (event: $out/event.json)" >&2
+PROMETHEUS_URL=$PROMETHEUS_URL REPORT_BUCKET=$bucket S3_FORCE_PATH_STYLE=true \
+  AWS_ENDPOINT_URL=$MOTO_URL RUST_LOG=info \
+  target/debug/sla-report --event "$out/event.json" | tee "$out/sla-report.log" >/dev/null
+
+"$python" - "$MOTO_URL" "$bucket" "$out" <<'PY'
+import json, sys, boto3
+endpoint, bucket, out = sys.argv[1:]
+s3 = boto3.client("s3", endpoint_url=endpoint)
+latest = json.loads(s3.get_object(Bucket=bucket, Key="sla-reports/latest.json")["Body"].read())
+day = latest["period"]["date"].replace("-", "/")
+for name in ("report.json", "report.html"):
+    key = f"sla-reports/daily/{day}/{name}"
+    s3.download_file(bucket, key, f"{out}/{name}")
+    print(f"  s3://{bucket}/{key}  ->  {out}/{name}")
+print()
+print(f"SLA report for {latest['period']['date']} ({latest['period']['time_zone']})")
+print(f"{'service':<12} {'status':<9} {'requests':>10} {'availability':>13} {'p99 ms':>8} {'budget left':>12}")
+for s in latest["services"]:
+    fmt = lambda v, f: "—" if v is None else f.format(v)
+    print(f"{s['service']:<12} {s['slo']['status']:<9} {fmt(s['total_requests'], '{:.0f}'):>10} "
+          f"{fmt(s['availability'] and s['availability'] * 100, '{:.3f} %'):>13} {fmt(s['latency_ms']['p99'], '{:.0f}'):>8} "
+          f"{fmt(s['slo']['error_budget_remaining'] and s['slo']['error_budget_remaining'] * 100, '{:.0f} %'):>12}")
+summary = latest["summary"]
+print(f"\n{summary['met']} met, {summary['breached']} breached, {summary['no_data']} without data; open {out}/report.html in a browser")
+PY
