@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 counts=("${@:-3 200}")
 read -r -a counts <<<"${counts[*]}"
+[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq --no-install-recommends time >/dev/null; }
 cargo build --quiet --release -p sla-report
 dir=.stack/bench
 trap 'scripts/stack.sh down "$dir"' EXIT
