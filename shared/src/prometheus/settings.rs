@@ -61,6 +61,9 @@ pub enum ConnectError {
         #[source]
         source: SecretError,
     },
+    /// `sigv4` was chosen but no AWS credentials are available to sign with.
+    #[error("PROMETHEUS_AUTH: sigv4 needs AWS credentials (the function's role), and none are configured")]
+    NoCredentials,
     /// The client could not be built.
     #[error("prometheus client: {source}")]
     Client {
@@ -172,11 +175,9 @@ impl PrometheusSettings {
             }
             AuthSetting::SigV4 { region } => Auth::SigV4 {
                 region: region.clone(),
-                credentials: sdk.credentials_provider().ok_or(ConnectError::Secret {
-                    source: SecretError::Malformed {
-                        expected: "available: no AWS credentials provider for SigV4",
-                    },
-                })?,
+                credentials: sdk
+                    .credentials_provider()
+                    .ok_or(ConnectError::NoCredentials)?,
             },
         };
         PrometheusClient::new(PrometheusClientOptions {

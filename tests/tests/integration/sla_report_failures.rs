@@ -263,3 +263,117 @@ async fn an_unreadable_secret_stops_start_up_naming_the_setting() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn sigv4_signs_every_request_for_the_aps_service() {
+    let stack = stack();
+    let proxy = FaultProxy::start(&stack.prometheus_url, |_, _| Action::Forward).await;
+    let bucket = new_bucket(&stack, "sigv4").await;
+    let job = job(
+        &proxy.url,
+        &stack.moto_url,
+        &bucket,
+        &[
+            ("PROMETHEUS_AUTH", "sigv4"),
+            ("PROMETHEUS_SIGV4_REGION", "eu-west-1"),
+        ],
+    )
+    .await;
+    invoke(&job, &event(), deadline_in(60))
+        .await
+        .expect("report written");
+    let seen = proxy.seen();
+    assert_eq!(seen.len(), 8);
+    for request in seen {
+        let authorization = request.headers["authorization"].to_str().expect("ascii");
+        assert!(
+            authorization.starts_with("AWS4-HMAC-SHA256 Credential=test/"),
+            "{authorization}"
+        );
+        assert!(
+            authorization.contains("/eu-west-1/aps/aws4_request"),
+            "{authorization}"
+        );
+        assert!(
+            authorization.contains("SignedHeaders=") && authorization.contains("Signature="),
+            "{authorization}"
+        );
+        assert!(request.headers.contains_key("x-amz-date"));
+    }
+}
+
+#[tokio::test]
+async fn a_bearer_token_can_come_from_an_ssm_parameter() {
+    let stack = stack();
+    let sdk = sdk_config(&stack.moto_url).await;
+    let name = format!("/vigil-it/prom-token-{}", std::process::id());
+    aws_sdk_ssm::Client::new(&sdk)
+        .put_parameter()
+        .name(&name)
+        .value("glc_t0ken")
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .send()
+        .await
+        .expect("parameter stored");
+    let arn = format!("arn:aws:ssm:us-east-1:123456789012:parameter{name}");
+    let proxy = FaultProxy::start(&stack.prometheus_url, |_, _| Action::Forward).await;
+    let bucket = new_bucket(&stack, "ssm").await;
+    let job = job(
+        &proxy.url,
+        &stack.moto_url,
+        &bucket,
+        &[
+            ("PROMETHEUS_AUTH", "bearer"),
+            ("PROMETHEUS_SECRET_ARN", &arn),
+        ],
+    )
+    .await;
+    invoke(&job, &event(), deadline_in(60))
+        .await
+        .expect("report written");
+    assert!(proxy
+        .seen()
+        .iter()
+        .all(|r| r.headers["authorization"] == "Bearer glc_t0ken"));
+}
+
+#[tokio::test]
+async fn long_queries_go_as_post_forms_and_give_the_same_report() {
+    let stack = stack();
+    let direct_bucket = new_bucket(&stack, "shortq").await;
+    let direct = job(&stack.prometheus_url, &stack.moto_url, &direct_bucket, &[]).await;
+    let expected = invoke(&direct, &event(), deadline_in(60))
+        .await
+        .expect("direct run");
+    // Alternatives that match no status make the error queries long without changing them.
+    let regex = std::iter::once("5..".to_owned())
+        .chain((0..300).map(|i| format!("never-{i}")))
+        .collect::<Vec<_>>()
+        .join("|");
+    let proxy = FaultProxy::start(&stack.prometheus_url, |_, _| Action::Forward).await;
+    let bucket = new_bucket(&stack, "longq").await;
+    let job = job(
+        &proxy.url,
+        &stack.moto_url,
+        &bucket,
+        &[("ERROR_VALUE_REGEX", &regex)],
+    )
+    .await;
+    let outcome = invoke(&job, &event(), deadline_in(60))
+        .await
+        .expect("report written");
+    let seen = proxy.seen();
+    let posts = seen
+        .iter()
+        .filter(|r| r.method == http::Method::POST)
+        .count();
+    assert_eq!(posts, 2, "the two error queries are long");
+    assert!(seen
+        .iter()
+        .filter(|r| r.method == http::Method::POST)
+        .all(|r| r.headers["content-type"] == "application/x-www-form-urlencoded"));
+    assert_eq!(
+        object(&stack, &bucket, &outcome.json_key).await.0,
+        object(&stack, &direct_bucket, &expected.json_key).await.0
+    );
+}
