@@ -11,8 +11,10 @@
 //! Plus the plumbing every function needs: [`config`] from the environment and the
 //! invocation [`deadline`].
 
+pub mod alert;
 pub mod config;
 pub mod deadline;
+pub mod detect;
 pub mod ports;
 pub mod prometheus;
 pub mod promql;

@@ -1,0 +1,382 @@
+//! Anomaly detectors: pure, causal, deterministic code over slices.
+//!
+//! A [`Detector`] scores the newest point of a window against the points before it, and only
+//! those: what one `anomaly-check` invocation reads from Prometheus is exactly what it scores.
+//! Scores lie in `[0, 1]`, grow smoothly with the size of the deviation (they do not saturate
+//! at a modest one), and are `None` where nothing can be said (the newest point is missing, or
+//! the history is too short). A check decides "anomalous" when the score reaches its threshold.
+//!
+//! Several detectors sit behind the one trait so they can be compared on the same data:
+//!
+//! - [`RollingZScore`]: the seed's rule, mean and standard deviation of the last 100 values,
+//!   |z| > 3. Kept as the baseline to beat.
+//! - [`RobustBaseline`]: median and MAD of the window (optionally of the residuals against the
+//!   same window a day earlier), so past spikes and gaps barely move the baseline; a scale
+//!   floor keeps flat lines and low-volume noise from turning tiny wiggles into huge scores.
+
+use serde::{Deserialize, Serialize};
+
+/// Which deviations matter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Only values above the baseline (error ratios, latency).
+    Up,
+    /// Only values below the baseline.
+    Down,
+    /// Both (request rates: a drop matters as much as a spike).
+    #[default]
+    Both,
+}
+
+impl Direction {
+    /// Keeps the deviation `z` if it points the way that matters, else 0.
+    pub fn filter(self, z: f64) -> f64 {
+        match self {
+            Self::Up => z.max(0.0),
+            Self::Down => (-z).max(0.0),
+            Self::Both => z.abs(),
+        }
+    }
+}
+
+/// Scores the newest point of a window.
+pub trait Detector: Send + Sync {
+    /// A short name for tables and logs.
+    fn name(&self) -> &'static str;
+
+    /// The score in `[0, 1]` of `window`'s last point against the points before it;
+    /// `seasonal`, when given, is the same window one season earlier, point for point.
+    /// `NaN` marks missing points. `None` when the last point is missing or the history is
+    /// too short to judge.
+    fn score(&self, window: &[f64], seasonal: Option<&[f64]>, direction: Direction) -> Option<f64>;
+}
+
+/// Maps a non-negative deviation (in robust standard deviations) onto `[0, 1)`: 0.5 at
+/// `half`, 0.75 at `3 × half`, 0.9 at `9 × half`; never 1, so large deviations stay ordered.
+pub fn squash(deviation: f64, half: f64) -> f64 {
+    let deviation = deviation.max(0.0);
+    deviation / (deviation + half)
+}
+
+/// The seed's rule: z-score against the mean and standard deviation of the previous `span`
+/// values; its score is 0.5 at |z| = 3, the seed's threshold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RollingZScore {
+    /// How many previous values make the baseline (the seed used 100).
+    pub span: usize,
+}
+
+impl Default for RollingZScore {
+    fn default() -> Self {
+        Self { span: 100 }
+    }
+}
+
+impl Detector for RollingZScore {
+    fn name(&self) -> &'static str {
+        "rolling-zscore"
+    }
+
+    fn score(
+        &self,
+        window: &[f64],
+        _seasonal: Option<&[f64]>,
+        direction: Direction,
+    ) -> Option<f64> {
+        let (&last, history) = window.split_last()?;
+        if !last.is_finite() {
+            return None;
+        }
+        let history: Vec<f64> = history
+            .iter()
+            .rev()
+            .filter(|v| v.is_finite())
+            .take(self.span)
+            .copied()
+            .collect();
+        if history.len() < 2 {
+            return None;
+        }
+        let n = history.len() as f64;
+        let mean = history.iter().sum::<f64>() / n;
+        let variance = history.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+        let deviation = variance.sqrt();
+        let z = if deviation > 0.0 {
+            (last - mean) / deviation
+        } else if (last - mean).abs() > 0.0 {
+            f64::INFINITY.copysign(last - mean)
+        } else {
+            0.0
+        };
+        let z = direction.filter(z);
+        Some(if z.is_infinite() { 1.0 } else { squash(z, 3.0) })
+    }
+}
+
+/// Median and MAD of the history (or of its residuals against last season), with a floor on
+/// the scale.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RobustBaseline {
+    /// Points of history needed before scoring.
+    pub min_history: usize,
+    /// Deviation (in robust standard deviations) that scores 0.5.
+    pub half_score_deviation: f64,
+    /// The scale is at least this fraction of the baseline's magnitude.
+    pub relative_floor: f64,
+    /// The scale is at least this much in absolute terms.
+    pub absolute_floor: f64,
+}
+
+impl Default for RobustBaseline {
+    fn default() -> Self {
+        Self {
+            min_history: 30,
+            half_score_deviation: 6.0,
+            relative_floor: 0.01,
+            absolute_floor: 1e-9,
+        }
+    }
+}
+
+/// The median of `values` (reorders them).
+fn median(values: &mut [f64]) -> f64 {
+    let middle = values.len() / 2;
+    let (_, upper, _) = values.select_nth_unstable_by(middle, f64::total_cmp);
+    let upper = *upper;
+    if values.len() % 2 == 1 {
+        upper
+    } else {
+        let lower = values[..middle]
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        (lower + upper) / 2.0
+    }
+}
+
+impl Detector for RobustBaseline {
+    fn name(&self) -> &'static str {
+        "robust-baseline"
+    }
+
+    fn score(&self, window: &[f64], seasonal: Option<&[f64]>, direction: Direction) -> Option<f64> {
+        let (&last, history) = window.split_last()?;
+        if !last.is_finite() {
+            return None;
+        }
+        let (target, mut residuals): (f64, Vec<f64>) = match seasonal {
+            Some(season)
+                if season.len() == window.len() && season[season.len() - 1].is_finite() =>
+            {
+                let residuals = history
+                    .iter()
+                    .zip(season)
+                    .map(|(value, past)| value - past)
+                    .filter(|r| r.is_finite())
+                    .collect();
+                (last - season[season.len() - 1], residuals)
+            }
+            _ => (
+                last,
+                history.iter().copied().filter(|v| v.is_finite()).collect(),
+            ),
+        };
+        if residuals.len() < self.min_history {
+            return None;
+        }
+        let centre = median(&mut residuals);
+        let level = history
+            .iter()
+            .rev()
+            .find(|v| v.is_finite())
+            .copied()
+            .unwrap_or(centre);
+        for value in &mut residuals {
+            *value = (*value - centre).abs();
+        }
+        let mad = 1.4826 * median(&mut residuals);
+        let scale = mad
+            .max(self.relative_floor * level.abs())
+            .max(self.absolute_floor);
+        Some(squash(
+            direction.filter((target - centre) / scale),
+            self.half_score_deviation,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn noise(n: usize, level: f64, amplitude: f64) -> Vec<f64> {
+        // A deterministic wiggle: no randomness in tests.
+        (0..n)
+            .map(|i| level + amplitude * ((i as f64 * 1.7).sin() + (i as f64 * 0.31).cos()) / 2.0)
+            .collect()
+    }
+
+    fn detectors() -> Vec<Box<dyn Detector>> {
+        vec![
+            Box::new(RollingZScore::default()),
+            Box::new(RobustBaseline::default()),
+        ]
+    }
+
+    #[test]
+    fn a_spike_scores_high_and_calm_scores_low() {
+        for detector in detectors() {
+            let mut window = noise(200, 100.0, 5.0);
+            let calm = detector
+                .score(&window, None, Direction::Both)
+                .expect("scored");
+            window.push(180.0);
+            let spike = detector
+                .score(&window, None, Direction::Both)
+                .expect("scored");
+            assert!(calm < 0.3, "{}: calm {calm}", detector.name());
+            assert!(spike > 0.7, "{}: spike {spike}", detector.name());
+        }
+    }
+
+    #[test]
+    fn direction_ignores_the_other_side() {
+        let detector = RobustBaseline::default();
+        let mut window = noise(200, 100.0, 5.0);
+        window.push(20.0);
+        assert!(
+            detector
+                .score(&window, None, Direction::Down)
+                .expect("scored")
+                > 0.7
+        );
+        assert!(
+            detector
+                .score(&window, None, Direction::Both)
+                .expect("scored")
+                > 0.7
+        );
+        assert!(
+            detector
+                .score(&window, None, Direction::Up)
+                .expect("scored")
+                .abs()
+                < f64::EPSILON
+        );
+    }
+
+    #[test]
+    fn past_spikes_do_not_mask_a_new_one() {
+        let robust = RobustBaseline::default();
+        let mut window = noise(200, 100.0, 5.0);
+        for i in (10..190).step_by(20) {
+            window[i] = 1_000.0;
+        }
+        window.push(180.0);
+        let score = robust.score(&window, None, Direction::Up).expect("scored");
+        assert!(score > 0.7, "robust baseline ignores old spikes: {score}");
+        let seed = RollingZScore::default()
+            .score(&window, None, Direction::Up)
+            .expect("scored");
+        assert!(seed < score, "the seed rule is masked by them: {seed}");
+    }
+
+    #[test]
+    fn a_flat_line_does_not_turn_a_tiny_wiggle_into_an_alarm() {
+        let detector = RobustBaseline::default();
+        let mut window = vec![50.0; 100];
+        window.push(50.2);
+        assert!(
+            detector
+                .score(&window, None, Direction::Both)
+                .expect("scored")
+                < 0.5
+        );
+        window.push(80.0);
+        assert!(
+            detector
+                .score(&window, None, Direction::Both)
+                .expect("scored")
+                > 0.9
+        );
+    }
+
+    #[test]
+    fn a_level_shift_stops_being_anomalous_once_it_is_the_norm() {
+        let detector = RobustBaseline::default();
+        let mut window = noise(120, 100.0, 5.0);
+        window.extend(noise(60, 200.0, 5.0));
+        assert!(
+            detector
+                .score(&window[..121], None, Direction::Both)
+                .expect("scored")
+                > 0.7
+        );
+        window.extend(noise(80, 200.0, 5.0));
+        let settled = &window[window.len() - 120..];
+        assert!(
+            detector
+                .score(settled, None, Direction::Both)
+                .expect("scored")
+                < 0.3
+        );
+    }
+
+    #[test]
+    fn a_daily_pattern_is_expected_when_last_season_is_given() {
+        let detector = RobustBaseline::default();
+        let day = |i: usize| 100.0 + 80.0 * (i as f64 / 1440.0 * std::f64::consts::TAU).sin();
+        // A window of 6 hours across the daily ramp, and the same window a day earlier.
+        let window: Vec<f64> = (300..660).map(|i| day(i) + ((i * 7) % 5) as f64).collect();
+        let season: Vec<f64> = (300..660).map(|i| day(i) + ((i * 3) % 5) as f64).collect();
+        let plain = detector
+            .score(&window, None, Direction::Both)
+            .expect("scored");
+        let seasonal = detector
+            .score(&window, Some(&season), Direction::Both)
+            .expect("scored");
+        assert!(
+            seasonal < 0.5 && seasonal < plain,
+            "seasonal {seasonal} vs plain {plain}"
+        );
+    }
+
+    #[test]
+    fn missing_points_are_skipped_and_a_missing_newest_point_is_not_scored() {
+        for detector in detectors() {
+            let mut window = noise(200, 100.0, 5.0);
+            for i in (0..200).step_by(3) {
+                window[i] = f64::NAN;
+            }
+            window.push(f64::NAN);
+            assert_eq!(
+                detector.score(&window, None, Direction::Both),
+                None,
+                "{}",
+                detector.name()
+            );
+            window.push(180.0);
+            assert!(
+                detector
+                    .score(&window, None, Direction::Both)
+                    .expect("scored")
+                    > 0.7,
+                "{}",
+                detector.name()
+            );
+            assert_eq!(
+                detector.score(&[f64::INFINITY, 1.0], None, Direction::Both),
+                None
+            );
+        }
+    }
+
+    #[test]
+    fn scores_stay_ordered_for_large_deviations() {
+        assert!(squash(100.0, 6.0) < squash(1_000.0, 6.0));
+        assert!(squash(1_000.0, 6.0) < 1.0);
+        assert!((squash(6.0, 6.0) - 0.5).abs() < 1e-12);
+        assert!(squash(-3.0, 6.0).abs() < f64::EPSILON);
+    }
+}
