@@ -102,7 +102,7 @@ pub fn advance(
 ) -> (Option<AlertState>, Option<Transition>) {
     let anomalous = observation == Observation::Anomalous;
     match (state, anomalous) {
-        (None, false) | (Some(AlertState::Pending { .. }), false) => (None, None),
+        (None | Some(AlertState::Pending { .. }), false) => (None, None),
         (None, true) => start_pending(now, now, policy),
         (Some(AlertState::Pending { since }), true) => start_pending(since, now, policy),
         (
@@ -197,15 +197,18 @@ mod tests {
         }
     }
 
+    /// A named case: policy, minute-by-minute observations, expected messages by minute.
+    type Case = (
+        &'static str,
+        LifecyclePolicy,
+        Vec<Observation>,
+        Vec<(usize, Transition)>,
+    );
+
     #[test]
     fn the_lifecycle_table() {
         use Transition::{Firing, Repeat, Resolved};
-        let cases: Vec<(
-            &str,
-            LifecyclePolicy,
-            Vec<Observation>,
-            Vec<(usize, Transition)>,
-        )> = vec![
+        let cases: Vec<Case> = vec![
             ("calm stays silent", policy(0, 240, 10), vec![N; 30], vec![]),
             (
                 "no data never fires",

@@ -151,7 +151,7 @@ fn median(values: &mut [f64]) -> f64 {
             .iter()
             .copied()
             .fold(f64::NEG_INFINITY, f64::max);
-        (lower + upper) / 2.0
+        lower.midpoint(upper)
     }
 }
 
