@@ -13,6 +13,7 @@
 
 pub mod alert;
 pub mod config;
+pub mod conventions;
 pub mod deadline;
 pub mod detect;
 pub mod ports;

@@ -17,11 +17,12 @@ use lambda_runtime::Diagnostic;
 use serde::Serialize;
 use thiserror::Error;
 use vigil_core::config::{ConfigError, Env};
+use vigil_core::conventions::MetricConventions;
 use vigil_core::deadline::Deadline;
 use vigil_core::ports::{MetricsSource, ReportStore};
 use vigil_core::prometheus::ConnectError;
 use vigil_core::prometheus::{PrometheusError, PrometheusSettings, Sample, Series};
-use vigil_core::promql::{self, LabelName, MatchOp, MetricName, RangeSeconds, Selector};
+use vigil_core::promql::{self, RangeSeconds};
 use vigil_core::render;
 use vigil_core::schedule::{EventError, PeriodError, ReportPeriod, ScheduledEvent};
 use vigil_core::sla::{build_report, Measurements, SlaPolicy, SlaReport, SloTarget};
@@ -42,57 +43,6 @@ pub enum Output {
     },
     /// A local directory (`REPORT_DIR`), for runs outside AWS.
     Directory(PathBuf),
-}
-
-/// The metric conventions the queries are built from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MetricConventions {
-    /// `REQUESTS_METRIC`, a request counter.
-    pub requests: MetricName,
-    /// `LATENCY_BUCKET_METRIC`, a classic histogram's `_bucket` series.
-    pub latency_buckets: MetricName,
-    /// `SERVICE_LABEL`.
-    pub service_label: LabelName,
-    /// `ERROR_LABEL`, the label that marks errors.
-    pub error_label: LabelName,
-    /// `ERROR_VALUE_REGEX`, the values of `error_label` that count as errors.
-    pub error_regex: String,
-}
-
-impl MetricConventions {
-    /// Reads `REQUESTS_METRIC`, `LATENCY_BUCKET_METRIC`, `SERVICE_LABEL`, `ERROR_LABEL` and
-    /// `ERROR_VALUE_REGEX`.
-    ///
-    /// # Errors
-    /// [`ConfigError`] naming the variable whose name is not a valid metric or label name.
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let metric = |variable: &'static str, default: &str| {
-            let raw = env.get(variable).unwrap_or(default).trim();
-            MetricName::new(raw).map_err(|error| ConfigError::Invalid {
-                variable,
-                expected: error.to_string(),
-                found: raw.to_owned(),
-            })
-        };
-        let label = |variable: &'static str, default: &str| {
-            let raw = env.get(variable).unwrap_or(default).trim();
-            LabelName::new(raw).map_err(|error| ConfigError::Invalid {
-                variable,
-                expected: error.to_string(),
-                found: raw.to_owned(),
-            })
-        };
-        Ok(Self {
-            requests: metric("REQUESTS_METRIC", "http_requests_total")?,
-            latency_buckets: metric(
-                "LATENCY_BUCKET_METRIC",
-                "http_request_duration_seconds_bucket",
-            )?,
-            service_label: label("SERVICE_LABEL", "service")?,
-            error_label: label("ERROR_LABEL", "status")?,
-            error_regex: env.get("ERROR_VALUE_REGEX").unwrap_or("5..").to_owned(),
-        })
-    }
 }
 
 /// Everything `sla-report` reads from its environment.
@@ -354,13 +304,9 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
     fn queries(&self, period: &ReportPeriod) -> Queries {
         let conventions = &self.settings.metrics;
         let by = [&conventions.service_label];
-        let requests = Selector::new(conventions.requests.clone());
-        let errors = requests.clone().with(
-            conventions.error_label.clone(),
-            MatchOp::Regex,
-            conventions.error_regex.clone(),
-        );
-        let buckets = Selector::new(conventions.latency_buckets.clone());
+        let requests = conventions.requests();
+        let errors = conventions.errors();
+        let buckets = conventions.latency_buckets();
         let day = RangeSeconds(period.seconds());
         let hour = RangeSeconds(3600);
         Queries {
