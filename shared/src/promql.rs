@@ -241,6 +241,11 @@ pub fn sum_increase_by(by: &[&LabelName], selector: &Selector, range: RangeSecon
     )
 }
 
+/// `sum by (<by>) (rate(<selector>[<range>]))`.
+pub fn sum_rate_by(by: &[&LabelName], selector: &Selector, range: RangeSeconds) -> String {
+    format!("sum by ({}) (rate({selector}[{range}]))", join_labels(by))
+}
+
 /// `histogram_quantile(<q>, sum by (<by>, le) (increase(<buckets>[<range>])))`.
 pub fn histogram_quantile_by(
     quantile: f64,

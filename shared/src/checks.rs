@@ -1,0 +1,520 @@
+//! Anomaly checks: what `anomaly-check` evaluates every minute.
+//!
+//! Default checks come from the [`MetricConventions`], one series per service:
+//!
+//! | check | query | direction |
+//! | --- | --- | --- |
+//! | `request_rate` | `sum by (service) (rate(requests[5m]))` | both: a drop matters as much as a spike |
+//! | `error_ratio` | errors / requests per service, where requests ≥ 0.1/s | up |
+//! | `latency_p99` | `histogram_quantile(0.99, …)` per service, where requests ≥ 0.1/s | up |
+//!
+//! Custom checks come from a checks document (JSON or YAML); every field but `name` and
+//! `query` has a default:
+//!
+//! ```yaml
+//! default_checks: true          # keep the three checks above (default true)
+//! checks:
+//!   - name: queue_depth
+//!     query: sum by (queue) (rabbitmq_queue_messages)
+//!     direction: up              # up | down | both (default both)
+//!     sensitivity: medium        # low | medium | high: score thresholds 0.75 / 0.6 / 0.45
+//!     severity: critical         # critical | warning | info (default warning)
+//!     hold_seconds: 300          # anomalous this long before firing (default 0)
+//!     repeat_interval_seconds: 14400
+//!     clear_after_seconds: 600   # normal this long before resolving
+//!     window_seconds: 21600      # history read each minute (default 6 h)
+//!     step_seconds: 60
+//!     min_absolute_change: 100   # ignore deviations smaller than this
+//!     min_traffic_query: sum by (queue) (rate(rabbitmq_queue_messages_published_total[5m]))
+//!     min_traffic: 1             # only series whose traffic query is at least this
+//!     seasonality: none          # none | daily | weekly: compare with the same window then
+//! ```
+//!
+//! Validation errors say which check and which field: `checks[0] "queue_depth": window_seconds:
+//! must be a multiple of step_seconds (60)`.
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::alert::LifecyclePolicy;
+use crate::conventions::MetricConventions;
+use crate::detect::Direction;
+use crate::promql::{self, RangeSeconds};
+
+/// The score from which a point is anomalous at the default, `medium` sensitivity.
+pub const DEFAULT_THRESHOLD: f64 = 0.6;
+
+/// How eager a check is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sensitivity {
+    /// Threshold 0.75: only large deviations.
+    Low,
+    /// Threshold [`DEFAULT_THRESHOLD`].
+    #[default]
+    Medium,
+    /// Threshold 0.45: smaller deviations too.
+    High,
+}
+
+impl Sensitivity {
+    /// The score threshold.
+    pub fn threshold(self) -> f64 {
+        match self {
+            Self::Low => 0.75,
+            Self::Medium => DEFAULT_THRESHOLD,
+            Self::High => 0.45,
+        }
+    }
+}
+
+/// How urgent an alert is; subscribers filter on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Wake someone up.
+    Critical,
+    /// Look soon.
+    #[default]
+    Warning,
+    /// For the record.
+    Info,
+}
+
+impl Severity {
+    /// The name used in messages and attributes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Critical => "critical",
+            Self::Warning => "warning",
+            Self::Info => "info",
+        }
+    }
+}
+
+/// What to compare the window with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Seasonality {
+    /// The window alone.
+    #[default]
+    None,
+    /// The same window a day earlier.
+    Daily,
+    /// The same window a week earlier.
+    Weekly,
+}
+
+impl Seasonality {
+    /// How far back the comparison window lies, in seconds.
+    pub fn offset_seconds(self) -> Option<u64> {
+        match self {
+            Self::None => None,
+            Self::Daily => Some(86_400),
+            Self::Weekly => Some(7 * 86_400),
+        }
+    }
+}
+
+/// A validated check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    /// Unique name, `[a-z0-9_-]`, part of every alert's identity.
+    pub name: String,
+    /// The PromQL evaluated with `query_range` over the window (traffic filter included).
+    pub query: String,
+    /// Which deviations matter.
+    pub direction: Direction,
+    /// The score from which a point is anomalous.
+    pub threshold: f64,
+    /// The alert's severity.
+    pub severity: Severity,
+    /// Hold, repeat and clear timings.
+    pub lifecycle: LifecyclePolicy,
+    /// History read each evaluation, in seconds.
+    pub window_seconds: u64,
+    /// Resolution of the window, in seconds.
+    pub step_seconds: u64,
+    /// Deviations from the baseline smaller than this never count.
+    pub min_absolute_change: f64,
+    /// What the window is compared with.
+    pub seasonality: Seasonality,
+}
+
+impl Check {
+    /// Points per window, the newest included.
+    pub fn window_points(&self) -> usize {
+        usize::try_from(self.window_seconds / self.step_seconds).unwrap_or(usize::MAX) + 1
+    }
+}
+
+/// The checks document as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecksDocument {
+    /// Keep the default checks.
+    #[serde(default = "yes")]
+    pub default_checks: bool,
+    /// Custom checks.
+    #[serde(default)]
+    pub checks: Vec<CheckSpec>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One custom check as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct CheckSpec {
+    pub name: String,
+    pub query: String,
+    #[serde(default)]
+    pub direction: Direction,
+    #[serde(default)]
+    pub sensitivity: Sensitivity,
+    #[serde(default)]
+    pub severity: Severity,
+    pub hold_seconds: Option<i64>,
+    pub repeat_interval_seconds: Option<i64>,
+    pub clear_after_seconds: Option<i64>,
+    pub window_seconds: Option<u64>,
+    pub step_seconds: Option<u64>,
+    pub min_absolute_change: Option<f64>,
+    pub min_traffic_query: Option<String>,
+    pub min_traffic: Option<f64>,
+    #[serde(default)]
+    pub seasonality: Seasonality,
+}
+
+/// A checks document that cannot be used.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum ChecksError {
+    /// The document does not parse.
+    #[error("the checks document is not valid {format}: {message}")]
+    Syntax {
+        /// `JSON` or `YAML`.
+        format: &'static str,
+        /// The parser's message, with the place.
+        message: String,
+    },
+    /// A field of a check is wrong.
+    #[error("checks[{index}] {name:?}: {field}: {problem}")]
+    Field {
+        /// The check's position in `checks`.
+        index: usize,
+        /// The check's name as written.
+        name: String,
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+    /// No checks at all.
+    #[error("the checks document disables the default checks and defines none")]
+    Empty,
+}
+
+const MAX_POINTS: u64 = 11_000;
+
+/// Parses a checks document; YAML is a superset of JSON, but JSON gets JSON's error messages.
+///
+/// # Errors
+/// [`ChecksError::Syntax`] with the parser's message.
+pub fn parse_document(text: &str) -> Result<ChecksDocument, ChecksError> {
+    if text.trim_start().starts_with('{') {
+        serde_json::from_str(text).map_err(|error| ChecksError::Syntax {
+            format: "JSON",
+            message: error.to_string(),
+        })
+    } else {
+        serde_saphyr::from_str(text).map_err(|error| ChecksError::Syntax {
+            format: "YAML",
+            message: error.to_string(),
+        })
+    }
+}
+
+/// The default checks for the conventions.
+pub fn default_checks(conventions: &MetricConventions) -> Vec<Check> {
+    let by = [&conventions.service_label];
+    let rate = RangeSeconds(300);
+    let requests = promql::sum_rate_by(&by, &conventions.requests(), rate);
+    let errors = promql::sum_rate_by(&by, &conventions.errors(), rate);
+    let busy = format!("({requests}) >= 0.1");
+    let p99 = format!(
+        "histogram_quantile(0.99, sum by ({}, le) (rate({}[{rate}])))",
+        conventions.service_label,
+        conventions.latency_buckets()
+    );
+    let base = |name: &str, query: String, direction, min_absolute_change| Check {
+        name: name.to_owned(),
+        query,
+        direction,
+        threshold: DEFAULT_THRESHOLD,
+        severity: Severity::Warning,
+        lifecycle: LifecyclePolicy::default(),
+        window_seconds: 6 * 3600,
+        step_seconds: 60,
+        min_absolute_change,
+        seasonality: Seasonality::None,
+    };
+    vec![
+        base("request_rate", requests.clone(), Direction::Both, 0.0),
+        base(
+            "error_ratio",
+            format!("(({errors}) / ({requests})) and ({busy})"),
+            Direction::Up,
+            0.01,
+        ),
+        base(
+            "latency_p99",
+            format!("({p99}) and ({busy})"),
+            Direction::Up,
+            0.05,
+        ),
+    ]
+}
+
+/// Validates a document into checks, the defaults first when kept.
+///
+/// # Errors
+/// [`ChecksError`] naming the check and field at fault.
+pub fn build_checks(
+    document: ChecksDocument,
+    conventions: &MetricConventions,
+) -> Result<Vec<Check>, ChecksError> {
+    let mut checks = if document.default_checks {
+        default_checks(conventions)
+    } else {
+        Vec::new()
+    };
+    for (index, spec) in document.checks.into_iter().enumerate() {
+        let check = build_check(index, spec)?;
+        if checks.iter().any(|c| c.name == check.name) {
+            return Err(ChecksError::Field {
+                index,
+                name: check.name,
+                field: "name",
+                problem: "another check has this name".to_owned(),
+            });
+        }
+        checks.push(check);
+    }
+    if checks.is_empty() {
+        return Err(ChecksError::Empty);
+    }
+    Ok(checks)
+}
+
+fn build_check(index: usize, spec: CheckSpec) -> Result<Check, ChecksError> {
+    let error = |field: &'static str, problem: &str| ChecksError::Field {
+        index,
+        name: spec.name.clone(),
+        field,
+        problem: problem.to_owned(),
+    };
+    let name_ok = !spec.name.is_empty()
+        && spec.name.len() <= 64
+        && spec
+            .name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if !name_ok {
+        return Err(error(
+            "name",
+            "must be 1 to 64 characters of a-z, 0-9, _ and -",
+        ));
+    }
+    if spec.query.trim().is_empty() {
+        return Err(error("query", "must be a PromQL expression"));
+    }
+    let defaults = LifecyclePolicy::default();
+    let seconds = |field, value: Option<i64>, default: i64, min: i64| match value {
+        None => Ok(default),
+        Some(v) if v >= min && v <= 30 * 86_400 => Ok(v),
+        Some(_) => Err(error(
+            field,
+            &format!("must be between {min} and 2592000 seconds"),
+        )),
+    };
+    let lifecycle = LifecyclePolicy {
+        hold_seconds: seconds("hold_seconds", spec.hold_seconds, defaults.hold_seconds, 0)?,
+        repeat_interval_seconds: seconds(
+            "repeat_interval_seconds",
+            spec.repeat_interval_seconds,
+            defaults.repeat_interval_seconds,
+            60,
+        )?,
+        clear_after_seconds: seconds(
+            "clear_after_seconds",
+            spec.clear_after_seconds,
+            defaults.clear_after_seconds,
+            0,
+        )?,
+    };
+    let step_seconds = spec.step_seconds.unwrap_or(60);
+    if !(1..=3600).contains(&step_seconds) {
+        return Err(error("step_seconds", "must be between 1 and 3600"));
+    }
+    let window_seconds = spec.window_seconds.unwrap_or(6 * 3600);
+    if !window_seconds.is_multiple_of(step_seconds) {
+        return Err(error(
+            "window_seconds",
+            &format!("must be a multiple of step_seconds ({step_seconds})"),
+        ));
+    }
+    if window_seconds / step_seconds < 10 || window_seconds / step_seconds >= MAX_POINTS {
+        return Err(error(
+            "window_seconds",
+            &format!("must hold 10 to {} steps of step_seconds", MAX_POINTS - 1),
+        ));
+    }
+    let min_absolute_change = spec.min_absolute_change.unwrap_or(0.0);
+    if !(min_absolute_change.is_finite() && min_absolute_change >= 0.0) {
+        return Err(error(
+            "min_absolute_change",
+            "must be a number of at least 0",
+        ));
+    }
+    let query = match (&spec.min_traffic_query, spec.min_traffic) {
+        (None, None) => spec.query.trim().to_owned(),
+        (Some(traffic), Some(minimum)) if minimum.is_finite() && !traffic.trim().is_empty() => {
+            format!(
+                "({}) and (({}) >= {minimum})",
+                spec.query.trim(),
+                traffic.trim()
+            )
+        }
+        (Some(_), None) => return Err(error("min_traffic", "is required with min_traffic_query")),
+        (None, Some(_)) => return Err(error("min_traffic_query", "is required with min_traffic")),
+        (Some(_), Some(_)) => {
+            return Err(error(
+                "min_traffic",
+                "must be a number, with a non-empty min_traffic_query",
+            ))
+        }
+    };
+    Ok(Check {
+        name: spec.name,
+        query,
+        direction: spec.direction,
+        threshold: spec.sensitivity.threshold(),
+        severity: spec.severity,
+        lifecycle,
+        window_seconds,
+        step_seconds,
+        min_absolute_change,
+        seasonality: spec.seasonality,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Env;
+
+    fn conventions() -> MetricConventions {
+        MetricConventions::from_env(&Env::default()).expect("defaults are valid")
+    }
+
+    fn checks(text: &str) -> Result<Vec<Check>, ChecksError> {
+        build_checks(parse_document(text)?, &conventions())
+    }
+
+    #[test]
+    fn the_defaults_watch_rate_errors_and_latency() {
+        let defaults = default_checks(&conventions());
+        let names: Vec<&str> = defaults.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["request_rate", "error_ratio", "latency_p99"]);
+        assert_eq!(
+            defaults[0].query,
+            "sum by (service) (rate(http_requests_total[300s]))"
+        );
+        assert_eq!(
+            defaults[1].query,
+            r#"((sum by (service) (rate(http_requests_total{status=~"5.."}[300s]))) / (sum by (service) (rate(http_requests_total[300s])))) and ((sum by (service) (rate(http_requests_total[300s]))) >= 0.1)"#
+        );
+        assert_eq!(defaults[0].direction, Direction::Both);
+        assert_eq!(defaults[2].direction, Direction::Up);
+        assert_eq!(defaults[0].window_points(), 361);
+    }
+
+    #[test]
+    fn yaml_and_json_documents_give_the_same_checks() {
+        let yaml = "default_checks: false\nchecks:\n  - name: queue_depth\n    query: sum by (queue) (q)\n    direction: up\n    severity: critical\n    hold_seconds: 300\n    min_traffic_query: sum by (queue) (rate(p[5m]))\n    min_traffic: 1\n";
+        let json = r#"{"default_checks": false, "checks": [{"name": "queue_depth", "query": "sum by (queue) (q)", "direction": "up", "severity": "critical", "hold_seconds": 300, "min_traffic_query": "sum by (queue) (rate(p[5m]))", "min_traffic": 1}]}"#;
+        let from_yaml = checks(yaml).expect("valid yaml");
+        assert_eq!(from_yaml, checks(json).expect("valid json"));
+        let check = &from_yaml[0];
+        assert_eq!(
+            check.query,
+            "(sum by (queue) (q)) and ((sum by (queue) (rate(p[5m]))) >= 1)"
+        );
+        assert_eq!(
+            (
+                check.severity,
+                check.lifecycle.hold_seconds,
+                check.threshold
+            ),
+            (Severity::Critical, 300, DEFAULT_THRESHOLD)
+        );
+    }
+
+    #[test]
+    fn errors_name_the_check_and_the_field() {
+        let cases = [
+            (
+                r#"{"checks": [{"name": "q", "query": "x", "window_seconds": 1000}]}"#,
+                r#"checks[0] "q": window_seconds: must be a multiple of step_seconds (60)"#,
+            ),
+            (
+                r#"{"checks": [{"name": "Bad Name", "query": "x"}]}"#,
+                r#"checks[0] "Bad Name": name:"#,
+            ),
+            (
+                r#"{"checks": [{"name": "a", "query": "x"}, {"name": "b", "query": " "}]}"#,
+                r#"checks[1] "b": query:"#,
+            ),
+            (
+                r#"{"checks": [{"name": "a", "query": "x", "min_traffic": 3}]}"#,
+                r#"checks[0] "a": min_traffic_query: is required"#,
+            ),
+            (
+                r#"{"checks": [{"name": "a", "query": "x", "repeat_interval_seconds": 5}]}"#,
+                r#"checks[0] "a": repeat_interval_seconds:"#,
+            ),
+            (
+                r#"{"checks": [{"name": "request_rate", "query": "x"}]}"#,
+                r#"checks[0] "request_rate": name: another check"#,
+            ),
+            (
+                r#"{"default_checks": false}"#,
+                "the checks document disables the default checks and defines none",
+            ),
+        ];
+        for (document, expected) in cases {
+            let error = checks(document).expect_err(document).to_string();
+            assert!(
+                error.starts_with(expected),
+                "{error}\n  expected {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_values_are_syntax_errors() {
+        let typo = checks(r#"{"checks": [{"name": "a", "query": "x", "directon": "up"}]}"#)
+            .expect_err("typo");
+        assert!(typo.to_string().contains("directon"), "{typo}");
+        let bad = checks("checks:\n  - name: a\n    query: x\n    direction: sideways\n")
+            .expect_err("bad enum");
+        assert!(
+            bad.to_string()
+                .starts_with("the checks document is not valid YAML"),
+            "{bad}"
+        );
+    }
+}
