@@ -12,6 +12,7 @@
 //! invocation [`deadline`].
 
 pub mod alert;
+pub mod anomaly;
 pub mod checks;
 pub mod config;
 pub mod conventions;

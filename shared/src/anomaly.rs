@@ -1,0 +1,446 @@
+//! One evaluation of one check: series in, observations, next alert states and notifications
+//! out. Pure code; the clock is the scheduled event's time, passed in.
+//!
+//! For each series of the check's `query_range` result the newest point is scored by the
+//! [`Detector`] against the rest of the window (and, with seasonality, against the same window
+//! one season earlier). It is anomalous when the score reaches the check's threshold **and**
+//! it differs from the baseline by at least `min_absolute_change`. The [`alert`](crate::alert)
+//! lifecycle turns observations into notifications. A series that was alerting and is absent
+//! now counts as no data; a check whose query failed changes nothing.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::alert::{advance, AlertKey, AlertState, Observation, Transition};
+use crate::checks::{Check, Severity};
+use crate::detect::Detector;
+use crate::prometheus::{Labels, Series};
+
+/// The newest point of a series and what was expected of it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Reading {
+    /// The newest value; `None` when missing.
+    pub value: Option<f64>,
+    /// The baseline (median of the history, or last season's value plus the typical residual).
+    pub expected: Option<f64>,
+    /// The typical range of the history (5th to 95th percentile, shifted like `expected`).
+    pub expected_low: Option<f64>,
+    /// See `expected_low`.
+    pub expected_high: Option<f64>,
+    /// The detector's score.
+    pub score: Option<f64>,
+}
+
+/// The decision for one series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesEvaluation {
+    /// The series labels.
+    pub labels: Labels,
+    /// Anomalous, normal or no data.
+    pub observation: Observation,
+    /// The numbers behind it.
+    pub reading: Reading,
+}
+
+/// An alert's stored record: its state and the last reading, for messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertRecord {
+    /// Check and labels.
+    pub key: AlertKey,
+    /// Pending or firing.
+    pub state: AlertState,
+    /// The check's severity when last evaluated.
+    pub severity: Severity,
+    /// The last reading.
+    pub reading: Reading,
+}
+
+/// A message to publish.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    /// Check and labels.
+    pub key: AlertKey,
+    /// Firing, repeat or resolved.
+    pub transition: Transition,
+    /// The check's severity.
+    pub severity: Severity,
+    /// The check's query, for the graph link.
+    pub query: String,
+    /// The evaluation time, unix seconds.
+    pub at: i64,
+    /// Since when the alert has been anomalous, unix seconds.
+    pub since: i64,
+    /// The reading that triggered the message (for `resolved`, the normal one).
+    pub reading: Reading,
+}
+
+/// Puts a series' points on the window grid `start, start + step, …` (`points` slots);
+/// missing slots are `NaN`.
+pub fn align(points: &[(f64, f64)], start: i64, step: i64, slots: usize) -> Vec<f64> {
+    let mut values = vec![f64::NAN; slots];
+    for &(time, value) in points {
+        // Range results are on the query's grid; round away float noise in the timestamps.
+        #[allow(clippy::cast_possible_truncation)]
+        let offset = (time.round() as i64) - start;
+        if offset >= 0 && offset % step == 0 {
+            if let Some(slot) = usize::try_from(offset / step)
+                .ok()
+                .and_then(|i| values.get_mut(i))
+            {
+                *slot = value;
+            }
+        }
+    }
+    values
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let index = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[index]
+}
+
+/// Scores the newest point of `window` and decides whether it is anomalous.
+pub fn evaluate_window(
+    check: &Check,
+    detector: &dyn Detector,
+    window: &[f64],
+    seasonal: Option<&[f64]>,
+) -> (Observation, Reading) {
+    let value = window.last().copied().filter(|v| v.is_finite());
+    let seasonal = seasonal.filter(|s| s.len() == window.len());
+    let score = detector.score(window, seasonal, check.direction);
+    let history = &window[..window.len().saturating_sub(1)];
+    let mut deviations: Vec<f64> = match seasonal {
+        Some(season) => history
+            .iter()
+            .zip(season)
+            .map(|(v, s)| v - s)
+            .filter(|d| d.is_finite())
+            .collect(),
+        None => history.iter().copied().filter(|v| v.is_finite()).collect(),
+    };
+    deviations.sort_by(f64::total_cmp);
+    let shift = match seasonal {
+        Some(season) => season.last().copied().filter(|s| s.is_finite()),
+        None => Some(0.0),
+    };
+    let (expected, expected_low, expected_high) = match (deviations.is_empty(), shift) {
+        (false, Some(shift)) => (
+            Some(shift + percentile(&deviations, 0.5)),
+            Some(shift + percentile(&deviations, 0.05)),
+            Some(shift + percentile(&deviations, 0.95)),
+        ),
+        _ => (None, None, None),
+    };
+    let reading = Reading {
+        value,
+        expected,
+        expected_low,
+        expected_high,
+        score,
+    };
+    let observation = match (value, score) {
+        (Some(value), Some(score)) => {
+            let deviation = expected.map_or(f64::INFINITY, |e| check.direction.filter(value - e));
+            if score >= check.threshold && deviation >= check.min_absolute_change && deviation > 0.0
+            {
+                Observation::Anomalous
+            } else {
+                Observation::Normal
+            }
+        }
+        _ => Observation::NoData,
+    };
+    (observation, reading)
+}
+
+/// Evaluates every series of a check's result over the window ending at `end`.
+///
+/// `season` is the same query over the window one season earlier, matched by labels.
+pub fn evaluate_check(
+    check: &Check,
+    detector: &dyn Detector,
+    series: &[Series],
+    season: &[Series],
+    end: i64,
+) -> Vec<SeriesEvaluation> {
+    let step = i64::try_from(check.step_seconds).unwrap_or(60);
+    let slots = check.window_points();
+    let start = end - step * i64::try_from(slots - 1).unwrap_or(0);
+    let offset = check
+        .seasonality
+        .offset_seconds()
+        .and_then(|o| i64::try_from(o).ok());
+    let seasonal_by_labels: BTreeMap<&Labels, Vec<f64>> = match offset {
+        Some(offset) => season
+            .iter()
+            .map(|s| (&s.labels, align(&s.points, start - offset, step, slots)))
+            .collect(),
+        None => BTreeMap::new(),
+    };
+    series
+        .iter()
+        .map(|series| {
+            let window = align(&series.points, start, step, slots);
+            let seasonal = seasonal_by_labels.get(&series.labels).map(Vec::as_slice);
+            let (observation, reading) = evaluate_window(check, detector, &window, seasonal);
+            SeriesEvaluation {
+                labels: series.labels.clone(),
+                observation,
+                reading,
+            }
+        })
+        .collect()
+}
+
+/// What one check's evaluation changes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Plan {
+    /// The check's alerts after this evaluation (normal ones are absent).
+    pub next: Vec<AlertRecord>,
+    /// Messages to send, each with the record to keep once it is sent (`None`: normal).
+    pub notifications: Vec<(Notification, Option<AlertRecord>)>,
+}
+
+/// Advances the check's alerts: `previous` holds every stored alert (of all checks).
+pub fn plan_check(
+    check: &Check,
+    evaluations: &[SeriesEvaluation],
+    previous: &[AlertRecord],
+    now: i64,
+) -> Plan {
+    let mut plan = Plan::default();
+    let mut seen: BTreeMap<AlertKey, (Observation, Reading)> = evaluations
+        .iter()
+        .map(|e| {
+            (
+                AlertKey {
+                    check: check.name.clone(),
+                    labels: e.labels.clone(),
+                },
+                (e.observation, e.reading),
+            )
+        })
+        .collect();
+    let mut stored: BTreeMap<AlertKey, &AlertRecord> = previous
+        .iter()
+        .filter(|record| record.key.check == check.name)
+        .map(|record| (record.key.clone(), record))
+        .collect();
+    // Alerts whose series vanished are evaluated as "no data".
+    for (key, record) in &stored {
+        seen.entry(key.clone()).or_insert((
+            Observation::NoData,
+            Reading {
+                value: None,
+                ..record.reading
+            },
+        ));
+    }
+    for (key, (observation, reading)) in seen {
+        let before = stored.remove(&key);
+        let (state, transition) =
+            advance(before.map(|r| r.state), observation, now, &check.lifecycle);
+        let record = state.map(|state| AlertRecord {
+            key: key.clone(),
+            state,
+            severity: check.severity,
+            reading,
+        });
+        match transition {
+            Some(transition) => {
+                let since = match (state, before.map(|r| r.state)) {
+                    (Some(AlertState::Firing { since, .. } | AlertState::Pending { since }), _)
+                    | (
+                        None,
+                        Some(AlertState::Firing { since, .. } | AlertState::Pending { since }),
+                    ) => since,
+                    (None, None) => now,
+                };
+                let notification = Notification {
+                    key,
+                    transition,
+                    severity: check.severity,
+                    query: check.query.clone(),
+                    at: now,
+                    since,
+                    reading,
+                };
+                plan.notifications.push((notification, record));
+            }
+            None => plan.next.extend(record),
+        }
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::{default_checks, Seasonality};
+    use crate::config::Env;
+    use crate::conventions::MetricConventions;
+    use crate::detect::RobustBaseline;
+
+    fn check() -> Check {
+        let mut check =
+            default_checks(&MetricConventions::from_env(&Env::default()).expect("defaults"))[0]
+                .clone();
+        check.window_seconds = 3600;
+        check.lifecycle.clear_after_seconds = 120;
+        check
+    }
+
+    fn labels(service: &str) -> Labels {
+        [("service".to_owned(), service.to_owned())].into()
+    }
+
+    /// A calm series over the window ending at `end`, with `last` as its newest value.
+    fn series(service: &str, end: i64, last: f64) -> Series {
+        let points = (0..=60)
+            .map(|i| {
+                let time = end - 60 * (60 - i);
+                let value = if i == 60 {
+                    last
+                } else {
+                    100.0 + f64::from(i32::try_from(i % 5).expect("small"))
+                };
+                (time as f64, value)
+            })
+            .collect();
+        Series {
+            labels: labels(service),
+            points,
+        }
+    }
+
+    #[test]
+    fn points_land_on_the_grid_and_gaps_stay_gaps() {
+        let window = align(
+            &[(100.0, 1.0), (220.0, 3.0), (230.0, 9.0), (40.0, 7.0)],
+            100,
+            60,
+            4,
+        );
+        assert_eq!(window[0].to_bits(), 1.0_f64.to_bits());
+        assert!(window[1].is_nan());
+        assert_eq!(window[2].to_bits(), 3.0_f64.to_bits());
+        assert!(window[3].is_nan());
+    }
+
+    #[test]
+    fn a_spike_fires_once_and_resolves_once() {
+        let check = check();
+        let detector = RobustBaseline::default();
+        let mut records: Vec<AlertRecord> = Vec::new();
+        let mut messages = Vec::new();
+        for (minute, last) in [101.0, 400.0, 420.0, 410.0, 102.0, 101.0, 103.0]
+            .into_iter()
+            .enumerate()
+        {
+            let now = 1_800_000_000 + 60 * i64::try_from(minute).expect("small");
+            let evaluations =
+                evaluate_check(&check, &detector, &[series("api", now, last)], &[], now);
+            let plan = plan_check(&check, &evaluations, &records, now);
+            records = plan.next;
+            for (notification, record) in plan.notifications {
+                messages.push((minute, notification.transition));
+                records.extend(record);
+            }
+        }
+        assert_eq!(
+            messages,
+            [(1, Transition::Firing), (6, Transition::Resolved)]
+        );
+        assert!(records.is_empty());
+    }
+
+    #[test]
+    fn small_changes_below_the_minimum_do_not_count() {
+        let mut check = check();
+        check.min_absolute_change = 500.0;
+        let now = 1_800_000_000;
+        let evaluations = evaluate_check(
+            &check,
+            &RobustBaseline::default(),
+            &[series("api", now, 400.0)],
+            &[],
+            now,
+        );
+        assert_eq!(evaluations[0].observation, Observation::Normal);
+        assert!(evaluations[0].reading.score.expect("scored") > check.threshold);
+        let expected = evaluations[0].reading.expected.expect("baseline");
+        assert!((expected - 102.0).abs() < 1e-9, "{expected}");
+        let (low, high) = (
+            evaluations[0].reading.expected_low.expect("low"),
+            evaluations[0].reading.expected_high.expect("high"),
+        );
+        assert!(low <= 100.0 + 1e-9 && high >= 104.0 - 1e-9, "{low}..{high}");
+    }
+
+    #[test]
+    fn a_vanished_series_resolves_as_no_data_and_a_failed_check_changes_nothing() {
+        let check = check();
+        let detector = RobustBaseline::default();
+        let now = 1_800_000_000;
+        let plan = plan_check(
+            &check,
+            &evaluate_check(&check, &detector, &[series("api", now, 400.0)], &[], now),
+            &[],
+            now,
+        );
+        let records: Vec<AlertRecord> = plan
+            .notifications
+            .into_iter()
+            .filter_map(|(_, r)| r)
+            .collect();
+        assert_eq!(records.len(), 1);
+        let gone_1 = plan_check(&check, &[], &records, now + 60);
+        assert!(gone_1.notifications.is_empty());
+        let gone_2 = plan_check(&check, &[], &gone_1.next, now + 180);
+        assert_eq!(gone_2.notifications.len(), 1);
+        assert_eq!(gone_2.notifications[0].0.transition, Transition::Resolved);
+        assert_eq!(gone_2.notifications[0].0.since, now);
+        let mut other = check.clone();
+        other.name = "other".into();
+        assert_eq!(
+            plan_check(&other, &[], &records, now + 600),
+            Plan::default(),
+            "other checks' alerts are left alone"
+        );
+    }
+
+    #[test]
+    fn seasonality_compares_with_the_same_window_a_day_earlier() {
+        let mut check = check();
+        check.seasonality = Seasonality::Daily;
+        let now = 1_800_000_000;
+        // Today's window is a steep ramp, exactly like yesterday's: nothing unusual.
+        let ramp = |end: i64| Series {
+            labels: labels("api"),
+            points: (0..=60)
+                .map(|i| {
+                    (
+                        (end - 60 * (60 - i)) as f64,
+                        100.0
+                            + 10.0 * f64::from(i32::try_from(i).expect("small"))
+                            + f64::from(i32::try_from(i % 3).expect("small")),
+                    )
+                })
+                .collect(),
+        };
+        let plain = evaluate_check(&check, &RobustBaseline::default(), &[ramp(now)], &[], now);
+        let seasonal = evaluate_check(
+            &check,
+            &RobustBaseline::default(),
+            &[ramp(now)],
+            &[ramp(now - 86_400)],
+            now,
+        );
+        assert_eq!(seasonal[0].observation, Observation::Normal);
+        assert!(seasonal[0].reading.score < plain[0].reading.score);
+        assert!((seasonal[0].reading.expected.expect("expected") - 700.0).abs() < 3.0);
+    }
+}
