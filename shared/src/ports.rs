@@ -6,8 +6,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::anomaly::Notification;
 use crate::deadline::Deadline;
 use crate::prometheus::{PrometheusClient, PrometheusError, QueryResponse};
+use crate::publish::PublishError;
+use crate::state::{Loaded, StateDocument, StateError};
 use crate::store::StoreError;
 
 /// Reads metrics: instant and range queries evaluated at pinned times.
@@ -62,4 +65,27 @@ pub trait ReportStore: Send + Sync {
         body: Vec<u8>,
         content_type: &'static str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Keeps the alert state, with compare-and-swap writes.
+pub trait StateStore: Send + Sync {
+    /// Reads the state.
+    fn load(&self) -> impl Future<Output = Result<Loaded, StateError>> + Send;
+
+    /// Writes `document` if the stored version is still `expected` (`None`: if there is
+    /// none); returns the new version.
+    fn save(
+        &self,
+        document: &StateDocument,
+        expected: Option<&str>,
+    ) -> impl Future<Output = Result<String, StateError>> + Send;
+}
+
+/// Publishes alert messages.
+pub trait AlertPublisher: Send + Sync {
+    /// Publishes one notification; `Ok` means the message service accepted it.
+    fn publish(
+        &self,
+        notification: &Notification,
+    ) -> impl Future<Output = Result<(), PublishError>> + Send;
 }
