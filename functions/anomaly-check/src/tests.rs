@@ -1,0 +1,430 @@
+//! The job against in-memory fakes: the claim/publish/commit protocol and failure handling.
+
+use std::sync::Mutex;
+
+use serde_json::json;
+use vigil_core::prometheus::{QueryResponse, QueryResult};
+
+use super::*;
+
+const START: i64 = 1_800_000_000;
+
+/// One series per check; the newest value comes from `newest`, history is calm.
+struct FakeMetrics {
+    newest: Mutex<f64>,
+    fail_query: Option<&'static str>,
+}
+
+impl MetricsSource for &FakeMetrics {
+    async fn query(
+        &self,
+        _: &str,
+        _: DateTime<Utc>,
+        _: Deadline,
+    ) -> Result<QueryResponse, PrometheusError> {
+        unreachable!("the anomaly check only issues range queries")
+    }
+
+    async fn query_range(
+        &self,
+        query: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        step: Duration,
+        _: Deadline,
+    ) -> Result<QueryResponse, PrometheusError> {
+        if self.fail_query == Some(query) {
+            return Err(PrometheusError::Api {
+                status: 400,
+                error_type: "bad_data".into(),
+                message: "parse error".into(),
+                retry_after: None,
+            });
+        }
+        let step = i64::try_from(step.as_secs()).expect("small");
+        let newest = *self.newest.lock().expect("lock");
+        let points = (start.timestamp()..=end.timestamp())
+            .step_by(usize::try_from(step).expect("small"))
+            .map(|t| {
+                (
+                    t as f64,
+                    if t == end.timestamp() {
+                        newest
+                    } else {
+                        100.0 + f64::from(i32::try_from(t / 60 % 5).expect("small"))
+                    },
+                )
+            })
+            .collect();
+        Ok(QueryResponse {
+            result: QueryResult::Matrix(vec![Series {
+                labels: [("service".to_owned(), "api".to_owned())].into(),
+                points,
+            }]),
+            warnings: vec![],
+            infos: vec![],
+        })
+    }
+}
+
+#[derive(Default)]
+struct MemoryState {
+    stored: Mutex<Option<(StateDocument, u64)>>,
+    /// Bumps the version once just before the next save, as a racing invocation would.
+    race_next_save: Mutex<bool>,
+    saves: Mutex<Vec<StateDocument>>,
+}
+
+impl StateStore for &MemoryState {
+    async fn load(&self) -> Result<Loaded, StateError> {
+        Ok(match &*self.stored.lock().expect("lock") {
+            None => Loaded::Missing,
+            Some((document, version)) if document.schema_version != 1 => Loaded::Corrupt {
+                version: version.to_string(),
+                problem: "unknown schema".into(),
+            },
+            Some((document, version)) => Loaded::Found {
+                document: document.clone(),
+                version: version.to_string(),
+            },
+        })
+    }
+
+    async fn save(
+        &self,
+        document: &StateDocument,
+        expected: Option<&str>,
+    ) -> Result<String, StateError> {
+        let mut stored = self.stored.lock().expect("lock");
+        if std::mem::take(&mut *self.race_next_save.lock().expect("lock")) {
+            let (doc, version) = stored.clone().unwrap_or_default();
+            *stored = Some((doc, version + 1));
+        }
+        let current = stored.as_ref().map(|(_, v)| v.to_string());
+        if current.as_deref() != expected {
+            return Err(StateError::Conflict);
+        }
+        let next = stored.as_ref().map_or(1, |(_, v)| v + 1);
+        *stored = Some((document.clone(), next));
+        self.saves.lock().expect("lock").push(document.clone());
+        Ok(next.to_string())
+    }
+}
+
+#[derive(Default)]
+struct RecordingPublisher {
+    sent: Mutex<Vec<(String, Transition)>>,
+    failing: Mutex<bool>,
+}
+
+impl AlertPublisher for &RecordingPublisher {
+    async fn publish(&self, notification: &Notification) -> Result<(), PublishError> {
+        if *self.failing.lock().expect("lock") {
+            return Err(PublishError {
+                check: notification.key.check.clone(),
+                transition: "firing".into(),
+                source: "sns is down".into(),
+            });
+        }
+        self.sent
+            .lock()
+            .expect("lock")
+            .push((notification.key.check.clone(), notification.transition));
+        Ok(())
+    }
+}
+
+fn one_check() -> Vec<Check> {
+    let mut checks = load_checks(
+        None,
+        &MetricConventions::from_env(&Env::default()).expect("defaults"),
+    )
+    .expect("valid");
+    checks.truncate(1);
+    checks[0].window_seconds = 3600;
+    checks[0].lifecycle.clear_after_seconds = 120;
+    checks
+}
+
+fn settings() -> JobSettings {
+    JobSettings {
+        evaluation_delay_seconds: 0,
+        lease_seconds: 120,
+        detector: DetectorChoice::RobustBaseline,
+    }
+}
+
+async fn minute<'a>(
+    job: &AnomalyCheckJob<&'a FakeMetrics, &'a MemoryState, &'a RecordingPublisher>,
+    metrics: &FakeMetrics,
+    minute: i64,
+    newest: f64,
+) -> Result<CheckOutcome, CheckRunError> {
+    *metrics.newest.lock().expect("lock") = newest;
+    let time = DateTime::from_timestamp(START + 60 * minute, 0)
+        .expect("time")
+        .to_rfc3339();
+    job.run(
+        &json!({ "time": time }),
+        &format!("request-{minute}"),
+        START + 60 * minute,
+        Deadline::after(Duration::from_secs(30)),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_incident_sends_one_firing_and_one_resolved() {
+    let (metrics, state, publisher) = (
+        FakeMetrics {
+            newest: Mutex::new(100.0),
+            fail_query: None,
+        },
+        MemoryState::default(),
+        RecordingPublisher::default(),
+    );
+    let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings());
+    for (m, value) in [101.0, 400.0, 420.0, 430.0, 101.0, 102.0, 103.0, 101.0]
+        .into_iter()
+        .enumerate()
+    {
+        minute(&job, &metrics, i64::try_from(m).expect("small"), value)
+            .await
+            .expect("runs");
+    }
+    let sent = publisher.sent.lock().expect("lock").clone();
+    assert_eq!(
+        sent,
+        [
+            ("request_rate".to_owned(), Transition::Firing),
+            ("request_rate".to_owned(), Transition::Resolved)
+        ]
+    );
+    let (document, _) = state.stored.lock().expect("lock").clone().expect("saved");
+    assert!(document.alerts.is_empty() && document.outbox.is_empty() && document.lease.is_none());
+}
+
+#[tokio::test]
+async fn a_failed_publish_keeps_the_state_and_is_sent_next_minute() {
+    let (metrics, state, publisher) = (
+        FakeMetrics {
+            newest: Mutex::new(100.0),
+            fail_query: None,
+        },
+        MemoryState::default(),
+        RecordingPublisher::default(),
+    );
+    let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings());
+    minute(&job, &metrics, 0, 101.0).await.expect("calm");
+    *publisher.failing.lock().expect("lock") = true;
+    let error = minute(&job, &metrics, 1, 400.0)
+        .await
+        .expect_err("publish fails");
+    assert_eq!(
+        Diagnostic::from(error).error_type,
+        "Retryable.PublishFailed"
+    );
+    let (document, _) = state.stored.lock().expect("lock").clone().expect("saved");
+    assert!(document.alerts.is_empty(), "the alert did not advance");
+    assert_eq!(document.outbox.len(), 1, "the message waits in the outbox");
+    *publisher.failing.lock().expect("lock") = false;
+    minute(&job, &metrics, 2, 410.0).await.expect("sends now");
+    minute(&job, &metrics, 3, 420.0)
+        .await
+        .expect("still firing");
+    assert_eq!(
+        publisher.sent.lock().expect("lock").clone(),
+        [("request_rate".to_owned(), Transition::Firing)]
+    );
+}
+
+#[tokio::test]
+async fn a_racing_invocation_that_loses_the_claim_sends_nothing() {
+    let (metrics, state, publisher) = (
+        FakeMetrics {
+            newest: Mutex::new(100.0),
+            fail_query: None,
+        },
+        MemoryState::default(),
+        RecordingPublisher::default(),
+    );
+    let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings());
+    minute(&job, &metrics, 0, 101.0).await.expect("calm");
+    *state.race_next_save.lock().expect("lock") = true;
+    let outcome = minute(&job, &metrics, 1, 400.0).await.expect("runs");
+    assert!(outcome.skipped);
+    assert!(publisher.sent.lock().expect("lock").is_empty());
+}
+
+#[tokio::test]
+async fn a_live_lease_of_another_invocation_is_respected() {
+    let (metrics, state, publisher) = (
+        FakeMetrics {
+            newest: Mutex::new(100.0),
+            fail_query: None,
+        },
+        MemoryState::default(),
+        RecordingPublisher::default(),
+    );
+    let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings());
+    let leased = StateDocument {
+        lease: Some(Lease {
+            holder: "someone-else".into(),
+            expires_at: START + 600,
+        }),
+        ..StateDocument::default()
+    };
+    *state.stored.lock().expect("lock") = Some((leased, 7));
+    let outcome = minute(&job, &metrics, 1, 400.0).await.expect("runs");
+    assert!(outcome.skipped && publisher.sent.lock().expect("lock").is_empty());
+    assert!(
+        state.saves.lock().expect("lock").is_empty(),
+        "nothing written"
+    );
+}
+
+#[tokio::test]
+async fn a_rejected_query_fails_its_check_only() {
+    let mut checks = one_check();
+    let mut second = checks[0].clone();
+    second.name = "broken".into();
+    second.query = "sum(".into();
+    checks.push(second);
+    let (metrics, state, publisher) = (
+        FakeMetrics {
+            newest: Mutex::new(100.0),
+            fail_query: Some("sum("),
+        },
+        MemoryState::default(),
+        RecordingPublisher::default(),
+    );
+    let job = AnomalyCheckJob::new(&metrics, &state, &publisher, checks, settings());
+    minute(&job, &metrics, 0, 101.0)
+        .await
+        .expect_err("one check fails");
+    let error = minute(&job, &metrics, 1, 400.0)
+        .await
+        .expect_err("one check fails");
+    assert!(
+        error
+            .to_string()
+            .starts_with("1 of 2 checks failed; first: broken:"),
+        "{error}"
+    );
+    assert_eq!(
+        Diagnostic::from(error).error_type,
+        "NonRetryable.ChecksFailed"
+    );
+    assert_eq!(
+        publisher.sent.lock().expect("lock").len(),
+        1,
+        "the healthy check still alerted"
+    );
+}
+
+#[tokio::test]
+async fn a_backfill_event_is_not_a_minute() {
+    let (metrics, state, publisher) = (
+        FakeMetrics {
+            newest: Mutex::new(100.0),
+            fail_query: None,
+        },
+        MemoryState::default(),
+        RecordingPublisher::default(),
+    );
+    let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings());
+    let error = job
+        .run(
+            &json!({"date": "2026-11-02"}),
+            "r",
+            START,
+            Deadline::after(Duration::from_secs(5)),
+        )
+        .await
+        .expect_err("a day is not a minute");
+    assert_eq!(Diagnostic::from(error).error_type, "NonRetryable.BadEvent");
+    assert!(state.saves.lock().expect("lock").is_empty());
+}
+
+#[tokio::test]
+async fn corrupt_state_is_replaced_not_a_crash_loop() {
+    let (metrics, state, publisher) = (
+        FakeMetrics {
+            newest: Mutex::new(100.0),
+            fail_query: None,
+        },
+        MemoryState::default(),
+        RecordingPublisher::default(),
+    );
+    let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings());
+    *state.stored.lock().expect("lock") = Some((
+        StateDocument {
+            schema_version: 99,
+            ..StateDocument::default()
+        },
+        3,
+    ));
+    minute(&job, &metrics, 0, 101.0)
+        .await
+        .expect("runs despite the corrupt state");
+    let (document, version) = state.stored.lock().expect("lock").clone().expect("saved");
+    assert_eq!(
+        (document.schema_version, version),
+        (1, 4),
+        "replaced at the corrupt object's version"
+    );
+    minute(&job, &metrics, 1, 400.0)
+        .await
+        .expect("alerts again");
+    assert_eq!(publisher.sent.lock().expect("lock").len(), 1);
+}
+
+#[test]
+fn configuration_errors_name_the_variable() {
+    let base = [("PROMETHEUS_URL", "http://p:9090")];
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (&[], "STATE_BUCKET"),
+        (
+            &[("STATE_BUCKET", "b"), ("STATE_DIR", "/tmp")],
+            "STATE_BUCKET, STATE_DIR",
+        ),
+        (
+            &[("STATE_DIR", "/tmp"), ("CHECKS_S3_URI", "bucket/key")],
+            "CHECKS_S3_URI",
+        ),
+        (&[("STATE_DIR", "/tmp"), ("DETECTOR", "magic")], "DETECTOR"),
+        (
+            &[("STATE_DIR", "/tmp"), ("EVALUATION_DELAY_SECONDS", "-5")],
+            "EVALUATION_DELAY_SECONDS",
+        ),
+    ];
+    for (extra, variable) in cases {
+        let env = Env::from_pairs(base.iter().chain(extra.iter()).copied());
+        let error = AnomalyCheckConfig::from_env(&env).expect_err(variable);
+        assert!(
+            error.to_string().starts_with(variable),
+            "{variable}: {error}"
+        );
+    }
+    let config = AnomalyCheckConfig::from_env(&Env::from_pairs([
+        ("PROMETHEUS_URL", "http://p:9090"),
+        ("STATE_BUCKET", "b"),
+        ("CHECKS_S3_URI", "s3://cfg/vigil/checks.yaml"),
+    ]))
+    .expect("valid");
+    assert_eq!(
+        config.state,
+        StateLocation::S3 {
+            bucket: "b".into(),
+            key: "anomaly-check/state.json".into()
+        }
+    );
+    assert_eq!(
+        config.checks,
+        ChecksSource::S3 {
+            bucket: "cfg".into(),
+            key: "vigil/checks.yaml".into()
+        }
+    );
+    assert_eq!(config.topic_arn, None);
+}
