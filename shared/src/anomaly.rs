@@ -4,7 +4,8 @@
 //! For each series of the check's `query_range` result the newest point is scored by the
 //! [`Detector`] against the rest of the window (and, with seasonality, against the same window
 //! one season earlier). It is anomalous when the score reaches the check's threshold **and**
-//! it differs from the baseline by at least `min_absolute_change`. The [`alert`](crate::alert)
+//! the change is material: at least `min_absolute_change`, and at least `min_relative_change`
+//! of the baseline. A sensitive detector, then a materiality filter. The [`alert`](crate::alert)
 //! lifecycle turns observations into notifications. A series that was alerting and is absent
 //! now counts as no data; a check whose query failed changes nothing.
 
@@ -14,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alert::{advance, AlertKey, AlertState, Observation, Transition};
 use crate::checks::{Check, Severity};
-use crate::detect::Detector;
+use crate::detect::{baseline_and_noise, Detector};
 use crate::prometheus::{Labels, Series};
 
 /// The newest point of a series and what was expected of it.
@@ -22,9 +23,10 @@ use crate::prometheus::{Labels, Series};
 pub struct Reading {
     /// The newest value; `None` when missing.
     pub value: Option<f64>,
-    /// The baseline (median of the history, or last season's value plus the typical residual).
+    /// The baseline: the window's resistant trend line at the newest point (plus last
+    /// season's value with seasonality).
     pub expected: Option<f64>,
-    /// The typical range of the history (5th to 95th percentile, shifted like `expected`).
+    /// The typical range: the baseline ± 3 robust standard deviations of the history.
     pub expected_low: Option<f64>,
     /// See `expected_low`.
     pub expected_high: Option<f64>,
@@ -95,12 +97,6 @@ pub fn align(points: &[(f64, f64)], start: i64, step: i64, slots: usize) -> Vec<
     values
 }
 
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let index = ((sorted.len() - 1) as f64 * q).round() as usize;
-    sorted[index]
-}
-
 /// Scores the newest point of `window` and decides whether it is anomalous.
 pub fn evaluate_window(
     check: &Check,
@@ -112,26 +108,34 @@ pub fn evaluate_window(
     let seasonal = seasonal.filter(|s| s.len() == window.len());
     let score = detector.score(window, seasonal, check.direction);
     let history = &window[..window.len().saturating_sub(1)];
-    let mut deviations: Vec<f64> = match seasonal {
+    let points: Vec<(f64, f64)> = match seasonal {
         Some(season) => history
             .iter()
             .zip(season)
-            .map(|(v, s)| v - s)
-            .filter(|d| d.is_finite())
+            .enumerate()
+            .map(|(i, (v, s))| (i as f64, v - s))
             .collect(),
-        None => history.iter().copied().filter(|v| v.is_finite()).collect(),
+        None => history
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as f64, *v))
+            .collect(),
     };
-    deviations.sort_by(f64::total_cmp);
+    let points: Vec<(f64, f64)> = points.into_iter().filter(|p| p.1.is_finite()).collect();
     let shift = match seasonal {
         Some(season) => season.last().copied().filter(|s| s.is_finite()),
         None => Some(0.0),
     };
-    let (expected, expected_low, expected_high) = match (deviations.is_empty(), shift) {
-        (false, Some(shift)) => (
-            Some(shift + percentile(&deviations, 0.5)),
-            Some(shift + percentile(&deviations, 0.05)),
-            Some(shift + percentile(&deviations, 0.95)),
-        ),
+    let (expected, expected_low, expected_high) = match (points.is_empty(), shift) {
+        (false, Some(shift)) => {
+            let (baseline, noise) = baseline_and_noise(&points, history.len() as f64);
+            let expected = shift + baseline;
+            (
+                Some(expected),
+                Some(expected - 3.0 * noise),
+                Some(expected + 3.0 * noise),
+            )
+        }
         _ => (None, None, None),
     };
     let reading = Reading {
@@ -144,8 +148,10 @@ pub fn evaluate_window(
     let observation = match (value, score) {
         (Some(value), Some(score)) => {
             let deviation = expected.map_or(f64::INFINITY, |e| check.direction.filter(value - e));
-            if score >= check.threshold && deviation >= check.min_absolute_change && deviation > 0.0
-            {
+            let material = deviation > 0.0
+                && deviation >= check.min_absolute_change
+                && deviation >= expected.map_or(0.0, |e| check.min_relative_change * e.abs());
+            if score >= check.threshold && material {
                 Observation::Anomalous
             } else {
                 Observation::Normal

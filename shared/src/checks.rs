@@ -2,11 +2,11 @@
 //!
 //! Default checks come from the [`MetricConventions`], one series per service:
 //!
-//! | check | query | direction |
-//! | --- | --- | --- |
-//! | `request_rate` | `sum by (service) (rate(requests[5m]))` | both: a drop matters as much as a spike |
-//! | `error_ratio` | errors / requests per service, where requests ≥ 0.1/s | up |
-//! | `latency_p99` | `histogram_quantile(0.99, …)` per service, where requests ≥ 0.1/s | up |
+//! | check | query | direction | material when |
+//! | --- | --- | --- | --- |
+//! | `request_rate` | `sum by (service) (rate(requests[5m]))` | both: a drop matters as much as a spike | ≥ 30 % off the baseline |
+//! | `error_ratio` | errors / requests per service, where requests ≥ 0.1/s | up | ≥ 1 percentage point up |
+//! | `latency_p99` | `histogram_quantile(0.99, …)` per service, where requests ≥ 1/s | up | ≥ 50 ms and at least doubled |
 //!
 //! Custom checks come from a checks document (JSON or YAML); every field but `name` and
 //! `query` has a default:
@@ -25,6 +25,7 @@
 //!     window_seconds: 21600      # history read each minute (default 6 h)
 //!     step_seconds: 60
 //!     min_absolute_change: 100   # ignore deviations smaller than this
+//!     min_relative_change: 0.5   # ... or smaller than this fraction of the baseline
 //!     min_traffic_query: sum by (queue) (rate(rabbitmq_queue_messages_published_total[5m]))
 //!     min_traffic: 1             # only series whose traffic query is at least this
 //!     seasonality: none          # none | daily | weekly: compare with the same window then
@@ -137,6 +138,8 @@ pub struct Check {
     pub step_seconds: u64,
     /// Deviations from the baseline smaller than this never count.
     pub min_absolute_change: f64,
+    /// Deviations smaller than this fraction of the baseline never count.
+    pub min_relative_change: f64,
     /// What the window is compared with.
     pub seasonality: Seasonality,
 }
@@ -183,6 +186,7 @@ pub struct CheckSpec {
     pub window_seconds: Option<u64>,
     pub step_seconds: Option<u64>,
     pub min_absolute_change: Option<f64>,
+    pub min_relative_change: Option<f64>,
     pub min_traffic_query: Option<String>,
     pub min_traffic: Option<f64>,
     #[serde(default)]
@@ -243,37 +247,43 @@ pub fn default_checks(conventions: &MetricConventions) -> Vec<Check> {
     let rate = RangeSeconds(300);
     let requests = promql::sum_rate_by(&by, &conventions.requests(), rate);
     let errors = promql::sum_rate_by(&by, &conventions.errors(), rate);
+    // Ratios and quantiles of a handful of requests are noise: only judge busy services.
     let busy = format!("({requests}) >= 0.1");
+    let busy_for_latency = format!("({requests}) >= 1");
     let p99 = format!(
         "histogram_quantile(0.99, sum by ({}, le) (rate({}[{rate}])))",
         conventions.service_label,
         conventions.latency_buckets()
     );
-    let base = |name: &str, query: String, direction, min_absolute_change| Check {
-        name: name.to_owned(),
-        query,
-        direction,
-        threshold: DEFAULT_THRESHOLD,
-        severity: Severity::Warning,
-        lifecycle: LifecyclePolicy::default(),
-        window_seconds: 6 * 3600,
-        step_seconds: 60,
-        min_absolute_change,
-        seasonality: Seasonality::None,
-    };
+    let base =
+        |name: &str, query: String, direction, min_absolute_change, min_relative_change| Check {
+            name: name.to_owned(),
+            query,
+            direction,
+            threshold: DEFAULT_THRESHOLD,
+            severity: Severity::Warning,
+            lifecycle: LifecyclePolicy::default(),
+            window_seconds: 6 * 3600,
+            step_seconds: 60,
+            min_absolute_change,
+            min_relative_change,
+            seasonality: Seasonality::None,
+        };
     vec![
-        base("request_rate", requests.clone(), Direction::Both, 0.0),
+        base("request_rate", requests.clone(), Direction::Both, 0.0, 0.3),
         base(
             "error_ratio",
             format!("(({errors}) / ({requests})) and ({busy})"),
             Direction::Up,
             0.01,
+            0.0,
         ),
         base(
             "latency_p99",
-            format!("({p99}) and ({busy})"),
+            format!("({p99}) and ({busy_for_latency})"),
             Direction::Up,
             0.05,
+            1.0,
         ),
     ]
 }
@@ -307,6 +317,26 @@ pub fn build_checks(
         return Err(ChecksError::Empty);
     }
     Ok(checks)
+}
+
+/// The check's query, restricted to series whose traffic query reaches `min_traffic`.
+fn filtered_query(spec: &CheckSpec) -> Result<String, (&'static str, &'static str)> {
+    match (&spec.min_traffic_query, spec.min_traffic) {
+        (None, None) => Ok(spec.query.trim().to_owned()),
+        (Some(traffic), Some(minimum)) if minimum.is_finite() && !traffic.trim().is_empty() => {
+            Ok(format!(
+                "({}) and (({}) >= {minimum})",
+                spec.query.trim(),
+                traffic.trim()
+            ))
+        }
+        (Some(_), None) => Err(("min_traffic", "is required with min_traffic_query")),
+        (None, Some(_)) => Err(("min_traffic_query", "is required with min_traffic")),
+        (Some(_), Some(_)) => Err((
+            "min_traffic",
+            "must be a number, with a non-empty min_traffic_query",
+        )),
+    }
 }
 
 fn build_check(index: usize, spec: CheckSpec) -> Result<Check, ChecksError> {
@@ -379,24 +409,14 @@ fn build_check(index: usize, spec: CheckSpec) -> Result<Check, ChecksError> {
             "must be a number of at least 0",
         ));
     }
-    let query = match (&spec.min_traffic_query, spec.min_traffic) {
-        (None, None) => spec.query.trim().to_owned(),
-        (Some(traffic), Some(minimum)) if minimum.is_finite() && !traffic.trim().is_empty() => {
-            format!(
-                "({}) and (({}) >= {minimum})",
-                spec.query.trim(),
-                traffic.trim()
-            )
-        }
-        (Some(_), None) => return Err(error("min_traffic", "is required with min_traffic_query")),
-        (None, Some(_)) => return Err(error("min_traffic_query", "is required with min_traffic")),
-        (Some(_), Some(_)) => {
-            return Err(error(
-                "min_traffic",
-                "must be a number, with a non-empty min_traffic_query",
-            ))
-        }
-    };
+    let min_relative_change = spec.min_relative_change.unwrap_or(0.0);
+    if !(min_relative_change.is_finite() && min_relative_change >= 0.0) {
+        return Err(error(
+            "min_relative_change",
+            "must be a number of at least 0",
+        ));
+    }
+    let query = filtered_query(&spec).map_err(|(field, problem)| error(field, problem))?;
     Ok(Check {
         name: spec.name,
         query,
@@ -407,6 +427,7 @@ fn build_check(index: usize, spec: CheckSpec) -> Result<Check, ChecksError> {
         window_seconds,
         step_seconds,
         min_absolute_change,
+        min_relative_change,
         seasonality: spec.seasonality,
     })
 }

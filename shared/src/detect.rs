@@ -10,9 +10,11 @@
 //!
 //! - [`RollingZScore`]: the seed's rule, mean and standard deviation of the last 100 values,
 //!   |z| > 3. Kept as the baseline to beat.
-//! - [`RobustBaseline`]: median and MAD of the window (optionally of the residuals against the
-//!   same window a day earlier), so past spikes and gaps barely move the baseline; a scale
-//!   floor keeps flat lines and low-volume noise from turning tiny wiggles into huge scores.
+//! - [`RobustBaseline`]: a resistant line through the window (optionally through the
+//!   residuals against the same window a day earlier), extended to the newest point, so a
+//!   daily ramp is expected and past spikes, gaps and short bursts barely move it; the noise
+//!   level from the MAD of the points around that line; a scale floor keeps flat lines and
+//!   low-volume noise from turning tiny wiggles into huge scores.
 
 use serde::{Deserialize, Serialize};
 
@@ -114,8 +116,8 @@ impl Detector for RollingZScore {
     }
 }
 
-/// Median and MAD of the history (or of its residuals against last season), with a floor on
-/// the scale.
+/// A resistant line through the history (or its residuals against last season) as the
+/// baseline, the MAD around it as the noise scale, with a floor.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RobustBaseline {
     /// Points of history needed before scoring.
@@ -132,7 +134,7 @@ impl Default for RobustBaseline {
     fn default() -> Self {
         Self {
             min_history: 30,
-            half_score_deviation: 6.0,
+            half_score_deviation: 4.0,
             relative_floor: 0.01,
             absolute_floor: 1e-9,
         }
@@ -155,6 +157,28 @@ fn median(values: &mut [f64]) -> f64 {
     }
 }
 
+/// Tukey's three-group resistant line through `points` (`x` ascending): the slope joins the
+/// medians of the first and last thirds, the intercept balances all three. Linear time, and a
+/// burst shorter than a third of the window barely moves it.
+fn resistant_line(points: &[(f64, f64)]) -> (f64, f64) {
+    let third = points.len() / 3;
+    let group = |range: &[(f64, f64)]| {
+        let mut xs: Vec<f64> = range.iter().map(|p| p.0).collect();
+        let mut ys: Vec<f64> = range.iter().map(|p| p.1).collect();
+        (median(&mut xs), median(&mut ys))
+    };
+    if third == 0 {
+        let mut ys: Vec<f64> = points.iter().map(|p| p.1).collect();
+        return (0.0, median(&mut ys));
+    }
+    let (xl, yl) = group(&points[..third]);
+    let (xm, ym) = group(&points[third..points.len() - third]);
+    let (xr, yr) = group(&points[points.len() - third..]);
+    let slope = if xr > xl { (yr - yl) / (xr - xl) } else { 0.0 };
+    let intercept = (yl + ym + yr - slope * (xl + xm + xr)) / 3.0;
+    (slope, intercept)
+}
+
 impl Detector for RobustBaseline {
     fn name(&self) -> &'static str {
         "robust-baseline"
@@ -165,45 +189,63 @@ impl Detector for RobustBaseline {
         if !last.is_finite() {
             return None;
         }
-        let (target, mut residuals): (f64, Vec<f64>) = match seasonal {
-            Some(season)
-                if season.len() == window.len() && season[season.len() - 1].is_finite() =>
-            {
-                let residuals = history
+        let season = seasonal.filter(|s| s.len() == window.len() && s[s.len() - 1].is_finite());
+        let (target, points): (f64, Vec<(f64, f64)>) = match season {
+            Some(season) => (
+                last - season[season.len() - 1],
+                history
                     .iter()
                     .zip(season)
-                    .map(|(value, past)| value - past)
-                    .filter(|r| r.is_finite())
-                    .collect();
-                (last - season[season.len() - 1], residuals)
-            }
-            _ => (
+                    .enumerate()
+                    .map(|(i, (value, past))| (i as f64, value - past))
+                    .filter(|p| p.1.is_finite())
+                    .collect(),
+            ),
+            None => (
                 last,
-                history.iter().copied().filter(|v| v.is_finite()).collect(),
+                history
+                    .iter()
+                    .enumerate()
+                    .map(|(i, value)| (i as f64, *value))
+                    .filter(|p| p.1.is_finite())
+                    .collect(),
             ),
         };
-        if residuals.len() < self.min_history {
+        if points.len() < self.min_history {
             return None;
         }
-        let centre = median(&mut residuals);
+        let (baseline, noise) = baseline_and_noise(&points, history.len() as f64);
         let level = history
             .iter()
             .rev()
             .find(|v| v.is_finite())
             .copied()
-            .unwrap_or(centre);
-        for value in &mut residuals {
-            *value = (*value - centre).abs();
-        }
-        let mad = 1.4826 * median(&mut residuals);
-        let scale = mad
+            .unwrap_or(baseline);
+        let scale = noise
             .max(self.relative_floor * level.abs())
             .max(self.absolute_floor);
         Some(squash(
-            direction.filter((target - centre) / scale),
+            direction.filter((target - baseline) / scale),
             self.half_score_deviation,
         ))
     }
+}
+
+/// The resistant line's value at `x`, and the robust spread of the points around the line.
+pub fn baseline_and_noise(points: &[(f64, f64)], x: f64) -> (f64, f64) {
+    let (slope, intercept) = resistant_line(points);
+    let mut residuals: Vec<f64> = points
+        .iter()
+        .map(|(px, py)| py - (intercept + slope * px))
+        .collect();
+    let centre = median(&mut residuals);
+    for residual in &mut residuals {
+        *residual = (*residual - centre).abs();
+    }
+    (
+        intercept + slope * x + centre,
+        1.4826 * median(&mut residuals),
+    )
 }
 
 #[cfg(test)]

@@ -31,10 +31,41 @@ pub struct ServiceSpec {
     pub error_ratio: f64,
     /// The typical latency in seconds.
     pub latency_seconds: f64,
-    /// Worse days: `(first instant, length, error ratio, latency)`.
-    pub incident: Option<(DateTime<Utc>, Duration, f64, f64)>,
+    /// Periods that differ from the usual shape.
+    pub incidents: Vec<Incident>,
     /// A counter reset (process restart) at this instant.
     pub reset_at: Option<DateTime<Utc>>,
+}
+
+/// A period in which a service behaves differently; steps in `(from, from + length]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incident {
+    /// The instant before the first affected step.
+    pub from: DateTime<Utc>,
+    /// How long it lasts.
+    pub length: Duration,
+    /// The error ratio during the incident, if it changes.
+    pub error_ratio: Option<f64>,
+    /// The typical latency during the incident, if it changes.
+    pub latency_seconds: Option<f64>,
+    /// Requests are multiplied by this during the incident.
+    pub traffic_factor: f64,
+    /// The latency climbs linearly to `latency_seconds` instead of jumping there.
+    pub drift: bool,
+}
+
+impl Incident {
+    /// An incident that changes nothing yet: set the fields that matter.
+    pub fn at(from: DateTime<Utc>, length: Duration) -> Self {
+        Self {
+            from,
+            length,
+            error_ratio: None,
+            latency_seconds: None,
+            traffic_factor: 1.0,
+            drift: false,
+        }
+    }
 }
 
 /// Counts generated for one service in one step.
@@ -130,18 +161,32 @@ impl History {
             return StepCounts::default();
         }
         let time = self.time(index);
-        let (error_ratio, latency) = match spec.incident {
-            Some((from, length, errors, latency)) if time > from && time <= from + length => {
-                (errors, latency)
+        let (mut error_ratio, mut latency, mut traffic) =
+            (spec.error_ratio, spec.latency_seconds, 1.0);
+        for incident in &spec.incidents {
+            if time > incident.from && time <= incident.from + incident.length {
+                error_ratio = incident.error_ratio.unwrap_or(error_ratio);
+                traffic = incident.traffic_factor;
+                if let Some(target) = incident.latency_seconds {
+                    latency = if incident.drift {
+                        let progress = (time - incident.from).num_seconds() as f64
+                            / incident.length.num_seconds() as f64;
+                        latency + (target - latency) * progress
+                    } else {
+                        target
+                    };
+                }
             }
-            _ => (spec.error_ratio, spec.latency_seconds),
-        };
+        }
         let key = |salt: u64| uniform(self.seed, service as u64, index.unsigned_abs(), salt);
         // A daily wave plus noise, so hours differ.
         let hour =
             f64::from(u32::try_from(time.timestamp().rem_euclid(86_400) / 3600).unwrap_or(0));
         let wave = 1.0 + 0.4 * (hour / 24.0 * std::f64::consts::TAU).sin();
-        let requests = round_count(spec.requests_per_step * wave * (0.7 + 0.6 * key(1)), key(5));
+        let requests = round_count(
+            spec.requests_per_step * traffic * wave * (0.7 + 0.6 * key(1)),
+            key(5),
+        );
         let errors = round_count(requests as f64 * error_ratio, key(2));
         let errors = errors.min(requests);
         let not_found =
@@ -287,18 +332,43 @@ pub fn test_history() -> History {
         requests_per_step: requests,
         error_ratio: errors,
         latency_seconds: latency,
-        incident: None,
+        incidents: Vec::new(),
         reset_at: None,
     };
     let mut payments = service("payments", 120.0, 0.0002, 0.08);
     payments.reset_at = Some(start + Duration::days(1) + Duration::minutes(13 * 60 + 37));
     let mut search = service("search", 400.0, 0.0005, 0.03);
-    search.incident = Some((
-        start + Duration::days(1) + Duration::hours(9),
-        Duration::hours(2),
-        0.05,
-        0.6,
-    ));
+    search.incidents.push(Incident {
+        error_ratio: Some(0.05),
+        latency_seconds: Some(0.6),
+        ..Incident::at(
+            start + Duration::days(1) + Duration::hours(9),
+            Duration::hours(2),
+        )
+    });
+    // The anomaly check's day: one incident of each kind on its own service, calm elsewhere.
+    let day3 = start + Duration::days(2);
+    let mut api = service("api", 300.0, 0.0005, 0.05);
+    api.incidents.push(Incident {
+        error_ratio: Some(0.08),
+        ..Incident::at(day3 + Duration::hours(10), Duration::minutes(20))
+    });
+    let mut catalog = service("catalog", 250.0, 0.0005, 0.04);
+    catalog.incidents.push(Incident {
+        latency_seconds: Some(0.9),
+        ..Incident::at(day3 + Duration::hours(11), Duration::minutes(30))
+    });
+    let mut cart = service("cart", 200.0, 0.0005, 0.06);
+    cart.incidents.push(Incident {
+        traffic_factor: 0.2,
+        ..Incident::at(day3 + Duration::hours(12), Duration::minutes(30))
+    });
+    let mut reports = service("reports", 150.0, 0.0005, 0.05);
+    reports.incidents.push(Incident {
+        latency_seconds: Some(1.5),
+        drift: true,
+        ..Incident::at(day3 + Duration::hours(13), Duration::hours(2))
+    });
     History {
         start,
         steps: 3 * 1440,
@@ -309,6 +379,11 @@ pub fn test_history() -> History {
             payments,
             service("idle", 0.0, 0.0, 0.1),
             service(HOSTILE_SERVICE, 30.0, 0.01, 0.2),
+            api,
+            catalog,
+            cart,
+            reports,
+            service("web", 400.0, 0.0005, 0.03),
         ],
         seed: 7,
     }
@@ -324,11 +399,15 @@ pub fn demo_history(end: DateTime<Utc>, days: i64) -> History {
         requests_per_step: requests,
         error_ratio: errors,
         latency_seconds: latency,
-        incident: None,
+        incidents: Vec::new(),
         reset_at: None,
     };
     let mut checkout = service("checkout", 300.0, 0.0003, 0.12);
-    checkout.incident = Some((bad_day + Duration::hours(14), Duration::hours(3), 0.04, 0.9));
+    checkout.incidents.push(Incident {
+        error_ratio: Some(0.04),
+        latency_seconds: Some(0.9),
+        ..Incident::at(bad_day + Duration::hours(14), Duration::hours(3))
+    });
     History {
         start,
         steps: days * 1440,
@@ -355,7 +434,7 @@ pub fn bench_history(end: DateTime<Utc>, count: usize, step_seconds: i64) -> His
                 requests_per_step: 50.0 + (i % 7) as f64 * 40.0,
                 error_ratio: 0.0005 * (1 + i % 5) as f64,
                 latency_seconds: [0.02, 0.08, 0.3][i % 3],
-                incident: None,
+                incidents: Vec::new(),
                 reset_at: None,
             })
             .collect(),

@@ -6,7 +6,10 @@
 //! - `sla_report`: reports computed from the generated history match its ground truth.
 //! - `sla_report_failures`: every failure fails the invocation and writes nothing.
 //! - `local_run`: the `sla-report` binary's local mode and its JSON logs.
+//! - `anomaly_check`: minute-by-minute replays: one firing and one resolved message per
+//!   incident at an SQS subscriber, none for calm series, and the failure cases.
 
+mod anomaly_check;
 mod local_run;
 mod sla_report;
 mod sla_report_failures;

@@ -264,3 +264,117 @@ async fn forward(
             .expect("response"),
     }
 }
+
+/// A fresh SNS topic with a fresh SQS queue subscribed to it (raw delivery off, as a
+/// subscriber would have it by default).
+pub async fn topic_with_queue(stack: &Stack, name: &str) -> (String, String) {
+    let sdk = sdk_config(&stack.moto_url).await;
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let unique = format!("vigil-it-{name}-{}", std::process::id());
+    let topic = sns
+        .create_topic()
+        .name(&unique)
+        .send()
+        .await
+        .expect("topic")
+        .topic_arn()
+        .expect("arn")
+        .to_owned();
+    let queue = sqs
+        .create_queue()
+        .queue_name(&unique)
+        .send()
+        .await
+        .expect("queue")
+        .queue_url()
+        .expect("url")
+        .to_owned();
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(&queue)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("attributes");
+    let queue_arn = attributes
+        .attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+        .expect("queue arn")
+        .clone();
+    sns.subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint(queue_arn)
+        .send()
+        .await
+        .expect("subscribed");
+    (topic, queue)
+}
+
+/// Everything waiting in the queue: the SNS envelopes, parsed.
+pub async fn drain(stack: &Stack, queue: &str) -> Vec<serde_json::Value> {
+    let sqs = aws_sdk_sqs::Client::new(&sdk_config(&stack.moto_url).await);
+    let mut messages = Vec::new();
+    loop {
+        let received = sqs
+            .receive_message()
+            .queue_url(queue)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .expect("received");
+        let batch = received.messages();
+        if batch.is_empty() {
+            return messages;
+        }
+        for message in batch {
+            messages
+                .push(serde_json::from_str(message.body().expect("body")).expect("SNS envelope"));
+            sqs.delete_message()
+                .queue_url(queue)
+                .receipt_handle(message.receipt_handle().expect("handle"))
+                .send()
+                .await
+                .expect("deleted");
+        }
+    }
+}
+
+/// The anomaly-check job wired as `main` wires it.
+pub async fn anomaly_job(
+    prometheus_url: &str,
+    aws_endpoint: &str,
+    state_bucket: &str,
+    topic: Option<&str>,
+    extra: &[(&str, &str)],
+) -> anomaly_check::DeployedJob {
+    let mut pairs = vec![
+        ("PROMETHEUS_URL", prometheus_url),
+        ("STATE_BUCKET", state_bucket),
+        ("S3_FORCE_PATH_STYLE", "true"),
+        ("EVALUATION_DELAY_SECONDS", "0"),
+    ];
+    if let Some(topic) = topic {
+        pairs.push(("ALERT_TOPIC_ARN", topic));
+    }
+    pairs.extend_from_slice(extra);
+    let config =
+        anomaly_check::AnomalyCheckConfig::from_env(&Env::from_pairs(pairs)).expect("valid config");
+    anomaly_check::connect(config, &sdk_config(aws_endpoint).await)
+        .await
+        .expect("connects")
+}
+
+/// The minute events from `from` (inclusive) to `to` (exclusive), RFC 3339.
+pub fn minutes(from: &str, to: &str) -> Vec<serde_json::Value> {
+    let parse = |t: &str| {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .expect("time")
+            .timestamp()
+    };
+    (parse(from)..parse(to))
+        .step_by(60)
+        .map(|t| serde_json::json!({"time": chrono::DateTime::from_timestamp(t, 0).expect("time").to_rfc3339()}))
+        .collect()
+}

@@ -1,0 +1,260 @@
+//! The anomaly check replayed minute by minute over the generated history, against the real
+//! Prometheus and moto's S3, SNS and an SQS subscriber.
+
+use anomaly_check::invoke;
+use lambda_runtime::Diagnostic;
+use serde_json::Value;
+
+use crate::support::{
+    anomaly_job, deadline_in, drain, minutes, new_bucket, object, s3, stack, topic_with_queue,
+    Action, FaultProxy,
+};
+
+const STATE_KEY: &str = "anomaly-check/state.json";
+
+/// `(check, service, state)` of each message, from the SQS subscriber's SNS envelopes.
+fn summarise(envelopes: &[Value]) -> Vec<(String, String, String)> {
+    envelopes
+        .iter()
+        .map(|envelope| {
+            let document: Value =
+                serde_json::from_str(envelope["Message"].as_str().expect("message"))
+                    .expect("the sqs document is JSON");
+            let attributes = &envelope["MessageAttributes"];
+            assert_eq!(
+                attributes["state"]["Value"], document["state"],
+                "{envelope}"
+            );
+            assert_eq!(attributes["check"]["Value"], document["check"]);
+            assert!(envelope["Subject"].as_str().expect("subject").len() <= 100);
+            (
+                document["check"].as_str().expect("check").to_owned(),
+                document["labels"]["service"]
+                    .as_str()
+                    .unwrap_or("-")
+                    .to_owned(),
+                document["state"].as_str().expect("state").to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn each_incident_gives_one_firing_and_one_resolved_and_calm_gives_none() {
+    let stack = stack();
+    let bucket = new_bucket(&stack, "anomaly-replay").await;
+    let (topic, queue) = topic_with_queue(&stack, "replay").await;
+    let job = anomaly_job(
+        &stack.prometheus_url,
+        &stack.moto_url,
+        &bucket,
+        Some(&topic),
+        &[],
+    )
+    .await;
+    for (index, event) in minutes("2026-11-03T09:00:00Z", "2026-11-03T16:00:00Z")
+        .iter()
+        .enumerate()
+    {
+        invoke(&job, event, &format!("replay-{index}"), deadline_in(30))
+            .await
+            .unwrap_or_else(|e| panic!("minute {event}: {e}"));
+    }
+    let mut messages = summarise(&drain(&stack, &queue).await);
+    messages.sort();
+    let expected: Vec<(String, String, String)> = [
+        ("error_ratio", "api", "firing"),
+        ("error_ratio", "api", "resolved"),
+        ("latency_p99", "catalog", "firing"),
+        ("latency_p99", "catalog", "resolved"),
+        ("latency_p99", "reports", "firing"),
+        ("latency_p99", "reports", "resolved"),
+        ("request_rate", "cart", "firing"),
+        ("request_rate", "cart", "resolved"),
+    ]
+    .iter()
+    .map(|(c, s, t)| ((*c).to_owned(), (*s).to_owned(), (*t).to_owned()))
+    .collect();
+    assert_eq!(messages, expected);
+}
+
+#[tokio::test]
+async fn prometheus_down_fails_and_leaves_the_state_untouched() {
+    let stack = stack();
+    let bucket = new_bucket(&stack, "anomaly-down").await;
+    let job = anomaly_job(&stack.prometheus_url, &stack.moto_url, &bucket, None, &[]).await;
+    for event in minutes("2026-11-03T09:50:00Z", "2026-11-03T10:05:00Z") {
+        invoke(&job, &event, "warm-up", deadline_in(30))
+            .await
+            .expect("runs");
+    }
+    let before = object(&stack, &bucket, STATE_KEY).await.0;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let dead = format!("http://{}", listener.local_addr().expect("address"));
+    drop(listener);
+    let down = anomaly_job(&dead, &stack.moto_url, &bucket, None, &[]).await;
+    let error = invoke(
+        &down,
+        &minutes("2026-11-03T10:05:00Z", "2026-11-03T10:06:00Z")[0],
+        "down",
+        deadline_in(4),
+    )
+    .await
+    .expect_err("fails");
+    assert_eq!(Diagnostic::from(error).error_type, "Retryable.ChecksFailed");
+    assert_eq!(
+        object(&stack, &bucket, STATE_KEY).await.0,
+        before,
+        "state untouched"
+    );
+}
+
+#[tokio::test]
+async fn an_sns_failure_keeps_the_alert_and_sends_it_on_the_next_run() {
+    let stack = stack();
+    let bucket = new_bucket(&stack, "anomaly-sns").await;
+    let (topic, queue) = topic_with_queue(&stack, "snsdown").await;
+    let healthy = anomaly_job(
+        &stack.prometheus_url,
+        &stack.moto_url,
+        &bucket,
+        Some(&topic),
+        &[],
+    )
+    .await;
+    for event in minutes("2026-11-03T09:40:00Z", "2026-11-03T10:00:00Z") {
+        invoke(&healthy, &event, "calm", deadline_in(30))
+            .await
+            .expect("runs");
+    }
+    // S3 goes straight to moto; SNS through a proxy that fails everything.
+    let sns_down = FaultProxy::start(&stack.moto_url, |_, parts| {
+        if parts.uri.path() == "/" && parts.method == http::Method::POST {
+            Action::Respond {
+                status: 500,
+                content_type: "text/xml",
+                body: "<ErrorResponse><Error><Code>InternalError</Code></Error></ErrorResponse>"
+                    .into(),
+            }
+        } else {
+            Action::Forward
+        }
+    })
+    .await;
+    let failing = anomaly_job(
+        &stack.prometheus_url,
+        &sns_down.url,
+        &bucket,
+        Some(&topic),
+        &[],
+    )
+    .await;
+    let mut failed = 0;
+    for event in minutes("2026-11-03T10:00:00Z", "2026-11-03T10:10:00Z") {
+        if let Err(error) = invoke(&failing, &event, "sns-down", deadline_in(30)).await {
+            assert_eq!(
+                Diagnostic::from(error).error_type,
+                "Retryable.PublishFailed"
+            );
+            failed += 1;
+        }
+    }
+    assert!(
+        failed > 0,
+        "the error burst tried to alert while SNS was down"
+    );
+    let state: Value =
+        serde_json::from_slice(&object(&stack, &bucket, STATE_KEY).await.0).expect("state");
+    assert!(
+        state["alerts"]
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .all(|a| a["key"]["labels"]["service"] != "api"),
+        "not advanced: {state}"
+    );
+    assert_eq!(state["outbox"].as_array().expect("outbox").len(), 1);
+    assert!(drain(&stack, &queue).await.is_empty());
+    for event in minutes("2026-11-03T10:10:00Z", "2026-11-03T10:15:00Z") {
+        invoke(&healthy, &event, "sns-back", deadline_in(30))
+            .await
+            .expect("runs");
+    }
+    assert_eq!(
+        summarise(&drain(&stack, &queue).await),
+        [(
+            "error_ratio".to_owned(),
+            "api".to_owned(),
+            "firing".to_owned()
+        )]
+    );
+}
+
+#[tokio::test]
+async fn two_racing_invocations_send_one_message() {
+    let stack = stack();
+    let bucket = new_bucket(&stack, "anomaly-race").await;
+    let (topic, queue) = topic_with_queue(&stack, "race").await;
+    let job = anomaly_job(
+        &stack.prometheus_url,
+        &stack.moto_url,
+        &bucket,
+        Some(&topic),
+        &[],
+    )
+    .await;
+    let other = anomaly_job(
+        &stack.prometheus_url,
+        &stack.moto_url,
+        &bucket,
+        Some(&topic),
+        &[],
+    )
+    .await;
+    let mut received = Vec::new();
+    for event in minutes("2026-11-03T09:50:00Z", "2026-11-03T10:20:00Z") {
+        let (a, b) = tokio::join!(
+            invoke(&job, &event, "a", deadline_in(30)),
+            invoke(&other, &event, "b", deadline_in(30))
+        );
+        a.expect("a runs");
+        b.expect("b runs");
+        received.extend(summarise(&drain(&stack, &queue).await));
+    }
+    assert_eq!(
+        received,
+        [(
+            "error_ratio".to_owned(),
+            "api".to_owned(),
+            "firing".to_owned()
+        )],
+        "one message, not two"
+    );
+}
+
+#[tokio::test]
+async fn corrupt_state_is_logged_and_replaced() {
+    let stack = stack();
+    let bucket = new_bucket(&stack, "anomaly-corrupt").await;
+    s3(&stack.moto_url)
+        .await
+        .put_object()
+        .bucket(&bucket)
+        .key(STATE_KEY)
+        .body(b"{\"alerts\": [".to_vec().into())
+        .send()
+        .await
+        .expect("written");
+    let job = anomaly_job(&stack.prometheus_url, &stack.moto_url, &bucket, None, &[]).await;
+    invoke(
+        &job,
+        &minutes("2026-11-03T09:00:00Z", "2026-11-03T09:01:00Z")[0],
+        "corrupt",
+        deadline_in(30),
+    )
+    .await
+    .expect("runs");
+    let state: Value = serde_json::from_slice(&object(&stack, &bucket, STATE_KEY).await.0)
+        .expect("replaced with valid JSON");
+    assert_eq!(state["schema_version"], 1);
+}
