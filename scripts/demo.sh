@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The demo: a week of generated traffic for four services (the last day bad for checkout) in a
 # local Prometheus, sla-report run once for the last full day into moto's S3, the report
-# copied to out/demo/ and summarised. The stack is stopped at the end.
+# copied to out/demo/ and summarised; then anomaly-check run once a minute across the bad
+# afternoon, publishing to an SNS topic whose SQS subscriber's messages are printed.
+# The stack is stopped at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=.stack/demo
@@ -11,7 +13,7 @@ trap 'scripts/stack.sh down "$dir"' EXIT
 scripts/stack.sh up demo "$dir"
 # shellcheck disable=SC1091
 . "$dir/env"
-export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_EC2_METADATA_DISABLED=true
+export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_EC2_METADATA_DISABLED=true
 python=.tools/moto/bin/python
 bucket=vigil-demo-reports
 "$python" - "$MOTO_URL" "$bucket" <<'PY'
@@ -47,4 +49,49 @@ for s in latest["services"]:
           f"{fmt(s['slo']['error_budget_remaining'] and s['slo']['error_budget_remaining'] * 100, '{:.0f} %'):>12}")
 summary = latest["summary"]
 print(f"\n{summary['met']} met, {summary['breached']} breached, {summary['no_data']} without data; open {out}/report.html in a browser")
+PY
+
+echo >&2
+echo "demo: anomaly-check once a minute from 13:00 to 19:00 on the bad day (checkout breaks at 14:00)" >&2
+resources=$("$python" - "$MOTO_URL" <<'PY'
+import sys, boto3
+endpoint = sys.argv[1]
+s3 = boto3.client("s3", endpoint_url=endpoint)
+sns = boto3.client("sns", endpoint_url=endpoint)
+sqs = boto3.client("sqs", endpoint_url=endpoint)
+s3.create_bucket(Bucket="vigil-demo-state")
+topic = sns.create_topic(Name="vigil-demo-alerts")["TopicArn"]
+queue = sqs.create_queue(QueueName="vigil-demo-subscriber")["QueueUrl"]
+arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+print(topic, queue)
+PY
+)
+read -r topic queue <<<"$resources"
+bad_day=$(date -u -d "$today -1 day" +%Y-%m-%d)
+start=$(date -u -d "$bad_day 13:00" +%s)
+for minute in $(seq 0 359); do
+  printf '{"time": "%s"}\n' "$(date -u -d "@$((start + 60 * minute))" +%Y-%m-%dT%H:%M:%SZ)" >"$out/minute.json"
+  PROMETHEUS_URL=$PROMETHEUS_URL STATE_BUCKET=vigil-demo-state ALERT_TOPIC_ARN=$topic \
+    S3_FORCE_PATH_STYLE=true AWS_ENDPOINT_URL=$MOTO_URL EVALUATION_DELAY_SECONDS=0 \
+    target/debug/anomaly-check --event "$out/minute.json" >>"$out/anomaly-check.log"
+done
+
+"$python" - "$MOTO_URL" "$queue" <<'PY'
+import json, sys, boto3
+endpoint, queue = sys.argv[1:]
+sqs = boto3.client("sqs", endpoint_url=endpoint)
+messages = []
+while True:
+    batch = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+    if not batch:
+        break
+    for message in batch:
+        envelope = json.loads(message["Body"])
+        messages.append((envelope["Subject"], json.loads(envelope["Message"])))
+        sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+print(f"\nThe SQS subscriber received {len(messages)} alert(s):")
+for subject, alert in sorted(messages, key=lambda m: m[1]["at"]):
+    expected = alert["expected"]
+    print(f"  {alert['at']}  {subject:<45} value {alert['value']:.4g}, expected {expected:.4g}")
 PY

@@ -8,6 +8,7 @@
 //!    ▲                     │                                 │  still anomalous `repeat_interval`
 //!    │                     └──normal──▶ normal               │  after the last message (notify: repeat)
 //!    └──────── normal (or no data) for `clear_after` ────────┘  (notify: resolved)
+//!              (remembered as `recovered` for `recovery_memory`)
 //! ```
 //!
 //! A short dip back to normal does not resolve a firing alert, and a short blip does not fire
@@ -38,6 +39,10 @@ pub struct LifecyclePolicy {
     pub repeat_interval_seconds: i64,
     /// How long a firing series must stay normal before the alert resolves.
     pub clear_after_seconds: i64,
+    /// How long a resolved alert is remembered (`recovered`), so the return to normal is not
+    /// mistaken for a new anomaly; 0 forgets it at once.
+    #[serde(default)]
+    pub recovery_memory_seconds: i64,
 }
 
 impl Default for LifecyclePolicy {
@@ -46,6 +51,7 @@ impl Default for LifecyclePolicy {
             hold_seconds: 0,
             repeat_interval_seconds: 4 * 3600,
             clear_after_seconds: 10 * 60,
+            recovery_memory_seconds: 0,
         }
     }
 }
@@ -77,6 +83,11 @@ pub enum AlertState {
         /// Unix seconds since which the series has been normal, if it is.
         normal_since: Option<i64>,
     },
+    /// Resolved, and remembered until `until` so the return to normal is not news.
+    Recovered {
+        /// Unix seconds when the memory ends.
+        until: i64,
+    },
 }
 
 /// A message to send.
@@ -103,7 +114,11 @@ pub fn advance(
     let anomalous = observation == Observation::Anomalous;
     match (state, anomalous) {
         (None | Some(AlertState::Pending { .. }), false) => (None, None),
-        (None, true) => start_pending(now, now, policy),
+        (Some(AlertState::Recovered { until }), false) => (
+            (now < until).then_some(AlertState::Recovered { until }),
+            None,
+        ),
+        (None | Some(AlertState::Recovered { .. }), true) => start_pending(now, now, policy),
         (Some(AlertState::Pending { since }), true) => start_pending(since, now, policy),
         (
             Some(AlertState::Firing {
@@ -137,7 +152,11 @@ pub fn advance(
         ) => {
             let normal_since = normal_since.unwrap_or(now);
             if now - normal_since >= policy.clear_after_seconds {
-                (None, Some(Transition::Resolved))
+                let until = now + policy.recovery_memory_seconds;
+                (
+                    (until > now).then_some(AlertState::Recovered { until }),
+                    Some(Transition::Resolved),
+                )
             } else {
                 let next = AlertState::Firing {
                     since,
@@ -194,7 +213,33 @@ mod tests {
             hold_seconds: hold_minutes * MINUTE,
             repeat_interval_seconds: repeat_minutes * MINUTE,
             clear_after_seconds: clear_minutes * MINUTE,
+            recovery_memory_seconds: 0,
         }
+    }
+
+    #[test]
+    fn a_resolved_alert_is_remembered_then_forgotten() {
+        let policy = LifecyclePolicy {
+            recovery_memory_seconds: 3 * MINUTE,
+            ..policy(0, 240, 1)
+        };
+        let (firing, _) = advance(None, A, 0, &policy);
+        let (normal, _) = advance(firing, N, MINUTE, &policy);
+        let (recovered, message) = advance(normal, N, 2 * MINUTE, &policy);
+        assert_eq!(
+            (recovered, message),
+            (
+                Some(AlertState::Recovered { until: 5 * MINUTE }),
+                Some(Transition::Resolved)
+            )
+        );
+        assert_eq!(advance(recovered, N, 4 * MINUTE, &policy).0, recovered);
+        assert_eq!(advance(recovered, N, 5 * MINUTE, &policy).0, None);
+        assert_eq!(
+            advance(recovered, A, 3 * MINUTE, &policy).1,
+            Some(Transition::Firing),
+            "a new anomaly still fires"
+        );
     }
 
     /// A named case: policy, minute-by-minute observations, expected messages by minute.

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alert::{advance, AlertKey, AlertState, Observation, Transition};
 use crate::checks::{Check, Severity};
-use crate::detect::{baseline_and_noise, Detector};
+use crate::detect::{baseline_and_noise, Detector, Direction};
 use crate::prometheus::{Labels, Series};
 
 /// The newest point of a series and what was expected of it.
@@ -56,6 +56,32 @@ pub struct AlertRecord {
     pub severity: Severity,
     /// The last reading.
     pub reading: Reading,
+    /// While pending or firing: the expectation from before the anomaly began. Recovery is
+    /// judged against it, so a long incident is not absorbed into the baseline and
+    /// "resolved" while it lasts.
+    #[serde(default)]
+    pub reference: Option<Reading>,
+}
+
+/// Whether `value` is still materially off the `reference` expectation: outside its typical
+/// range in the check's direction, by at least the check's minimum changes.
+fn still_anomalous(check: &Check, value: f64, reference: &Reading) -> bool {
+    let (Some(expected), Some(low), Some(high)) = (
+        reference.expected,
+        reference.expected_low,
+        reference.expected_high,
+    ) else {
+        return false;
+    };
+    let beyond_range = match check.direction {
+        Direction::Up => value > high,
+        Direction::Down => value < low,
+        Direction::Both => value > high || value < low,
+    };
+    let deviation = check.direction.filter(value - expected);
+    beyond_range
+        && deviation >= check.min_absolute_change
+        && deviation >= check.min_relative_change * expected.abs()
 }
 
 /// A message to publish.
@@ -245,8 +271,26 @@ pub fn plan_check(
             },
         ));
     }
-    for (key, (observation, reading)) in seen {
+    for (key, (mut observation, reading)) in seen {
         let before = stored.remove(&key);
+        // An alert keeps the expectation from before its anomaly began. While pending or
+        // firing, the value is judged against it; once recovered, it can only veto an anomaly
+        // (the return to the old normal is not news), since the baseline has moved on.
+        let reference = before.and_then(|r| r.reference).unwrap_or(reading);
+        if let (Some(before), Some(value)) = (before, reading.value) {
+            let off_reference = still_anomalous(check, value, &reference);
+            observation = match (before.state, observation) {
+                (_, Observation::NoData) => Observation::NoData,
+                (AlertState::Recovered { .. }, Observation::Anomalous) if !off_reference => {
+                    Observation::Normal
+                }
+                (AlertState::Recovered { .. }, other) => other,
+                (AlertState::Pending { .. } | AlertState::Firing { .. }, _) if off_reference => {
+                    Observation::Anomalous
+                }
+                (AlertState::Pending { .. } | AlertState::Firing { .. }, _) => Observation::Normal,
+            };
+        }
         let (state, transition) =
             advance(before.map(|r| r.state), observation, now, &check.lifecycle);
         let record = state.map(|state| AlertRecord {
@@ -254,16 +298,23 @@ pub fn plan_check(
             state,
             severity: check.severity,
             reading,
+            reference: Some(reference),
         });
+        // Messages compare the value with the expectation from before the anomaly.
+        let reading = Reading {
+            expected: reference.expected,
+            expected_low: reference.expected_low,
+            expected_high: reference.expected_high,
+            ..reading
+        };
         match transition {
             Some(transition) => {
-                let since = match (state, before.map(|r| r.state)) {
+                let since = match (before.map(|r| r.state), state) {
                     (Some(AlertState::Firing { since, .. } | AlertState::Pending { since }), _)
-                    | (
-                        None,
-                        Some(AlertState::Firing { since, .. } | AlertState::Pending { since }),
-                    ) => since,
-                    (None, None) => now,
+                    | (_, Some(AlertState::Firing { since, .. } | AlertState::Pending { since })) => {
+                        since
+                    }
+                    _ => now,
                 };
                 let notification = Notification {
                     key,
@@ -360,7 +411,52 @@ mod tests {
             messages,
             [(1, Transition::Firing), (6, Transition::Resolved)]
         );
-        assert!(records.is_empty());
+        assert!(
+            records
+                .iter()
+                .all(|r| matches!(r.state, AlertState::Recovered { .. })),
+            "only remembered: {records:?}"
+        );
+    }
+
+    #[test]
+    fn a_long_incident_is_not_resolved_while_it_lasts() {
+        let check = check();
+        let detector = RobustBaseline::default();
+        let incident = 1_800_000_000 + 60 * 60;
+        // Traffic at 100 falls to 40 at `incident` for three hours: three windows' worth.
+        let value = |t: i64| {
+            if (incident..incident + 3 * 3600).contains(&t) {
+                40.0
+            } else {
+                100.0 + ((t / 60) % 5) as f64
+            }
+        };
+        let mut records: Vec<AlertRecord> = Vec::new();
+        let mut messages = Vec::new();
+        for minute in 0..300 {
+            let now = 1_800_000_000 + 60 * minute;
+            let points = (0..=60).map(|i| {
+                let t = now - 60 * (60 - i);
+                (t as f64, value(t))
+            });
+            let series = Series {
+                labels: labels("api"),
+                points: points.collect(),
+            };
+            let evaluations = evaluate_check(&check, &detector, &[series], &[], now);
+            let plan = plan_check(&check, &evaluations, &records, now);
+            records = plan.next;
+            for (notification, record) in plan.notifications {
+                messages.push(((notification.at - incident) / 60, notification.transition));
+                records.extend(record);
+            }
+        }
+        // Fires at once, resolves two minutes (clear_after) after the traffic came back.
+        assert_eq!(
+            messages,
+            [(0, Transition::Firing), (182, Transition::Resolved)]
+        );
     }
 
     #[test]

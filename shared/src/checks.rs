@@ -262,7 +262,10 @@ pub fn default_checks(conventions: &MetricConventions) -> Vec<Check> {
             direction,
             threshold: DEFAULT_THRESHOLD,
             severity: Severity::Warning,
-            lifecycle: LifecyclePolicy::default(),
+            lifecycle: LifecyclePolicy {
+                recovery_memory_seconds: 6 * 3600,
+                ..LifecyclePolicy::default()
+            },
             window_seconds: 6 * 3600,
             step_seconds: 60,
             min_absolute_change,
@@ -370,7 +373,7 @@ fn build_check(index: usize, spec: CheckSpec) -> Result<Check, ChecksError> {
             &format!("must be between {min} and 2592000 seconds"),
         )),
     };
-    let lifecycle = LifecyclePolicy {
+    let mut lifecycle = LifecyclePolicy {
         hold_seconds: seconds("hold_seconds", spec.hold_seconds, defaults.hold_seconds, 0)?,
         repeat_interval_seconds: seconds(
             "repeat_interval_seconds",
@@ -384,6 +387,7 @@ fn build_check(index: usize, spec: CheckSpec) -> Result<Check, ChecksError> {
             defaults.clear_after_seconds,
             0,
         )?,
+        recovery_memory_seconds: 0,
     };
     let step_seconds = spec.step_seconds.unwrap_or(60);
     if !(1..=3600).contains(&step_seconds) {
@@ -402,6 +406,8 @@ fn build_check(index: usize, spec: CheckSpec) -> Result<Check, ChecksError> {
             &format!("must hold 10 to {} steps of step_seconds", MAX_POINTS - 1),
         ));
     }
+    // A resolved alert is remembered while its incident is still inside the window.
+    lifecycle.recovery_memory_seconds = i64::try_from(window_seconds).unwrap_or(i64::MAX);
     let min_absolute_change = spec.min_absolute_change.unwrap_or(0.0);
     if !(min_absolute_change.is_finite() && min_absolute_change >= 0.0) {
         return Err(error(

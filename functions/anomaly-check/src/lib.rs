@@ -27,7 +27,7 @@ use lambda_runtime::Diagnostic;
 use serde::Serialize;
 use thiserror::Error;
 use url::Url;
-use vigil_core::alert::{AlertKey, Transition};
+use vigil_core::alert::{AlertKey, AlertState, Transition};
 use vigil_core::anomaly::{evaluate_check, plan_check, AlertRecord, Notification};
 use vigil_core::checks::{build_checks, parse_document, Check, ChecksDocument, ChecksError};
 use vigil_core::config::{ConfigError, Env};
@@ -515,7 +515,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
                 ..StateDocument::default()
             };
         if outbox.is_empty() {
-            outcome.active_alerts = alerts.len();
+            outcome.active_alerts = active(&alerts);
             match self
                 .state
                 .save(&finish(alerts, Vec::new()), version.as_deref())
@@ -571,7 +571,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
                     }
                 }
             }
-            outcome.active_alerts = alerts.len();
+            outcome.active_alerts = active(&alerts);
             self.state
                 .save(&finish(alerts, unsent), Some(&claimed))
                 .await?;
@@ -602,6 +602,14 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
         }
         Ok(outcome)
     }
+}
+
+/// Alerts pending or firing (recovered ones are only remembered).
+fn active(alerts: &BTreeMap<AlertKey, AlertRecord>) -> usize {
+    alerts
+        .values()
+        .filter(|r| !matches!(r.state, AlertState::Recovered { .. }))
+        .count()
 }
 
 fn log_published(notification: &Notification) {

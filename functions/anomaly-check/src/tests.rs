@@ -201,7 +201,11 @@ async fn an_incident_sends_one_firing_and_one_resolved() {
         ]
     );
     let (document, _) = state.stored.lock().expect("lock").clone().expect("saved");
-    assert!(document.alerts.is_empty() && document.outbox.is_empty() && document.lease.is_none());
+    assert!(document
+        .alerts
+        .iter()
+        .all(|r| matches!(r.state, vigil_core::alert::AlertState::Recovered { .. })));
+    assert!(document.outbox.is_empty() && document.lease.is_none());
 }
 
 #[tokio::test]
