@@ -247,6 +247,22 @@ impl History {
             .collect()
     }
 
+    /// Writes only each service's `status="200"` request counter: one series per service,
+    /// for benchmarks with many series.
+    ///
+    /// # Errors
+    /// Any write error.
+    pub fn write_request_counters(&self, out: &mut impl Write) -> io::Result<()> {
+        writeln!(out, "# TYPE http_requests counter")?;
+        for (service, spec) in self.services.iter().enumerate() {
+            let labels = format!("service=\"{}\",status=\"200\"", escape(&spec.name));
+            self.write_series(out, "http_requests_total", &labels, service, |c| {
+                c.by_status[0]
+            })?;
+        }
+        writeln!(out, "# EOF")
+    }
+
     /// Writes the history as OpenMetrics text for promtool.
     ///
     /// # Errors
@@ -422,11 +438,11 @@ pub fn demo_history(end: DateTime<Utc>, days: i64) -> History {
     }
 }
 
-/// Many services for benchmarks: `count` services over two days at `step_seconds`.
-pub fn bench_history(end: DateTime<Utc>, count: usize, step_seconds: i64) -> History {
+/// Many services for benchmarks: `count` services over `hours` up to `end` at `step_seconds`.
+pub fn bench_history(end: DateTime<Utc>, count: usize, step_seconds: i64, hours: i64) -> History {
     History {
-        start: end - Duration::days(2),
-        steps: 2 * 86_400 / step_seconds,
+        start: end - Duration::hours(hours),
+        steps: hours * 3600 / step_seconds,
         step_seconds,
         services: (0..count)
             .map(|i| ServiceSpec {

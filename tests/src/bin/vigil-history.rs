@@ -2,7 +2,8 @@
 //!
 //! `vigil-history --preset test --out FILE` writes the integration tests' history;
 //! `--preset demo` a week of four services ending at the last UTC midnight, its last day bad;
-//! `--preset bench --services N` many services for the benchmarks.
+//! `--preset bench --services N` many services for the report benchmark; `--preset series`
+//! one request counter per service for the anomaly-check benchmark.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -18,6 +19,8 @@ enum Preset {
     Test,
     Demo,
     Bench,
+    /// One request counter per service, for anomaly-check benchmarks.
+    Series,
 }
 
 /// Writes synthetic Prometheus history with known ground truth.
@@ -36,9 +39,12 @@ struct Args {
     /// Services for `bench`.
     #[arg(long, default_value_t = 200)]
     services: usize,
-    /// Step in seconds for `bench`.
+    /// Step in seconds for `bench` and `series`.
     #[arg(long, default_value_t = 300)]
     step_seconds: i64,
+    /// Hours of history for `bench` and `series`.
+    #[arg(long, default_value_t = 48)]
+    hours: i64,
 }
 
 fn main() -> ExitCode {
@@ -51,11 +57,17 @@ fn main() -> ExitCode {
     let history = match args.preset {
         Preset::Test => test_history(),
         Preset::Demo => demo_history(end, 8),
-        Preset::Bench => bench_history(end, args.services, args.step_seconds),
+        Preset::Bench | Preset::Series => {
+            bench_history(end, args.services, args.step_seconds, args.hours)
+        }
     };
     let written = File::create(&args.out).and_then(|file| {
         let mut out = BufWriter::new(file);
-        history.write_openmetrics(&mut out)?;
+        if matches!(args.preset, Preset::Series) {
+            history.write_request_counters(&mut out)?;
+        } else {
+            history.write_openmetrics(&mut out)?;
+        }
         out.flush()
     });
     match written {

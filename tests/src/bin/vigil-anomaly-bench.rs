@@ -1,0 +1,113 @@
+//! Where one anomaly check's time goes, for many series: Prometheus' own evaluation, the
+//! response, our parsing, and our scoring with each detector.
+//!
+//! `vigil-anomaly-bench --prometheus URL --at TIME` runs the check
+//! `sum by (service) (rate(http_requests_total[300s]))` over the 6-hour window ending at
+//! TIME at a one-minute step, as anomaly-check does, and prints one JSON object.
+
+use std::io::Write as _;
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, Utc};
+use clap::Parser;
+use vigil_core::anomaly::evaluate_check;
+use vigil_core::checks::{build_checks, CheckSpec, ChecksDocument};
+use vigil_core::config::Env;
+use vigil_core::conventions::MetricConventions;
+use vigil_core::detect::{Detector, RobustBaseline, RollingZScore};
+use vigil_core::prometheus::wire::Envelope;
+use vigil_core::prometheus::QueryResponse;
+
+/// Times one anomaly check over many series.
+#[derive(Debug, Parser)]
+#[command(about)]
+struct Args {
+    /// The Prometheus API root.
+    #[arg(long)]
+    prometheus: String,
+    /// The evaluation time (RFC 3339).
+    #[arg(long)]
+    at: DateTime<Utc>,
+}
+
+const QUERY: &str = "sum by (service) (rate(http_requests_total[300s]))";
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let spec: CheckSpec =
+        serde_json::from_value(serde_json::json!({"name": "bench", "query": QUERY}))?;
+    let check = build_checks(
+        ChecksDocument {
+            default_checks: false,
+            checks: vec![spec],
+        },
+        &MetricConventions::from_env(&Env::default())?,
+    )?
+    .pop()
+    .ok_or("no check")?;
+    let end = args.at.timestamp();
+    let start = args.at - Duration::seconds(i64::try_from(check.window_seconds)?);
+    let url = format!(
+        "{}/api/v1/query_range",
+        args.prometheus.trim_end_matches('/')
+    );
+    let params = [
+        ("query", QUERY.to_owned()),
+        ("start", start.timestamp().to_string()),
+        ("end", end.to_string()),
+        ("step", "60".to_owned()),
+        ("stats", "all".to_owned()),
+    ];
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let client = reqwest::Client::new();
+    let fetch =
+        || runtime.block_on(async { client.post(&url).form(&params).send().await?.bytes().await });
+    fetch()?;
+    let started = Instant::now();
+    let body = fetch()?;
+    let response_ms = started.elapsed().as_secs_f64() * 1000.0;
+
+    let started = Instant::now();
+    let Envelope::Success { data, .. } = serde_json::from_slice::<Envelope>(&body)? else {
+        return Err("prometheus returned an error".into());
+    };
+    let series = QueryResponse::from(data).into_matrix()?;
+    let parse_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let stats: serde_json::Value = serde_json::from_slice(&body)?;
+    let eval_ms = stats["data"]["stats"]["timings"]["evalTotalTime"]
+        .as_f64()
+        .unwrap_or(f64::NAN)
+        * 1000.0;
+
+    let points = series.len() * check.window_points();
+    let mut report = serde_json::json!({
+        "series": series.len(),
+        "points_per_series": check.window_points(),
+        "response_bytes": body.len(),
+        "prometheus_eval_ms": eval_ms,
+        "prometheus_response_ms": response_ms,
+        "parse_ms": parse_ms,
+    });
+    let detectors: [Box<dyn Detector>; 2] = [
+        Box::new(RobustBaseline::default()),
+        Box::new(RollingZScore::default()),
+    ];
+    for detector in detectors {
+        let started = Instant::now();
+        let evaluations = evaluate_check(&check, detector.as_ref(), &series, &[], end);
+        let score_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let anomalous = evaluations
+            .iter()
+            .filter(|e| e.observation == vigil_core::alert::Observation::Anomalous)
+            .count();
+        report[format!("{}_score_ms", detector.name())] = serde_json::json!(score_ms);
+        report[format!("{}_points_per_second", detector.name())] =
+            serde_json::json!(points as f64 / (score_ms / 1000.0));
+        report[format!("{}_anomalous", detector.name())] = serde_json::json!(anomalous);
+    }
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{report}")?;
+    Ok(())
+}
