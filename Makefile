@@ -4,12 +4,13 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help install demo test fmt-check clippy build unit integration templates bench clean
+.PHONY: help install demo test fmt-check clippy build unit integration templates bench quality clean
 
 help:
 	@echo "make demo   install the local stack, generate a week of traffic, run sla-report for the last full day"
 	@echo "make test   fmt check, clippy -D warnings, unit and integration tests, template lint"
-	@echo "make bench  measure queries, wall time and peak RSS of one report for 3 and 200 services"
+	@echo "make bench  measure the report (3 and 200 services) and the check (1,000 and 10,000 series)"
+	@echo "make quality NAB=DIR  score the detectors on NAB-format data (DIR/data, DIR/labels.json)"
 
 install:
 	@scripts/install-stack.sh
@@ -40,6 +41,10 @@ templates:
 
 bench: install
 	@scripts/bench.sh
+	@scripts/bench-anomaly.sh
+
+quality:
+	@scripts/quality.sh $(NAB) $(NAB_SCORER)
 
 clean:
 	rm -rf .stack out

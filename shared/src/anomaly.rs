@@ -61,6 +61,29 @@ pub struct AlertRecord {
     /// "resolved" while it lasts.
     #[serde(default)]
     pub reference: Option<Reading>,
+    /// The series' latest incident, `[since, until)` in unix seconds (`until` open while it
+    /// lasts). Its points are not part of the series' normal: they are left out of the
+    /// window before scoring, so one incident does not hide the next.
+    #[serde(default)]
+    pub incident: Option<(i64, Option<i64>)>,
+}
+
+/// Marks the window's points inside the series' latest incident as missing, all but the
+/// newest; `times` gives each slot's unix time.
+pub fn mask_incident(
+    window: &mut [f64],
+    times: impl Iterator<Item = i64>,
+    incident: Option<(i64, Option<i64>)>,
+) {
+    let Some((since, until)) = incident else {
+        return;
+    };
+    let last = window.len().saturating_sub(1);
+    for (slot, time) in window[..last].iter_mut().zip(times) {
+        if time >= since && until.is_none_or(|until| time < until) {
+            *slot = f64::NAN;
+        }
+    }
 }
 
 /// Whether `value` is still materially off the `reference` expectation: outside its typical
@@ -190,13 +213,15 @@ pub fn evaluate_window(
 
 /// Evaluates every series of a check's result over the window ending at `end`.
 ///
-/// `season` is the same query over the window one season earlier, matched by labels.
+/// `season` is the same query over the window one season earlier, matched by labels;
+/// `previous` holds the stored alerts, whose incidents are left out of their windows.
 pub fn evaluate_check(
     check: &Check,
     detector: &dyn Detector,
     series: &[Series],
     season: &[Series],
     end: i64,
+    previous: &[AlertRecord],
 ) -> Vec<SeriesEvaluation> {
     let step = i64::try_from(check.step_seconds).unwrap_or(60);
     let slots = check.window_points();
@@ -215,7 +240,13 @@ pub fn evaluate_check(
     series
         .iter()
         .map(|series| {
-            let window = align(&series.points, start, step, slots);
+            let mut window = align(&series.points, start, step, slots);
+            let incident = previous
+                .iter()
+                .find(|r| r.key.check == check.name && r.key.labels == series.labels)
+                .filter(|r| matches!(r.state, AlertState::Recovered { .. }))
+                .and_then(|r| r.incident);
+            mask_incident(&mut window, (0..).map(|i| start + i * step), incident);
             let seasonal = seasonal_by_labels.get(&series.labels).map(Vec::as_slice);
             let (observation, reading) = evaluate_window(check, detector, &window, seasonal);
             SeriesEvaluation {
@@ -280,11 +311,12 @@ pub fn plan_check(
         if let (Some(before), Some(value)) = (before, reading.value) {
             let off_reference = still_anomalous(check, value, &reference);
             observation = match (before.state, observation) {
-                (_, Observation::NoData) => Observation::NoData,
                 (AlertState::Recovered { .. }, Observation::Anomalous) if !off_reference => {
                     Observation::Normal
                 }
                 (AlertState::Recovered { .. }, other) => other,
+                // A present value is judged against the reference, even where the detector
+                // has too little unmasked history to score it.
                 (AlertState::Pending { .. } | AlertState::Firing { .. }, _) if off_reference => {
                     Observation::Anomalous
                 }
@@ -293,12 +325,22 @@ pub fn plan_check(
         }
         let (state, transition) =
             advance(before.map(|r| r.state), observation, now, &check.lifecycle);
+        let incident = match (state, transition) {
+            (Some(AlertState::Pending { since } | AlertState::Firing { since, .. }), _) => {
+                Some((since, None))
+            }
+            (_, Some(Transition::Resolved)) => before
+                .and_then(|r| r.incident)
+                .map(|(since, _)| (since, Some(now))),
+            _ => before.and_then(|r| r.incident),
+        };
         let record = state.map(|state| AlertRecord {
             key: key.clone(),
             state,
             severity: check.severity,
             reading,
             reference: Some(reference),
+            incident,
         });
         // Messages compare the value with the expectation from before the anomaly.
         let reading = Reading {
@@ -398,8 +440,14 @@ mod tests {
             .enumerate()
         {
             let now = 1_800_000_000 + 60 * i64::try_from(minute).expect("small");
-            let evaluations =
-                evaluate_check(&check, &detector, &[series("api", now, last)], &[], now);
+            let evaluations = evaluate_check(
+                &check,
+                &detector,
+                &[series("api", now, last)],
+                &[],
+                now,
+                &records,
+            );
             let plan = plan_check(&check, &evaluations, &records, now);
             records = plan.next;
             for (notification, record) in plan.notifications {
@@ -444,7 +492,7 @@ mod tests {
                 labels: labels("api"),
                 points: points.collect(),
             };
-            let evaluations = evaluate_check(&check, &detector, &[series], &[], now);
+            let evaluations = evaluate_check(&check, &detector, &[series], &[], now, &records);
             let plan = plan_check(&check, &evaluations, &records, now);
             records = plan.next;
             for (notification, record) in plan.notifications {
@@ -470,6 +518,7 @@ mod tests {
             &[series("api", now, 400.0)],
             &[],
             now,
+            &[],
         );
         assert_eq!(evaluations[0].observation, Observation::Normal);
         assert!(evaluations[0].reading.score.expect("scored") > check.threshold);
@@ -489,7 +538,14 @@ mod tests {
         let now = 1_800_000_000;
         let plan = plan_check(
             &check,
-            &evaluate_check(&check, &detector, &[series("api", now, 400.0)], &[], now),
+            &evaluate_check(
+                &check,
+                &detector,
+                &[series("api", now, 400.0)],
+                &[],
+                now,
+                &[],
+            ),
             &[],
             now,
         );
@@ -533,13 +589,21 @@ mod tests {
                 })
                 .collect(),
         };
-        let plain = evaluate_check(&check, &RobustBaseline::default(), &[ramp(now)], &[], now);
+        let plain = evaluate_check(
+            &check,
+            &RobustBaseline::default(),
+            &[ramp(now)],
+            &[],
+            now,
+            &[],
+        );
         let seasonal = evaluate_check(
             &check,
             &RobustBaseline::default(),
             &[ramp(now)],
             &[ramp(now - 86_400)],
             now,
+            &[],
         );
         assert_eq!(seasonal[0].observation, Observation::Normal);
         assert!(seasonal[0].reading.score < plain[0].reading.score);

@@ -13,8 +13,10 @@
 //! - [`RobustBaseline`]: a resistant line through the window (optionally through the
 //!   residuals against the same window a day earlier), extended to the newest point, so a
 //!   daily ramp is expected and past spikes, gaps and short bursts barely move it; the noise
-//!   level from the MAD of the points around that line; a scale floor keeps flat lines and
-//!   low-volume noise from turning tiny wiggles into huge scores.
+//!   level from the points' spread around that line — the larger of the MAD estimate and the
+//!   99th-percentile estimate, so spikes that recur in more than 1 % of the window count as
+//!   this series' normal; a scale floor keeps flat lines and low-volume noise from turning
+//!   tiny wiggles into huge scores.
 
 use serde::{Deserialize, Serialize};
 
@@ -231,7 +233,8 @@ impl Detector for RobustBaseline {
     }
 }
 
-/// The resistant line's value at `x`, and the robust spread of the points around the line.
+/// The resistant line's value at `x`, and the spread of the points around the line: the
+/// larger of the MAD-based and the 95th-percentile-based estimates of σ.
 pub fn baseline_and_noise(points: &[(f64, f64)], x: f64) -> (f64, f64) {
     let (slope, intercept) = resistant_line(points);
     let mut residuals: Vec<f64> = points
@@ -242,10 +245,12 @@ pub fn baseline_and_noise(points: &[(f64, f64)], x: f64) -> (f64, f64) {
     for residual in &mut residuals {
         *residual = (*residual - centre).abs();
     }
-    (
-        intercept + slope * x + centre,
-        1.4826 * median(&mut residuals),
-    )
+    let mad = 1.4826 * median(&mut residuals);
+    // Where spikes are part of normal life the MAD ignores them; the 99th percentile of the
+    // deviations (÷ 2.576: the same σ for normal noise) does not.
+    let tail_index = (residuals.len() * 99 / 100).min(residuals.len() - 1);
+    let (_, tail, _) = residuals.select_nth_unstable_by(tail_index, f64::total_cmp);
+    (intercept + slope * x + centre, mad.max(*tail / 2.576))
 }
 
 #[cfg(test)]
@@ -309,19 +314,30 @@ mod tests {
     }
 
     #[test]
-    fn past_spikes_do_not_mask_a_new_one() {
+    fn rare_past_spikes_do_not_mask_a_new_one_but_frequent_ones_are_normal() {
         let robust = RobustBaseline::default();
-        let mut window = noise(200, 100.0, 5.0);
-        for i in (10..190).step_by(20) {
+        let mut window = noise(360, 100.0, 5.0);
+        for i in [40, 160, 280] {
             window[i] = 1_000.0;
         }
         window.push(180.0);
         let score = robust.score(&window, None, Direction::Up).expect("scored");
-        assert!(score > 0.7, "robust baseline ignores old spikes: {score}");
+        assert!(
+            score > 0.7,
+            "three old spikes in 360 points do not blind it: {score}"
+        );
         let seed = RollingZScore::default()
             .score(&window, None, Direction::Up)
             .expect("scored");
         assert!(seed < score, "the seed rule is masked by them: {seed}");
+        for i in (5..355).step_by(12) {
+            window[i] = 160.0;
+        }
+        let usual = robust.score(&window, None, Direction::Up).expect("scored");
+        assert!(
+            usual < 0.6,
+            "spikes in 8 % of the points are this series' normal: {usual}"
+        );
     }
 
     #[test]

@@ -461,8 +461,14 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
                 Ok((series, season)) => {
                     let end = now.div_euclid(i64::try_from(check.step_seconds).unwrap_or(60))
                         * i64::try_from(check.step_seconds).unwrap_or(60);
-                    let evaluations =
-                        evaluate_check(check, self.detector.as_ref(), &series, &season, end);
+                    let evaluations = evaluate_check(
+                        check,
+                        self.detector.as_ref(),
+                        &series,
+                        &season,
+                        end,
+                        &document.alerts,
+                    );
                     outcome.series += evaluations.len();
                     tracing::debug!(check = %check.name, series = evaluations.len(), elapsed_ms = result.elapsed_ms, "CheckEvaluated");
                     let plan = plan_check(check, &evaluations, &document.alerts, now);

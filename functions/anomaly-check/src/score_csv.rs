@@ -12,8 +12,10 @@ use std::io::{BufRead, Write};
 
 use chrono::{DateTime, NaiveDateTime};
 use thiserror::Error;
-use vigil_core::alert::{Observation, Transition};
-use vigil_core::anomaly::{evaluate_window, plan_check, AlertRecord, SeriesEvaluation};
+use vigil_core::alert::{AlertState, Observation, Transition};
+use vigil_core::anomaly::{
+    evaluate_window, mask_incident, plan_check, AlertRecord, SeriesEvaluation,
+};
 use vigil_core::checks::{Check, CheckSpec};
 use vigil_core::detect::Detector;
 
@@ -86,7 +88,7 @@ pub fn score_csv(
     };
     writeln!(output, "timestamp,value,anomaly_score,alert")?;
     let capacity = check.window_points();
-    let mut window: std::collections::VecDeque<f64> =
+    let mut window: std::collections::VecDeque<(i64, f64)> =
         std::collections::VecDeque::with_capacity(capacity + 1);
     let mut records: Vec<AlertRecord> = Vec::new();
     let mut scratch = Vec::with_capacity(capacity);
@@ -103,12 +105,21 @@ pub fn score_csv(
             row: index + 1,
             found: timestamp.to_owned(),
         })?;
-        window.push_back(raw_value.trim().parse::<f64>().unwrap_or(f64::NAN));
+        window.push_back((now, raw_value.trim().parse::<f64>().unwrap_or(f64::NAN)));
         if window.len() > capacity {
             window.pop_front();
         }
         scratch.clear();
-        scratch.extend(window.iter().copied());
+        scratch.extend(window.iter().map(|(_, value)| *value));
+        // The series' own latest incident is not part of its normal, as in the Lambda.
+        mask_incident(
+            &mut scratch,
+            window.iter().map(|(time, _)| *time),
+            records
+                .first()
+                .filter(|r| matches!(r.state, AlertState::Recovered { .. }))
+                .and_then(|r| r.incident),
+        );
         let (observation, reading) = evaluate_window(check, detector, &scratch, None);
         let evaluations = [SeriesEvaluation {
             labels: std::collections::BTreeMap::new(),

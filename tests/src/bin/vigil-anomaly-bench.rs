@@ -61,6 +61,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    // reqwest is built without a default TLS provider; the SDK and the client share this one.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let client = reqwest::Client::new();
     let fetch =
         || runtime.block_on(async { client.post(&url).form(&params).send().await?.bytes().await });
@@ -96,7 +98,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ];
     for detector in detectors {
         let started = Instant::now();
-        let evaluations = evaluate_check(&check, detector.as_ref(), &series, &[], end);
+        let evaluations = evaluate_check(&check, detector.as_ref(), &series, &[], end, &[]);
         let score_ms = started.elapsed().as_secs_f64() * 1000.0;
         let anomalous = evaluations
             .iter()

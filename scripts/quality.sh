@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Anomaly detection quality on NAB-format data: every detector, all three NAB profiles, both
+# optimised on `anomaly_score` and at the shipped fixed decision (`alert`, threshold 1), with
+# per-category tables.
+#
+#   scripts/quality.sh NAB_DIR [SCORER]
+#
+# NAB_DIR holds data/<category>/<file>.csv and labels.json (NAB's combined_windows.json
+# format). SCORER is a NAB scorer with nab_score.py's command line; by default
+# NAB_DIR/../bench/nab_score.py.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+nab=${1:?usage: scripts/quality.sh NAB_DIR [SCORER]}
+scorer=${2:-$nab/../bench/nab_score.py}
+[ -f "$scorer" ] || { echo "quality: no scorer at $scorer (give its path as the second argument)" >&2; exit 2; }
+cargo build --quiet --profile fast -p anomaly-check
+binary=target/fast/anomaly-check
+alert_column=$(mktemp)
+trap 'rm -f "$alert_column"' EXIT
+cat >"$alert_column" <<'SH'
+#!/bin/sh
+# Presents score-csv's `alert` column as the score, for scoring at threshold 1.
+"$@" | awk -F, 'NR == 1 { print "timestamp,value,anomaly_score"; next } { print $1 "," $2 "," $4 }'
+SH
+chmod +x "$alert_column"
+for detector in robust-baseline rolling-zscore; do
+  echo "## $detector, optimised on anomaly_score"
+  python3 "$scorer" --data "$nab/data" --labels "$nab/labels.json" --per-category -- "$binary" score-csv --detector "$detector"
+  echo
+  echo "## $detector, shipped decision (alert column, threshold 1)"
+  python3 "$scorer" --data "$nab/data" --labels "$nab/labels.json" --per-category --threshold 1 -- "$alert_column" "$binary" score-csv --detector "$detector"
+  echo
+done
