@@ -42,6 +42,17 @@ pub enum ConfigError {
     },
 }
 
+/// Which of two mutually exclusive variables is set, with its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OneOf<'a> {
+    /// The first variable.
+    First(&'a str),
+    /// The second variable.
+    Second(&'a str),
+    /// Neither.
+    Neither,
+}
+
 /// A view of the environment; tests build one from pairs.
 #[derive(Debug, Clone, Default)]
 pub struct Env(HashMap<String, String>);
@@ -68,6 +79,27 @@ impl Env {
             .get(variable)
             .map(String::as_str)
             .filter(|value| !value.trim().is_empty())
+    }
+
+    /// Which of two mutually exclusive variables is set.
+    ///
+    /// # Errors
+    /// [`ConfigError::Conflict`] naming both when both are set.
+    pub fn one_of(
+        &self,
+        variables: &'static str,
+        first: &str,
+        second: &str,
+    ) -> Result<OneOf<'_>, ConfigError> {
+        match (self.get(first), self.get(second)) {
+            (Some(value), None) => Ok(OneOf::First(value.trim())),
+            (None, Some(value)) => Ok(OneOf::Second(value.trim())),
+            (None, None) => Ok(OneOf::Neither),
+            (Some(_), Some(_)) => Err(ConfigError::Conflict {
+                variables,
+                problem: "set one of them, not both".to_owned(),
+            }),
+        }
     }
 
     /// The required variable's value.

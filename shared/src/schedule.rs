@@ -55,6 +55,16 @@ pub enum EventError {
     },
 }
 
+/// Reads an event file for a local run: its JSON, unvalidated (the handler validates it, as
+/// it does under Lambda).
+///
+/// # Errors
+/// A message when the file cannot be read or is not JSON.
+pub fn read_event_file(path: &std::path::Path) -> Result<Value, String> {
+    let bytes = std::fs::read(path).map_err(|error| format!("{}: {error}", path.display()))?;
+    serde_json::from_slice(&bytes).map_err(|error| format!("{}: not JSON: {error}", path.display()))
+}
+
 impl ScheduledEvent {
     /// Reads the event; `date` wins over `time` so a backfill event may carry both.
     ///

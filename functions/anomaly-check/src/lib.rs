@@ -30,7 +30,7 @@ use url::Url;
 use vigil_core::alert::{AlertKey, AlertState, Transition};
 use vigil_core::anomaly::{evaluate_check, plan_check, AlertRecord, Notification};
 use vigil_core::checks::{build_checks, parse_document, Check, ChecksDocument, ChecksError};
-use vigil_core::config::{ConfigError, Env};
+use vigil_core::config::{ConfigError, Env, OneOf};
 use vigil_core::conventions::MetricConventions;
 use vigil_core::deadline::Deadline;
 use vigil_core::detect::{Detector, RobustBaseline, RollingZScore};
@@ -131,23 +131,17 @@ impl AnomalyCheckConfig {
     /// [`ConfigError`] naming the variable at fault.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let prometheus = PrometheusSettings::from_env(env)?;
-        let state = match (env.get("STATE_BUCKET"), env.get("STATE_DIR")) {
-            (Some(bucket), None) => StateLocation::S3 {
-                bucket: bucket.trim().to_owned(),
+        let state = match env.one_of("STATE_BUCKET, STATE_DIR", "STATE_BUCKET", "STATE_DIR")? {
+            OneOf::First(bucket) => StateLocation::S3 {
+                bucket: bucket.to_owned(),
                 key: env
                     .get("STATE_KEY")
                     .unwrap_or("anomaly-check/state.json")
                     .trim()
                     .to_owned(),
             },
-            (None, Some(dir)) => StateLocation::Directory(PathBuf::from(dir)),
-            (Some(_), Some(_)) => {
-                return Err(ConfigError::Conflict {
-                    variables: "STATE_BUCKET, STATE_DIR",
-                    problem: "set one of them, not both".to_owned(),
-                })
-            }
-            (None, None) => {
+            OneOf::Second(dir) => StateLocation::Directory(PathBuf::from(dir)),
+            OneOf::Neither => {
                 return Err(ConfigError::Missing {
                     variable: "STATE_BUCKET",
                     expected:
@@ -156,32 +150,27 @@ impl AnomalyCheckConfig {
                 })
             }
         };
-        let checks = match (env.get("CHECKS_FILE"), env.get("CHECKS_S3_URI")) {
-            (None, None) => ChecksSource::Defaults,
-            (Some(file), None) => ChecksSource::File(PathBuf::from(file)),
-            (None, Some(uri)) => {
-                let (bucket, key) = uri
-                    .trim()
-                    .strip_prefix("s3://")
-                    .and_then(|rest| rest.split_once('/'))
-                    .filter(|(bucket, key)| !bucket.is_empty() && !key.is_empty())
-                    .ok_or_else(|| ConfigError::Invalid {
-                        variable: "CHECKS_S3_URI",
-                        expected: "an S3 URI such as s3://my-bucket/vigil/checks.yaml".to_owned(),
-                        found: uri.to_owned(),
-                    })?;
-                ChecksSource::S3 {
-                    bucket: bucket.to_owned(),
-                    key: key.to_owned(),
+        let checks =
+            match env.one_of("CHECKS_FILE, CHECKS_S3_URI", "CHECKS_FILE", "CHECKS_S3_URI")? {
+                OneOf::Neither => ChecksSource::Defaults,
+                OneOf::First(file) => ChecksSource::File(PathBuf::from(file)),
+                OneOf::Second(uri) => {
+                    let (bucket, key) = uri
+                        .strip_prefix("s3://")
+                        .and_then(|rest| rest.split_once('/'))
+                        .filter(|(bucket, key)| !bucket.is_empty() && !key.is_empty())
+                        .ok_or_else(|| ConfigError::Invalid {
+                            variable: "CHECKS_S3_URI",
+                            expected: "an S3 URI such as s3://my-bucket/vigil/checks.yaml"
+                                .to_owned(),
+                            found: uri.to_owned(),
+                        })?;
+                    ChecksSource::S3 {
+                        bucket: bucket.to_owned(),
+                        key: key.to_owned(),
+                    }
                 }
-            }
-            (Some(_), Some(_)) => {
-                return Err(ConfigError::Conflict {
-                    variables: "CHECKS_FILE, CHECKS_S3_URI",
-                    problem: "set one of them, not both".to_owned(),
-                })
-            }
-        };
+            };
         let graph_url = env
             .parse_with(
                 "PROMETHEUS_GRAPH_URL",

@@ -118,14 +118,10 @@ async fn main() -> ExitCode {
         tracing::error!("give --event FILE to run one invocation, or use score-csv");
         return ExitCode::FAILURE;
     };
-    let event = match std::fs::read(&path)
-        .map_err(|e| e.to_string())
-        .and_then(|bytes| {
-            serde_json::from_slice::<serde_json::Value>(&bytes).map_err(|e| e.to_string())
-        }) {
+    let event = match vigil_core::schedule::read_event_file(&path) {
         Ok(event) => event,
         Err(error) => {
-            tracing::error!(path = %path.display(), error = %error, "EventUnreadable");
+            tracing::error!(error = %error, "EventUnreadable");
             return ExitCode::FAILURE;
         }
     };

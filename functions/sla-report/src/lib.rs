@@ -16,7 +16,7 @@ use chrono_tz::Tz;
 use lambda_runtime::Diagnostic;
 use serde::Serialize;
 use thiserror::Error;
-use vigil_core::config::{ConfigError, Env};
+use vigil_core::config::{ConfigError, Env, OneOf};
 use vigil_core::conventions::MetricConventions;
 use vigil_core::deadline::Deadline;
 use vigil_core::ports::{MetricsSource, ReportStore};
@@ -78,19 +78,13 @@ impl SlaReportConfig {
     /// # Errors
     /// [`ConfigError`] naming the variable at fault.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let output = match (env.get("REPORT_BUCKET"), env.get("REPORT_DIR")) {
-            (Some(bucket), None) => Output::S3 {
-                bucket: bucket.trim().to_owned(),
+        let output = match env.one_of("REPORT_BUCKET, REPORT_DIR", "REPORT_BUCKET", "REPORT_DIR")? {
+            OneOf::First(bucket) => Output::S3 {
+                bucket: bucket.to_owned(),
                 force_path_style: env.flag("S3_FORCE_PATH_STYLE", false)?,
             },
-            (None, Some(dir)) => Output::Directory(PathBuf::from(dir)),
-            (Some(_), Some(_)) => {
-                return Err(ConfigError::Conflict {
-                    variables: "REPORT_BUCKET, REPORT_DIR",
-                    problem: "set one of them, not both".to_owned(),
-                })
-            }
-            (None, None) => {
+            OneOf::Second(dir) => Output::Directory(PathBuf::from(dir)),
+            OneOf::Neither => {
                 return Err(ConfigError::Missing {
                     variable: "REPORT_BUCKET",
                     expected: "the S3 bucket for reports (or REPORT_DIR for a local directory)"

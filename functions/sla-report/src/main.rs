@@ -66,14 +66,10 @@ async fn main() -> ExitCode {
             }
         };
     };
-    let event = match std::fs::read(&local.event)
-        .map_err(|e| e.to_string())
-        .and_then(|bytes| {
-            serde_json::from_slice::<serde_json::Value>(&bytes).map_err(|e| e.to_string())
-        }) {
+    let event = match vigil_core::schedule::read_event_file(&local.event) {
         Ok(event) => event,
         Err(error) => {
-            tracing::error!(path = %local.event.display(), error = %error, "EventUnreadable");
+            tracing::error!(error = %error, "EventUnreadable");
             return ExitCode::FAILURE;
         }
     };
