@@ -508,6 +508,50 @@ mod tests {
     }
 
     #[test]
+    fn nan_inf_gaps_and_series_that_come_and_go_are_handled() {
+        let check = check();
+        let detector = RobustBaseline::default();
+        let now = 1_800_000_000;
+        let mut odd = series("odd", now, f64::INFINITY);
+        for (i, point) in odd.points.iter_mut().enumerate() {
+            point.1 = match i % 7 {
+                0 => f64::NAN,
+                1 => f64::NEG_INFINITY,
+                _ => point.1,
+            };
+        }
+        let mut late = series("late", now, 100.0);
+        late.points.drain(..50);
+        let mut gone = series("gone", now, 100.0);
+        gone.points.truncate(20);
+        let evaluations = evaluate_check(&check, &detector, &[odd, late, gone], &[], now, &[]);
+        let by_service = |name: &str| {
+            evaluations
+                .iter()
+                .find(|e| e.labels["service"] == name)
+                .expect("evaluated")
+        };
+        assert_eq!(
+            by_service("odd").observation,
+            Observation::NoData,
+            "an infinite newest value is no data"
+        );
+        assert_eq!(
+            by_service("late").observation,
+            Observation::NoData,
+            "too little history to judge"
+        );
+        assert_eq!(
+            by_service("gone").observation,
+            Observation::NoData,
+            "no newest point"
+        );
+        assert!(plan_check(&check, &evaluations, &[], now)
+            .notifications
+            .is_empty());
+    }
+
+    #[test]
     fn small_changes_below_the_minimum_do_not_count() {
         let mut check = check();
         check.min_absolute_change = 500.0;
