@@ -326,11 +326,14 @@ async fn decode(response: reqwest::Response) -> Result<QueryResponse, Prometheus
         .get(RETRY_AFTER)
         .and_then(|value| value.to_str().ok())
         .and_then(parse_retry_after);
+    let success = (200..300).contains(&status);
+    if success && content_type.starts_with("application/json") {
+        return decode_streaming(response, content_type).await;
+    }
     let body = response
         .bytes()
         .await
         .map_err(|source| PrometheusError::Transport { source })?;
-    let success = (200..300).contains(&status);
     match serde_json::from_slice::<Envelope>(&body) {
         Ok(Envelope::Error {
             error_type, error, ..
@@ -360,6 +363,50 @@ async fn decode(response: reqwest::Response) -> Result<QueryResponse, Prometheus
             content_type,
             body_start: body_start(&body),
             retry_after,
+        }),
+    }
+}
+
+/// Parses a JSON success body as it arrives, on a blocking thread, without ever holding the
+/// whole body: a range result for 10,000 series is over 100 MB of JSON.
+async fn decode_streaming(
+    response: reqwest::Response,
+    content_type: String,
+) -> Result<QueryResponse, PrometheusError> {
+    use futures_util::TryStreamExt as _;
+
+    let stream = response.bytes_stream().map_err(std::io::Error::other);
+    let reader = tokio_util::io::StreamReader::new(stream);
+    let parsed = tokio::task::spawn_blocking(move || {
+        let bridge = tokio_util::io::SyncIoBridge::new(reader);
+        serde_json::from_reader::<_, Envelope>(std::io::BufReader::with_capacity(64 * 1024, bridge))
+    })
+    .await
+    .map_err(request_error)?;
+    match parsed {
+        Ok(Envelope::Success {
+            data,
+            warnings,
+            infos,
+        }) => {
+            let mut response = QueryResponse::from(data);
+            response.warnings.extend(warnings);
+            response.infos = infos;
+            Ok(response)
+        }
+        Ok(Envelope::Error {
+            error_type, error, ..
+        }) => Err(PrometheusError::Api {
+            status: 200,
+            error_type,
+            message: error,
+            retry_after: None,
+        }),
+        Err(source) if source.is_io() => Err(PrometheusError::Body { source }),
+        Err(source) => Err(PrometheusError::Decode {
+            content_type,
+            body_start: String::new(),
+            source,
         }),
     }
 }

@@ -18,6 +18,13 @@ pub enum PrometheusError {
         #[source]
         source: reqwest::Error,
     },
+    /// The connection failed while the response body was being read.
+    #[error("reading the prometheus response failed: {source}")]
+    Body {
+        /// The parser's error, wrapping the transport's.
+        #[source]
+        source: serde_json::Error,
+    },
     /// Prometheus answered with its JSON error envelope.
     #[error("prometheus rejected the query (http {status}, {error_type}): {message}")]
     Api {
@@ -87,7 +94,7 @@ impl PrometheusError {
     /// Prometheus said the query itself is wrong (`bad_data`, `execution`).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Transport { .. } => true,
+            Self::Transport { .. } | Self::Body { .. } => true,
             Self::Api {
                 status, error_type, ..
             } => {
