@@ -8,14 +8,14 @@
 # (vigil-history --preset series), backfilled into a fresh local Prometheus. Then
 #   1. vigil-anomaly-bench: Prometheus' own evaluation time (stats=all), its response time,
 #      our parse time, and scoring time and throughput for each detector;
-#   2. the release anomaly-check binary, run once for real with that one check (state in a
+#   2. the anomaly-check binary (optimised, `fast` profile), run once for real with that one check (state in a
 #      local directory, alerts to stdout): its invocation Duration and peak RSS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 counts=("${@:-1000 10000}")
 read -r -a counts <<<"${counts[*]}"
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq --no-install-recommends time >/dev/null; }
-cargo build --quiet --release -p anomaly-check -p vigil-tests
+cargo build --quiet --profile fast -p anomaly-check -p vigil-tests
 dir=.stack/bench-anomaly
 trap 'scripts/stack.sh down "$dir"' EXIT
 end=2026-11-03T07:00:00Z
@@ -26,16 +26,16 @@ for n in "${counts[@]}"; do
   scripts/stack.sh up series "$dir" --services "$n" --step-seconds 60 --hours 7 --end "$end" 2>/dev/null
   # shellcheck disable=SC1091
   . "$dir/env"
-  breakdown=$(target/release/vigil-anomaly-bench --prometheus "$PROMETHEUS_URL" --at "$end")
+  breakdown=$(target/fast/vigil-anomaly-bench --prometheus "$PROMETHEUS_URL" --at "$end")
   state=$(mktemp -d)
   # Warm Prometheus, then measure the real binary.
   PROMETHEUS_URL=$PROMETHEUS_URL STATE_DIR="$state" CHECKS_FILE="$dir.checks.yaml" EVALUATION_DELAY_SECONDS=0 \
     AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \
-    target/release/anomaly-check --event "$dir.event.json" >/dev/null || true
+    target/fast/anomaly-check --event "$dir.event.json" >/dev/null || true
   rm -rf "$state"/*
   PROMETHEUS_URL=$PROMETHEUS_URL STATE_DIR="$state" CHECKS_FILE="$dir.checks.yaml" EVALUATION_DELAY_SECONDS=0 \
     AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \
-    /usr/bin/time -f '%M' -o "$state.rss" target/release/anomaly-check --event "$dir.event.json" >"$state.log" || true
+    /usr/bin/time -f '%M' -o "$state.rss" target/fast/anomaly-check --event "$dir.event.json" >"$state.log" || true
   python3 - "$breakdown" "$state.log" "$state.rss" <<'PY'
 import json, sys
 b = json.loads(sys.argv[1])
