@@ -13,32 +13,66 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer};
 
 /// The response envelope of `/api/v1/query` and `/api/v1/query_range`.
+///
+/// Read through [`RawEnvelope`]: serde buffers the whole content of an internally tagged enum
+/// before choosing its variant, which for a 100 MB range result costs gigabytes.
 #[derive(Debug, Deserialize)]
-#[serde(tag = "status", rename_all = "lowercase")]
+#[serde(try_from = "RawEnvelope")]
 pub enum Envelope {
     /// The query ran.
     Success {
         /// The result.
         data: Data,
         /// Non-fatal warnings (e.g. partial data from a federated backend).
-        #[serde(default)]
         warnings: Vec<String>,
         /// Informational notices (Prometheus 2.45+).
-        #[serde(default)]
         infos: Vec<String>,
     },
     /// The query failed.
     Error {
         /// `bad_data`, `execution`, `timeout`, `canceled`, `internal`, `unavailable`, `not_found`.
-        #[serde(rename = "errorType", default)]
         error_type: String,
         /// Prometheus' description of the failure.
-        #[serde(default)]
         error: String,
         /// Warnings sent along with the error.
-        #[serde(default)]
         warnings: Vec<String>,
     },
+}
+
+/// The envelope's members as they come, in one pass.
+#[derive(Debug, Deserialize)]
+pub struct RawEnvelope {
+    status: String,
+    data: Option<Data>,
+    #[serde(rename = "errorType", default)]
+    error_type: String,
+    #[serde(default)]
+    error: String,
+    #[serde(default)]
+    warnings: Vec<String>,
+    #[serde(default)]
+    infos: Vec<String>,
+}
+
+impl TryFrom<RawEnvelope> for Envelope {
+    type Error = String;
+
+    fn try_from(raw: RawEnvelope) -> Result<Self, String> {
+        match (raw.status.as_str(), raw.data) {
+            ("success", Some(data)) => Ok(Self::Success {
+                data,
+                warnings: raw.warnings,
+                infos: raw.infos,
+            }),
+            ("success", None) => Err("a success envelope without data".to_owned()),
+            ("error", _) => Ok(Self::Error {
+                error_type: raw.error_type,
+                error: raw.error,
+                warnings: raw.warnings,
+            }),
+            (other, _) => Err(format!("unknown status {other:?}")),
+        }
+    }
 }
 
 /// The `data` member, tagged by `resultType`.
