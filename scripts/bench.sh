@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark of one daily report: PromQL queries issued, wall time of the invocation against the
 # sum of Prometheus' own evaluation times for the same queries, and peak RSS, for 3 and 200
-# services of generated history (one-minute samples). Uses the release binary.
+# services of generated history (one-minute samples). Uses the optimised `fast` build.
 #
 #   scripts/bench.sh [SERVICES...]     default: 3 200
 set -euo pipefail
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 counts=("${@:-3 200}")
 read -r -a counts <<<"${counts[*]}"
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq --no-install-recommends time >/dev/null; }
-cargo build --quiet --release -p sla-report
+cargo build --quiet --profile fast -p sla-report
 dir=.stack/bench
 trap 'scripts/stack.sh down "$dir"' EXIT
 end=2026-11-03T00:00:00Z
@@ -21,9 +21,9 @@ for n in "${counts[@]}"; do
   . "$dir/env"
   out=$(mktemp -d)
   # Warm Prometheus' page cache once, then measure.
-  PROMETHEUS_URL=$PROMETHEUS_URL REPORT_DIR="$out" RUST_LOG=info target/release/sla-report --event "$dir.event.json" >/dev/null
+  PROMETHEUS_URL=$PROMETHEUS_URL REPORT_DIR="$out" RUST_LOG=info target/fast/sla-report --event "$dir.event.json" >/dev/null
   PROMETHEUS_URL=$PROMETHEUS_URL REPORT_DIR="$out" RUST_LOG=debug \
-    /usr/bin/time -f '%M' -o "$out/rss" target/release/sla-report --event "$dir.event.json" >"$out/log"
+    /usr/bin/time -f '%M' -o "$out/rss" target/fast/sla-report --event "$dir.event.json" >"$out/log"
   python3 - "$PROMETHEUS_URL" "$out/log" "$out/rss" "$n" <<'PY'
 import json, sys, urllib.parse, urllib.request
 url, log, rss, n = sys.argv[1:]
