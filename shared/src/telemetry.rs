@@ -38,6 +38,20 @@ pub fn init() {
         .init();
 }
 
+/// The error a failed invocation reports to the Lambda runtime: its type says whether a retry
+/// can help (`Retryable.PrometheusUnavailable`, `NonRetryable.BadEvent`, …).
+pub fn diagnostic(retryable: bool, kind: &str, message: String) -> lambda_runtime::Diagnostic {
+    let retry = if retryable {
+        "Retryable"
+    } else {
+        "NonRetryable"
+    };
+    lambda_runtime::Diagnostic {
+        error_type: format!("{retry}.{kind}"),
+        error_message: message,
+    }
+}
+
 /// The unit of an EMF metric.
 #[derive(Debug, Clone, Copy)]
 pub enum Unit {

@@ -228,15 +228,7 @@ impl ReportError {
 
 impl From<ReportError> for Diagnostic {
     fn from(error: ReportError) -> Self {
-        let retry = if error.is_retryable() {
-            "Retryable"
-        } else {
-            "NonRetryable"
-        };
-        Diagnostic {
-            error_type: format!("{retry}.{}", error.kind()),
-            error_message: error.to_string(),
-        }
+        vigil_core::telemetry::diagnostic(error.is_retryable(), error.kind(), error.to_string())
     }
 }
 
