@@ -145,6 +145,12 @@ pub struct Check {
 }
 
 impl Check {
+    /// The end of the window evaluated at `now`: `now` rounded down to the step.
+    pub fn window_end(&self, now: i64) -> i64 {
+        let step = i64::try_from(self.step_seconds).unwrap_or(60);
+        now.div_euclid(step) * step
+    }
+
     /// Points per window, the newest included.
     pub fn window_points(&self) -> usize {
         usize::try_from(self.window_seconds / self.step_seconds).unwrap_or(usize::MAX) + 1

@@ -426,10 +426,10 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             return Ok(outcome);
         }
 
-        let results = futures_util::future::join_all((0..self.checks.len()).map(|index| {
-            let step = i64::try_from(self.checks[index].step_seconds).unwrap_or(60);
-            self.query(index, now.div_euclid(step) * step, deadline)
-        }))
+        let results = futures_util::future::join_all(
+            (0..self.checks.len())
+                .map(|index| self.query(index, self.checks[index].window_end(now), deadline)),
+        )
         .await;
 
         let mut alerts: BTreeMap<AlertKey, AlertRecord> = BTreeMap::new();
@@ -440,8 +440,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             outcome.query_latency_ms.push(result.elapsed_ms);
             match result.outcome {
                 Ok((series, season)) => {
-                    let end = now.div_euclid(i64::try_from(check.step_seconds).unwrap_or(60))
-                        * i64::try_from(check.step_seconds).unwrap_or(60);
+                    let end = check.window_end(now);
                     let evaluations = evaluate_check(
                         check,
                         self.detector.as_ref(),

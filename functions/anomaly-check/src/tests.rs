@@ -134,6 +134,18 @@ impl AlertPublisher for &RecordingPublisher {
     }
 }
 
+/// Calm metrics, empty state, a publisher that accepts everything.
+fn fakes() -> (FakeMetrics, MemoryState, RecordingPublisher) {
+    (
+        FakeMetrics {
+            newest: Mutex::new(100.0),
+            fail_query: None,
+        },
+        MemoryState::default(),
+        RecordingPublisher::default(),
+    )
+}
+
 fn one_check() -> Vec<Check> {
     let mut checks = load_checks(
         None,
@@ -175,14 +187,7 @@ async fn minute<'a>(
 
 #[tokio::test]
 async fn an_incident_sends_one_firing_and_one_resolved() {
-    let (metrics, state, publisher) = (
-        FakeMetrics {
-            newest: Mutex::new(100.0),
-            fail_query: None,
-        },
-        MemoryState::default(),
-        RecordingPublisher::default(),
-    );
+    let (metrics, state, publisher) = fakes();
     let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings());
     for (m, value) in [101.0, 400.0, 420.0, 430.0, 101.0, 102.0, 103.0, 101.0]
         .into_iter()
@@ -210,14 +215,7 @@ async fn an_incident_sends_one_firing_and_one_resolved() {
 
 #[tokio::test]
 async fn a_failed_publish_keeps_the_state_and_is_sent_next_minute() {
-    let (metrics, state, publisher) = (
-        FakeMetrics {
-            newest: Mutex::new(100.0),
-            fail_query: None,
-        },
-        MemoryState::default(),
-        RecordingPublisher::default(),
-    );
+    let (metrics, state, publisher) = fakes();
     let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings());
     minute(&job, &metrics, 0, 101.0).await.expect("calm");
     *publisher.failing.lock().expect("lock") = true;
@@ -244,14 +242,7 @@ async fn a_failed_publish_keeps_the_state_and_is_sent_next_minute() {
 
 #[tokio::test]
 async fn a_racing_invocation_that_loses_the_claim_sends_nothing() {
-    let (metrics, state, publisher) = (
-        FakeMetrics {
-            newest: Mutex::new(100.0),
-            fail_query: None,
-        },
-        MemoryState::default(),
-        RecordingPublisher::default(),
-    );
+    let (metrics, state, publisher) = fakes();
     let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings());
     minute(&job, &metrics, 0, 101.0).await.expect("calm");
     *state.race_next_save.lock().expect("lock") = true;
@@ -262,14 +253,7 @@ async fn a_racing_invocation_that_loses_the_claim_sends_nothing() {
 
 #[tokio::test]
 async fn a_live_lease_of_another_invocation_is_respected() {
-    let (metrics, state, publisher) = (
-        FakeMetrics {
-            newest: Mutex::new(100.0),
-            fail_query: None,
-        },
-        MemoryState::default(),
-        RecordingPublisher::default(),
-    );
+    let (metrics, state, publisher) = fakes();
     let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings());
     let leased = StateDocument {
         lease: Some(Lease {
@@ -328,14 +312,7 @@ async fn a_rejected_query_fails_its_check_only() {
 
 #[tokio::test]
 async fn a_backfill_event_is_not_a_minute() {
-    let (metrics, state, publisher) = (
-        FakeMetrics {
-            newest: Mutex::new(100.0),
-            fail_query: None,
-        },
-        MemoryState::default(),
-        RecordingPublisher::default(),
-    );
+    let (metrics, state, publisher) = fakes();
     let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings());
     let error = job
         .run(
@@ -352,14 +329,7 @@ async fn a_backfill_event_is_not_a_minute() {
 
 #[tokio::test]
 async fn corrupt_state_is_replaced_not_a_crash_loop() {
-    let (metrics, state, publisher) = (
-        FakeMetrics {
-            newest: Mutex::new(100.0),
-            fail_query: None,
-        },
-        MemoryState::default(),
-        RecordingPublisher::default(),
-    );
+    let (metrics, state, publisher) = fakes();
     let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings());
     *state.stored.lock().expect("lock") = Some((
         StateDocument {

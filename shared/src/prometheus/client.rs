@@ -347,12 +347,7 @@ async fn decode(response: reqwest::Response) -> Result<QueryResponse, Prometheus
             data,
             warnings,
             infos,
-        }) if success => {
-            let mut response = QueryResponse::from(data);
-            response.warnings.extend(warnings);
-            response.infos = infos;
-            Ok(response)
-        }
+        }) if success => Ok(QueryResponse::with_notices(data, warnings, infos)),
         Err(source) if success => Err(PrometheusError::Decode {
             content_type,
             body_start: body_start(&body),
@@ -388,12 +383,7 @@ async fn decode_streaming(
             data,
             warnings,
             infos,
-        }) => {
-            let mut response = QueryResponse::from(data);
-            response.warnings.extend(warnings);
-            response.infos = infos;
-            Ok(response)
-        }
+        }) => Ok(QueryResponse::with_notices(data, warnings, infos)),
         Ok(Envelope::Error {
             error_type, error, ..
         }) => Err(PrometheusError::Api {

@@ -103,6 +103,16 @@ impl QueryResponse {
     }
 }
 
+impl QueryResponse {
+    /// The response for `data`, with the warnings and infos Prometheus sent along.
+    pub fn with_notices(data: wire::Data, warnings: Vec<String>, infos: Vec<String>) -> Self {
+        let mut response = Self::from(data);
+        response.warnings.extend(warnings);
+        response.infos = infos;
+        response
+    }
+}
+
 impl From<wire::Data> for QueryResponse {
     fn from(data: wire::Data) -> Self {
         let mut skipped_histograms = 0_usize;

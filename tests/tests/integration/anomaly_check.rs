@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::support::{
     anomaly_job, deadline_in, drain, minutes, new_bucket, object, s3, stack, topic_with_queue,
-    Action, FaultProxy,
+    unused_port_url, Action, FaultProxy,
 };
 
 const STATE_KEY: &str = "anomaly-check/state.json";
@@ -89,10 +89,7 @@ async fn prometheus_down_fails_and_leaves_the_state_untouched() {
             .expect("runs");
     }
     let before = object(&stack, &bucket, STATE_KEY).await.0;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let dead = format!("http://{}", listener.local_addr().expect("address"));
-    drop(listener);
-    let down = anomaly_job(&dead, &stack.moto_url, &bucket, None, &[]).await;
+    let down = anomaly_job(&unused_port_url(), &stack.moto_url, &bucket, None, &[]).await;
     let error = invoke(
         &down,
         &minutes("2026-11-03T10:05:00Z", "2026-11-03T10:06:00Z")[0],

@@ -7,20 +7,14 @@ use sla_report::{connect, invoke, SlaReportConfig};
 use vigil_core::config::Env;
 
 use crate::support::{
-    deadline_in, job, keys, new_bucket, object, sdk_config, stack, Action, FaultProxy,
+    deadline_in, job, keys, new_bucket, object, sdk_config, stack, unused_port_url, Action,
+    FaultProxy,
 };
 
 const EVENT: &str = r#"{"time": "2026-11-03T00:15:00Z"}"#;
 
 fn event() -> serde_json::Value {
     serde_json::from_str(EVENT).expect("json")
-}
-
-fn unused_port_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("address"));
-    drop(listener);
-    url
 }
 
 #[tokio::test]

@@ -16,6 +16,14 @@ use sla_report::{connect, DeployedJob, SlaReportConfig};
 use tokio::net::TcpListener;
 use vigil_core::config::Env;
 
+/// An http URL on loopback where nothing listens: a Prometheus that is down.
+pub fn unused_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    drop(listener);
+    url
+}
+
 /// The stack's addresses, from the environment `make test` exports.
 pub struct Stack {
     pub prometheus_url: String,
