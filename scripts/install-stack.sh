@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Installs what the local stack and the checks need, idempotently:
 #   - Debian: prometheus (with promtool), python3-venv
-#   - PyPI, each tool in its own virtual environment under .tools/: moto[server], cfn-lint
+#   - PyPI, each tool in its own virtual environment under .tools/: moto[server], the SAM CLI
+#     (with cfn-lint), cargo-lambda (with zig), checkov
 # Safe to run again: every step is skipped when its result is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TOOLS=.tools
 MOTO_VERSION=5.2.5
+SAM_CLI_VERSION=1.170.0
 CFN_LINT_VERSION=1.58.0
+CARGO_LAMBDA_VERSION=1.9.2
+CHECKOV_VERSION=3.3.30
 
 need_apt=()
 command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
@@ -34,4 +38,6 @@ venv() {
 }
 
 venv moto moto_server "moto[server]==$MOTO_VERSION"
-venv cfn-lint cfn-lint "cfn-lint==$CFN_LINT_VERSION"
+venv sam cfn-lint "aws-sam-cli==$SAM_CLI_VERSION" "cfn-lint==$CFN_LINT_VERSION"
+venv cargo-lambda cargo-lambda "cargo-lambda==$CARGO_LAMBDA_VERSION"
+venv checkov checkov "checkov==$CHECKOV_VERSION"

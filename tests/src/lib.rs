@@ -10,6 +10,8 @@
 //! Every series exists from the first sample (counters start at 0), so no increase is lost
 //! to a series appearing mid-window; one service's counters reset once, as after a restart.
 
+pub mod runtime_api;
+
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 

@@ -6,11 +6,13 @@
 //! - `sla_report`: reports computed from the generated history match its ground truth.
 //! - `sla_report_failures`: every failure fails the invocation and writes nothing.
 //! - `local_run`: the `sla-report` binary's local mode and its JSON logs.
+//! - `runtime`: the release `bootstrap` binaries under a local Lambda runtime API.
 //! - `anomaly_check`: minute-by-minute replays: one firing and one resolved message per
 //!   incident at an SQS subscriber, none for calm series, and the failure cases.
 
 mod anomaly_check;
 mod local_run;
+mod runtime;
 mod sla_report;
 mod sla_report_failures;
 mod support;
