@@ -50,7 +50,7 @@ def environment(logical_id):
 
 
 def statements(role_id):
-    """Every statement of a role's inline policies, each `Fn::If` branch included."""
+    """Every statement of a role's inline and attached policies, each `Fn::If` branch included."""
     found = []
 
     def visit(statement):
@@ -60,8 +60,14 @@ def statements(role_id):
         elif isinstance(statement, dict) and statement != {"Ref": "AWS::NoValue"}:
             found.append(statement)
 
-    for policy in RESOURCES[role_id]["Properties"]["Policies"]:
-        for statement in policy["PolicyDocument"]["Statement"]:
+    documents = [policy["PolicyDocument"] for policy in RESOURCES[role_id]["Properties"]["Policies"]]
+    documents += [
+        resource["Properties"]["PolicyDocument"]
+        for resource in RESOURCES.values()
+        if resource["Type"] == "AWS::IAM::ManagedPolicy" and {"Ref": role_id} in resource["Properties"]["Roles"]
+    ]
+    for document in documents:
+        for statement in document["Statement"]:
             visit(statement)
     return found
 
