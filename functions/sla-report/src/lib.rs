@@ -3,7 +3,8 @@
 //! [`SlaReportJob::run`] turns one scheduled event into a report: it derives the period from
 //! the event, issues a fixed set of eight grouped queries (five instant queries pinned at the
 //! end of the period, three hourly range queries) whatever the number of services, builds
-//! the report, and writes `report.html`, `report.json` and then `latest.json`. Nothing is
+//! the report, and writes `report.html`, `report.json` and then `latest.json` (a backfill of
+//! any day but the latest complete one leaves `latest.json` alone). Nothing is
 //! written until every query succeeded and both renderings exist, so a failed run leaves no
 //! partial report.
 
@@ -247,6 +248,9 @@ pub struct ReportOutcome {
     pub json_key: String,
     /// The HTML report's key.
     pub html_key: String,
+    /// `latest.json`'s key when this run rewrote it (scheduled runs, and a backfill of the
+    /// latest complete day); `None` for a backfill of an older day.
+    pub latest_key: Option<String>,
     /// Queries issued.
     pub queries: usize,
 }
@@ -413,7 +417,16 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
             hourly_p99: series_by_service(label, hourly_p99.0),
         };
         let report = build_report(&period, &measurements, &self.settings.policy);
-        let outcome = self.write(&report, stats.query_latency_ms.len()).await?;
+        // A scheduled run reports the newest day; a backfill of an older day must not make
+        // `latest.json` point back in time.
+        let newest = match event {
+            ScheduledEvent::At(_) => true,
+            ScheduledEvent::Day(_) => ReportPeriod::previous_day(now, self.settings.time_zone)
+                .is_ok_and(|latest| latest.date == period.date),
+        };
+        let outcome = self
+            .write(&report, stats.query_latency_ms.len(), newest)
+            .await?;
         Ok((outcome, stats))
     }
 
@@ -421,6 +434,7 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
         &self,
         report: &SlaReport,
         queries: usize,
+        newest: bool,
     ) -> Result<ReportOutcome, ReportError> {
         let json = render::to_json(report)?;
         let html = render::to_html(report).into_bytes();
@@ -435,9 +449,11 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
         self.store
             .put(&json_key, json.clone(), "application/json")
             .await?;
-        self.store
-            .put(&latest_key, json, "application/json")
-            .await?;
+        if newest {
+            self.store
+                .put(&latest_key, json, "application/json")
+                .await?;
+        }
         let outcome = ReportOutcome {
             date: report.period.date.clone(),
             services: report.summary.services,
@@ -445,6 +461,7 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
             no_data: report.summary.no_data,
             json_key,
             html_key,
+            latest_key: newest.then_some(latest_key),
             queries,
         };
         tracing::info!(
@@ -454,6 +471,7 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
             no_data = outcome.no_data,
             json_key = %outcome.json_key,
             html_key = %outcome.html_key,
+            latest_key = outcome.latest_key.as_deref().unwrap_or(""),
             "ReportWritten"
         );
         Ok(outcome)

@@ -184,20 +184,24 @@ async fn reports_go_to_deterministic_keys_with_latest_last() {
         ..FakeMetrics::default()
     };
     let store = FakeStore::default();
-    run(&metrics, &store, json!({"date": "2026-11-20"}))
+    let (outcome, _) = run(&metrics, &store, json!({"date": "2026-11-24"}))
         .await
         .expect("runs");
+    assert_eq!(
+        outcome.latest_key.as_deref(),
+        Some("sla-reports/latest.json")
+    );
     let objects = store.objects.lock().expect("lock");
     let keys: Vec<(&str, &str)> = objects.iter().map(|(k, _, t)| (k.as_str(), *t)).collect();
     assert_eq!(
         keys,
         [
             (
-                "sla-reports/daily/2026/11/20/report.html",
+                "sla-reports/daily/2026/11/24/report.html",
                 "text/html; charset=utf-8"
             ),
             (
-                "sla-reports/daily/2026/11/20/report.json",
+                "sla-reports/daily/2026/11/24/report.json",
                 "application/json"
             ),
             ("sla-reports/latest.json", "application/json"),
@@ -206,7 +210,38 @@ async fn reports_go_to_deterministic_keys_with_latest_last() {
     assert_eq!(objects[1].1, objects[2].1);
     let report: serde_json::Value = serde_json::from_slice(&objects[1].1).expect("json");
     assert_eq!(report["services"][0]["service"], "api");
-    assert_eq!(report["period"]["date"], "2026-11-20");
+    assert_eq!(report["period"]["date"], "2026-11-24");
+}
+
+#[tokio::test]
+async fn backfilling_an_older_day_leaves_latest_alone_and_scheduled_runs_always_update_it() {
+    let metrics = FakeMetrics::default();
+    let store = FakeStore::default();
+    let (backfill, _) = run(&metrics, &store, json!({"date": "2026-11-20"}))
+        .await
+        .expect("runs");
+    assert_eq!(backfill.latest_key, None);
+    let written = |store: &FakeStore| -> Vec<String> {
+        let objects = store.objects.lock().expect("lock");
+        objects.iter().map(|(k, _, _)| k.clone()).collect()
+    };
+    assert_eq!(
+        written(&store),
+        [
+            "sla-reports/daily/2026/11/20/report.html",
+            "sla-reports/daily/2026/11/20/report.json",
+        ]
+    );
+    let store = FakeStore::default();
+    let (scheduled, _) = run(&metrics, &store, json!({"time": "2026-11-21T00:15:00Z"}))
+        .await
+        .expect("runs");
+    assert_eq!(
+        scheduled.latest_key.as_deref(),
+        Some("sla-reports/latest.json"),
+        "a scheduled event is the newest day when it was sent"
+    );
+    assert_eq!(written(&store).len(), 3);
 }
 
 #[tokio::test]

@@ -176,8 +176,11 @@ fn a_local_run_can_write_into_a_directory() {
     for file in [
         "team/daily/2026/11/02/report.json",
         "team/daily/2026/11/02/report.html",
-        "team/latest.json",
     ] {
         assert!(dir.path().join(file).is_file(), "{file}");
     }
+    assert!(
+        !dir.path().join("team/latest.json").exists(),
+        "a backfill of an old day leaves latest.json alone"
+    );
 }
