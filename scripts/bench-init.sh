@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-50}
-scripts/build.sh --host >/dev/null 2>&1 || scripts/build.sh --host
+scripts/build.sh --host
 cargo build --quiet --profile fast -p vigil-tests --bin vigil-lambda-init
 for name in sla-report anomaly-check; do
   target/fast/vigil-lambda-init --binary "target/lambda-host/$name/bootstrap" --function "$name" \

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -56,7 +57,7 @@ pub struct RuntimeApi {
     address: SocketAddr,
     events: mpsc::UnboundedSender<Invocation>,
     shared: Arc<Shared>,
-    next_id: Mutex<u64>,
+    next_id: AtomicU64,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -97,7 +98,7 @@ impl RuntimeApi {
             address,
             events,
             shared,
-            next_id: Mutex::new(0),
+            next_id: AtomicU64::new(1),
             server,
         }
     }
@@ -130,11 +131,10 @@ impl RuntimeApi {
     /// # Panics
     /// If the function does not answer in time, or the server stopped.
     pub async fn invoke(&self, event: &serde_json::Value, timeout: Duration) -> Outcome {
-        let request_id = {
-            let mut next = self.next_id.lock().expect("lock");
-            *next += 1;
-            format!("00000000-0000-4000-8000-{:012}", *next)
-        };
+        let request_id = format!(
+            "00000000-0000-4000-8000-{:012}",
+            self.next_id.fetch_add(1, Ordering::Relaxed)
+        );
         let (answer, answered) = oneshot::channel();
         self.shared
             .waiting
