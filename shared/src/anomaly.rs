@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::alert::{advance, AlertKey, AlertState, Observation, Transition};
 use crate::checks::{Check, Sensitivity, Severity};
 use crate::detect::{baseline_and_noise, Detector, Direction};
+use crate::memory::ScoreMemory;
 use crate::prometheus::{Labels, Series};
 
 /// The newest point of a series and what was expected of it.
@@ -152,6 +153,7 @@ pub fn evaluate_window(
     detector: &dyn Detector,
     window: &[f64],
     seasonal: Option<&[f64]>,
+    threshold: f64,
 ) -> (Observation, Reading) {
     let value = window.last().copied().filter(|v| v.is_finite());
     let seasonal = seasonal.filter(|s| s.len() == window.len());
@@ -200,7 +202,7 @@ pub fn evaluate_window(
             let material = deviation > 0.0
                 && deviation >= check.min_absolute_change
                 && deviation >= expected.map_or(0.0, |e| check.min_relative_change * e.abs());
-            if score >= check.threshold && material {
+            if score >= threshold && material {
                 Observation::Anomalous
             } else {
                 Observation::Normal
@@ -214,7 +216,8 @@ pub fn evaluate_window(
 /// Evaluates every series of a check's result over the window ending at `end`.
 ///
 /// `season` is the same query over the window one season earlier, matched by labels;
-/// `previous` holds the stored alerts, whose incidents are left out of their windows.
+/// `previous` holds the stored alerts, whose incidents are left out of their windows;
+/// `memories` the series' score memories, which set each one's bar.
 pub fn evaluate_check(
     check: &Check,
     detector: &dyn Detector,
@@ -222,6 +225,7 @@ pub fn evaluate_check(
     season: &[Series],
     end: i64,
     previous: &[AlertRecord],
+    memories: &BTreeMap<AlertKey, ScoreMemory>,
 ) -> Vec<SeriesEvaluation> {
     let step = i64::try_from(check.step_seconds).unwrap_or(60);
     let slots = check.window_points();
@@ -248,7 +252,15 @@ pub fn evaluate_check(
                 .and_then(|r| r.incident);
             mask_incident(&mut window, (0..).map(|i| start + i * step), incident);
             let seasonal = seasonal_by_labels.get(&series.labels).map(Vec::as_slice);
-            let (observation, reading) = evaluate_window(check, detector, &window, seasonal);
+            let key = AlertKey {
+                check: check.name.clone(),
+                labels: series.labels.clone(),
+            };
+            let threshold = memories
+                .get(&key)
+                .map_or(check.threshold, |m| m.threshold(check.threshold));
+            let (observation, reading) =
+                evaluate_window(check, detector, &window, seasonal, threshold);
             SeriesEvaluation {
                 labels: series.labels.clone(),
                 observation,
@@ -256,6 +268,26 @@ pub fn evaluate_check(
             }
         })
         .collect()
+}
+
+/// Takes each evaluated series' score, at evaluation time `now`, into its memory.
+pub fn remember(
+    check: &Check,
+    evaluations: &[SeriesEvaluation],
+    memories: &mut BTreeMap<AlertKey, ScoreMemory>,
+    now: i64,
+) {
+    for evaluation in evaluations {
+        if let Some(score) = evaluation.reading.score {
+            memories
+                .entry(AlertKey {
+                    check: check.name.clone(),
+                    labels: evaluation.labels.clone(),
+                })
+                .or_default()
+                .observe(score, now);
+        }
+    }
 }
 
 /// What one check's evaluation changes.
@@ -444,6 +476,52 @@ mod tests {
     }
 
     #[test]
+    fn a_series_memory_sets_its_bar() {
+        let check = check();
+        let now = 1_800_000_000;
+        let spike = [series("api", now, 160.0)];
+        let evaluate = |memories: &BTreeMap<AlertKey, ScoreMemory>| {
+            evaluate_check(
+                &check,
+                &RobustBaseline::default(),
+                &spike,
+                &[],
+                now,
+                &[],
+                memories,
+            )[0]
+            .clone()
+        };
+        let plain = evaluate(&BTreeMap::new());
+        assert_eq!(plain.observation, Observation::Anomalous);
+        // A series that scored as high as this spike in 5 % of its past minutes is not
+        // alarmed by it.
+        let score = plain.reading.score.expect("scored");
+        let mut memory = ScoreMemory::default();
+        for minute in 1..=2_000 {
+            memory.observe(if minute % 20 == 0 { score } else { 0.1 }, 60 * minute);
+        }
+        let key = AlertKey {
+            check: check.name.clone(),
+            labels: labels("api"),
+        };
+        let used_to_it = evaluate(&[(key.clone(), memory)].into());
+        assert_eq!(used_to_it.observation, Observation::Normal);
+        assert_eq!(used_to_it.reading, plain.reading);
+        let other = AlertKey {
+            labels: labels("web"),
+            ..key
+        };
+        let mut memory = ScoreMemory::default();
+        memory.observe(score, 60);
+        assert_eq!(
+            evaluate(&[(other, memory)].into()).observation,
+            Observation::Anomalous,
+            "another series' memory does not apply"
+        );
+    }
+
+    #[test]
     fn a_spike_fires_once_and_resolves_once() {
         let check = check();
         let detector = RobustBaseline::default();
@@ -461,6 +539,7 @@ mod tests {
                 &[],
                 now,
                 &records,
+                &BTreeMap::new(),
             );
             let plan = plan_check(&check, &evaluations, &records, now);
             records = plan.next;
@@ -557,7 +636,15 @@ mod tests {
                 labels: labels("api"),
                 points: points.collect(),
             };
-            let evaluations = evaluate_check(&check, &detector, &[series], &[], now, &records);
+            let evaluations = evaluate_check(
+                &check,
+                &detector,
+                &[series],
+                &[],
+                now,
+                &records,
+                &BTreeMap::new(),
+            );
             let plan = plan_check(&check, &evaluations, &records, now);
             records = plan.next;
             for (notification, record) in plan.notifications {
@@ -589,7 +676,15 @@ mod tests {
         late.points.drain(..50);
         let mut gone = series("gone", now, 100.0);
         gone.points.truncate(20);
-        let evaluations = evaluate_check(&check, &detector, &[odd, late, gone], &[], now, &[]);
+        let evaluations = evaluate_check(
+            &check,
+            &detector,
+            &[odd, late, gone],
+            &[],
+            now,
+            &[],
+            &BTreeMap::new(),
+        );
         let by_service = |name: &str| {
             evaluations
                 .iter()
@@ -628,6 +723,7 @@ mod tests {
             &[],
             now,
             &[],
+            &BTreeMap::new(),
         );
         assert_eq!(evaluations[0].observation, Observation::Normal);
         assert!(evaluations[0].reading.score.expect("scored") > check.threshold);
@@ -654,6 +750,7 @@ mod tests {
                 &[],
                 now,
                 &[],
+                &BTreeMap::new(),
             ),
             &[],
             now,
@@ -705,6 +802,7 @@ mod tests {
             &[],
             now,
             &[],
+            &BTreeMap::new(),
         );
         let seasonal = evaluate_check(
             &check,
@@ -713,6 +811,7 @@ mod tests {
             &[ramp(now - 86_400)],
             now,
             &[],
+            &BTreeMap::new(),
         );
         assert_eq!(seasonal[0].observation, Observation::Normal);
         assert!(seasonal[0].reading.score < plain[0].reading.score);

@@ -16,7 +16,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::alert::AlertKey;
 use crate::anomaly::{AlertRecord, Notification};
+use crate::memory::ScoreMemory;
 use crate::ports::StateStore;
 
 /// The version of the state object's schema.
@@ -53,6 +55,19 @@ pub struct StateDocument {
     /// The claim of the invocation sending the outbox, if any.
     #[serde(default)]
     pub lease: Option<Lease>,
+    /// Each evaluated series' memory of its scores.
+    #[serde(default)]
+    pub memories: Vec<SeriesMemory>,
+}
+
+/// One series' score memory, with its identity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesMemory {
+    /// Check and labels.
+    pub key: AlertKey,
+    /// The memory.
+    #[serde(flatten)]
+    pub memory: ScoreMemory,
 }
 
 impl Default for StateDocument {
@@ -62,6 +77,7 @@ impl Default for StateDocument {
             alerts: Vec::new(),
             outbox: Vec::new(),
             lease: None,
+            memories: Vec::new(),
         }
     }
 }

@@ -28,17 +28,18 @@ use serde::Serialize;
 use thiserror::Error;
 use url::Url;
 use vigil_core::alert::{AlertKey, AlertState, Transition};
-use vigil_core::anomaly::{evaluate_check, plan_check, AlertRecord, Notification};
+use vigil_core::anomaly::{evaluate_check, plan_check, remember, AlertRecord, Notification};
 use vigil_core::checks::{build_checks, parse_document, Check, ChecksDocument, ChecksError};
 use vigil_core::config::{ConfigError, Env, OneOf};
 use vigil_core::conventions::MetricConventions;
 use vigil_core::deadline::Deadline;
 use vigil_core::detect::{Detector, RobustBaseline, RollingZScore};
+use vigil_core::memory::{ScoreMemory, FORGET_AFTER_SECONDS};
 use vigil_core::ports::{AlertPublisher, MetricsSource, StateStore};
 use vigil_core::prometheus::{PrometheusError, PrometheusSettings, Series};
 use vigil_core::publish::PublishError;
 use vigil_core::schedule::{EventError, ScheduledEvent};
-use vigil_core::state::{Lease, Loaded, OutboxEntry, StateDocument, StateError};
+use vigil_core::state::{Lease, Loaded, OutboxEntry, SeriesMemory, StateDocument, StateError};
 use vigil_core::telemetry::{MetricsLine, Unit};
 
 pub mod score_csv;
@@ -433,6 +434,13 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
         .await;
 
         let mut alerts: BTreeMap<AlertKey, AlertRecord> = BTreeMap::new();
+        let mut memories: BTreeMap<AlertKey, ScoreMemory> = document
+            .memories
+            .iter()
+            .filter(|m| now - m.memory.seen <= FORGET_AFTER_SECONDS)
+            .filter(|m| self.checks.iter().any(|c| c.name == m.key.check))
+            .map(|m| (m.key.clone(), m.memory.clone()))
+            .collect();
         let mut pending: Vec<OutboxEntry> = Vec::new();
         let mut failures: Vec<(String, bool)> = Vec::new();
         for result in results {
@@ -448,7 +456,9 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
                         &season,
                         end,
                         &document.alerts,
+                        &memories,
                     );
+                    remember(check, &evaluations, &mut memories, now);
                     outcome.series += evaluations.len();
                     tracing::debug!(check = %check.name, series = evaluations.len(), elapsed_ms = result.elapsed_ms, "CheckEvaluated");
                     let plan = plan_check(check, &evaluations, &document.alerts, now);
@@ -494,10 +504,15 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             .collect();
         outbox.extend(pending);
 
+        let memories: Vec<SeriesMemory> = memories
+            .into_iter()
+            .map(|(key, memory)| SeriesMemory { key, memory })
+            .collect();
         let finish =
             |alerts: BTreeMap<AlertKey, AlertRecord>, outbox: Vec<OutboxEntry>| StateDocument {
                 alerts: alerts.into_values().collect(),
                 outbox,
+                memories: memories.clone(),
                 ..StateDocument::default()
             };
         if outbox.is_empty() {

@@ -18,6 +18,7 @@ use vigil_core::anomaly::{
 };
 use vigil_core::checks::{Check, CheckSpec};
 use vigil_core::detect::Detector;
+use vigil_core::memory::ScoreMemory;
 
 /// Input that cannot be scored.
 #[derive(Debug, Error)]
@@ -92,6 +93,7 @@ pub fn score_csv(
         std::collections::VecDeque::with_capacity(capacity + 1);
     let mut records: Vec<AlertRecord> = Vec::new();
     let mut scratch = Vec::with_capacity(capacity);
+    let mut memory = ScoreMemory::default();
     for (index, line) in lines.enumerate() {
         let line = line?;
         let line = line.trim_end_matches('\r');
@@ -120,7 +122,11 @@ pub fn score_csv(
                 .filter(|r| matches!(r.state, AlertState::Recovered { .. }))
                 .and_then(|r| r.incident),
         );
-        let (observation, reading) = evaluate_window(check, detector, &scratch, None);
+        let threshold = memory.threshold(check.threshold);
+        let (observation, reading) = evaluate_window(check, detector, &scratch, None, threshold);
+        if let Some(score) = reading.score {
+            memory.observe(score, now);
+        }
         let evaluations = [SeriesEvaluation {
             labels: std::collections::BTreeMap::new(),
             observation,

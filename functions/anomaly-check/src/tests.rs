@@ -214,6 +214,35 @@ async fn an_incident_sends_one_firing_and_one_resolved() {
 }
 
 #[tokio::test]
+async fn each_series_remembers_its_scores_once_per_minute_and_is_forgotten_when_gone() {
+    let (metrics, state, publisher) = fakes();
+    let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings());
+    let remembered = || {
+        let (document, _) = state.stored.lock().expect("lock").clone().expect("saved");
+        document
+            .memories
+            .iter()
+            .map(|m| (m.key.check.clone(), m.memory.weight(), m.memory.seen))
+            .collect::<Vec<_>>()
+    };
+    for m in 0..3 {
+        minute(&job, &metrics, m, 101.0).await.expect("runs");
+    }
+    let after_three = remembered();
+    assert_eq!(after_three.len(), 1);
+    assert_eq!(after_three[0].0, "request_rate");
+    assert!((after_three[0].1 - 3.0).abs() < 0.01, "{after_three:?}");
+    assert_eq!(after_three[0].2, START + 120);
+    // A retried minute is not counted twice.
+    minute(&job, &metrics, 2, 101.0).await.expect("runs");
+    assert!((remembered()[0].1 - after_three[0].1).abs() < 1e-6);
+    // A week and a day later (the series was away) it starts afresh.
+    minute(&job, &metrics, 8 * 1440, 101.0).await.expect("runs");
+    let fresh = remembered();
+    assert!((fresh[0].1 - 1.0).abs() < 1e-6, "{fresh:?}");
+}
+
+#[tokio::test]
 async fn a_failed_publish_keeps_the_state_and_is_sent_next_minute() {
     let (metrics, state, publisher) = fakes();
     let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings());

@@ -5,18 +5,22 @@
 //! `sum by (service) (rate(http_requests_total[300s]))` over the 6-hour window ending at
 //! TIME at a one-minute step, as anomaly-check does, and prints one JSON object.
 
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 use clap::Parser;
-use vigil_core::anomaly::evaluate_check;
+use vigil_core::alert::AlertKey;
+use vigil_core::anomaly::{evaluate_check, remember};
 use vigil_core::checks::{build_checks, CheckSpec, ChecksDocument};
 use vigil_core::config::Env;
 use vigil_core::conventions::MetricConventions;
 use vigil_core::detect::{Detector, RobustBaseline, RollingZScore};
+use vigil_core::memory::ScoreMemory;
 use vigil_core::prometheus::wire::Envelope;
 use vigil_core::prometheus::QueryResponse;
+use vigil_core::state::SeriesMemory;
 
 /// Times one anomaly check over many series.
 #[derive(Debug, Parser)]
@@ -96,9 +100,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Box::new(RobustBaseline::default()),
         Box::new(RollingZScore::default()),
     ];
+    // Every series with a memory as full as a long-lived one's: each bucket up to a score of
+    // 0.95 taken, so the stored state is at its largest.
+    let mut memories: BTreeMap<AlertKey, ScoreMemory> = series
+        .iter()
+        .map(|s| {
+            let mut memory = ScoreMemory::default();
+            for minute in 0..600 {
+                memory.observe(f64::from(minute % 96) / 100.0, 60 * i64::from(minute + 1));
+            }
+            (
+                AlertKey {
+                    check: check.name.clone(),
+                    labels: s.labels.clone(),
+                },
+                memory,
+            )
+        })
+        .collect();
     for detector in detectors {
         let started = Instant::now();
-        let evaluations = evaluate_check(&check, detector.as_ref(), &series, &[], end, &[]);
+        let evaluations =
+            evaluate_check(&check, detector.as_ref(), &series, &[], end, &[], &memories);
+        remember(&check, &evaluations, &mut memories, end);
         let score_ms = started.elapsed().as_secs_f64() * 1000.0;
         let anomalous = evaluations
             .iter()
@@ -109,6 +133,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             serde_json::json!(points as f64 / (score_ms / 1000.0));
         report[format!("{}_anomalous", detector.name())] = serde_json::json!(anomalous);
     }
+    let stored: Vec<SeriesMemory> = memories
+        .into_iter()
+        .map(|(key, memory)| SeriesMemory { key, memory })
+        .collect();
+    report["memory_state_bytes"] = serde_json::json!(serde_json::to_vec(&stored)?.len());
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{report}")?;
     Ok(())

@@ -1,0 +1,190 @@
+//! A series' memory of its own scores, and the bar it sets.
+//!
+//! A fixed threshold treats every series alike, but series are not alike: one that spikes to
+//! ten standard deviations of its window every few hours would page every few hours, and one
+//! that never strays past two hides a real four. So each series remembers how often its
+//! scores reached how far: a histogram over the deviation a score stands for, each
+//! evaluation's weight halving over [`HALF_LIFE_EVALUATIONS`] (a week of minutes). Once it
+//! holds [`MIN_EVALUATIONS`] the series' bar is the deviation it exceeded in no more than
+//! [`RARITY`] of its remembered evaluations, times [`MARGIN`]; never below [`FLOOR`] of the
+//! check's own bar. Until then the check's threshold applies unchanged.
+//!
+//! Scores are compared as odds, `s / (1 − s)`: for a score that squashes a deviation `d` as
+//! `d / (d + h)` the odds are `d / h`, so "1.1 × the odds" is "1.1 × the deviation" whatever
+//! the detector's `h`. The memory is 32 numbers per series (trailing empty buckets are not
+//! stored), kept in the alert state. Measured on NAB in docs/QUALITY.md.
+
+use serde::{Deserialize, Serialize};
+
+/// Weight of an evaluation halves after this many later evaluations (a week of minutes).
+pub const HALF_LIFE_EVALUATIONS: f64 = 10_080.0;
+/// Evaluations remembered (in decayed weight) before the memory sets the bar.
+pub const MIN_EVALUATIONS: f64 = 500.0;
+/// The share of remembered evaluations allowed above the series' bar.
+pub const RARITY: f64 = 0.002;
+/// The bar is this multiple of the deviation exceeded in [`RARITY`] of evaluations.
+pub const MARGIN: f64 = 1.1;
+/// The bar never falls below this share of the check's configured deviation.
+pub const FLOOR: f64 = 0.6;
+
+/// A series unseen for this long (it went away, or its check failed) is forgotten.
+pub const FORGET_AFTER_SECONDS: i64 = 7 * 86_400;
+
+const BUCKETS: usize = 32;
+/// Upper edge (as odds) of the first bucket; each next edge is [`RATIO`] times larger, so the
+/// last bucket starts near 17 (a deviation of ~68 σ for the default detector) and the bar
+/// never rises above odds of 21 (a score of 0.955): a deviation beyond that always passes.
+const FIRST_EDGE: f64 = 0.25;
+const RATIO: f64 = 1.15;
+
+/// A series' decayed histogram of scores (as odds), and when it last took one.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ScoreMemory {
+    /// Decayed count per bucket; missing trailing buckets are empty.
+    counts: Vec<f32>,
+    /// The evaluation time (unix seconds) of the newest score taken.
+    pub seen: i64,
+}
+
+fn odds(score: f64) -> f64 {
+    if score >= 1.0 {
+        f64::INFINITY
+    } else {
+        score.max(0.0) / (1.0 - score.max(0.0))
+    }
+}
+
+fn score_of(odds: f64) -> f64 {
+    odds / (1.0 + odds)
+}
+
+/// Upper edge of bucket `index` (as odds).
+fn edge(index: usize) -> f64 {
+    FIRST_EDGE * RATIO.powi(i32::try_from(index).unwrap_or(i32::MAX))
+}
+
+fn bucket(odds: f64) -> usize {
+    (0..BUCKETS - 1)
+        .find(|&i| odds < edge(i))
+        .unwrap_or(BUCKETS - 1)
+}
+
+impl ScoreMemory {
+    /// The decayed number of evaluations remembered.
+    pub fn weight(&self) -> f64 {
+        self.counts.iter().map(|c| f64::from(*c)).sum()
+    }
+
+    /// Takes the score of the evaluation at `at`; a second score for the same or an earlier
+    /// time (a retried invocation) is ignored.
+    pub fn observe(&mut self, score: f64, at: i64) {
+        if at <= self.seen || !score.is_finite() {
+            return;
+        }
+        let decay = 0.5_f64.powf(1.0 / HALF_LIFE_EVALUATIONS);
+        let target = bucket(odds(score));
+        if self.counts.len() <= target {
+            self.counts.resize(target + 1, 0.0);
+        }
+        for (index, count) in self.counts.iter_mut().enumerate() {
+            let kept = f64::from(*count) * decay + if index == target { 1.0 } else { 0.0 };
+            #[allow(clippy::cast_possible_truncation)]
+            let kept = kept as f32;
+            *count = kept;
+        }
+        while self.counts.last().is_some_and(|c| *c < 1e-3) {
+            self.counts.pop();
+        }
+        self.seen = at;
+    }
+
+    /// The score a new point needs to be anomalous, for a check configured at `threshold`.
+    pub fn threshold(&self, threshold: f64) -> f64 {
+        let total = self.weight();
+        if total < MIN_EVALUATIONS {
+            return threshold;
+        }
+        let mut above = 0.0;
+        let mut bar = 0.0;
+        for (index, count) in self.counts.iter().enumerate().rev() {
+            above += f64::from(*count);
+            if above > RARITY * total {
+                bar = edge(index);
+                break;
+            }
+        }
+        score_of((FLOOR * odds(threshold)).max(MARGIN * bar))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remember(scores: impl IntoIterator<Item = f64>) -> ScoreMemory {
+        let mut memory = ScoreMemory::default();
+        for (minute, score) in (1..).zip(scores) {
+            memory.observe(score, 60 * minute);
+        }
+        memory
+    }
+
+    #[test]
+    fn a_new_series_uses_the_configured_threshold() {
+        let memory = remember(std::iter::repeat_n(0.1, 499));
+        assert!((memory.threshold(0.6) - 0.6).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_calm_series_gets_a_lower_bar_but_not_below_the_floor() {
+        let memory = remember(std::iter::repeat_n(0.1, 2_000));
+        let bar = memory.threshold(0.6);
+        // Odds 1.5 × 0.6 = 0.9: a score of 0.9 / 1.9.
+        assert!((bar - 0.9 / 1.9).abs() < 1e-9, "{bar}");
+    }
+
+    #[test]
+    fn a_series_that_often_spikes_needs_a_bigger_spike() {
+        // Every 100th evaluation scores 0.75 (odds 3, about 12 σ): 1 % of the time, so the
+        // bar moves above it.
+        let memory = remember((0..5_000).map(|i| if i % 100 == 0 { 0.75 } else { 0.1 }));
+        let bar = memory.threshold(0.6);
+        assert!(bar > 0.75, "{bar}");
+        assert!(bar < 0.8, "{bar}");
+        // A rare spike (0.05 %) does not lift it.
+        let memory = remember((0..6_000).map(|i| if i % 2_000 == 0 { 0.75 } else { 0.1 }));
+        assert!(memory.threshold(0.6) < 0.6);
+    }
+
+    #[test]
+    fn the_memory_fades() {
+        let mut memory = remember((0..3_000).map(|i| if i % 50 == 0 { 0.9 } else { 0.1 }));
+        assert!(memory.threshold(0.6) > 0.9);
+        let start = memory.seen / 60;
+        for minute in 1..=40_000 {
+            memory.observe(0.1, 60 * (start + minute));
+        }
+        assert!(memory.threshold(0.6) < 0.6);
+        assert!(memory.weight() < 1.0 / (1.0 - 0.5_f64.powf(1.0 / HALF_LIFE_EVALUATIONS)) + 1.0);
+    }
+
+    #[test]
+    fn a_repeated_evaluation_is_taken_once() {
+        let mut memory = ScoreMemory::default();
+        memory.observe(0.5, 120);
+        memory.observe(0.5, 120);
+        memory.observe(0.5, 60);
+        assert!((memory.weight() - 1.0).abs() < 1e-6);
+        memory.observe(f64::NAN, 180);
+        assert!((memory.weight() - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn it_is_small_when_stored() {
+        let memory = remember((0..20_000).map(|i| f64::from(i % 7) / 10.0));
+        let json = serde_json::to_string(&memory).expect("serialises");
+        assert!(json.len() < 400, "{json}");
+        let back: ScoreMemory = serde_json::from_str(&json).expect("parses");
+        assert_eq!(back, memory);
+    }
+}
