@@ -3,7 +3,8 @@
 //!
 //! For each series of the check's `query_range` result the newest point is scored by the
 //! [`Detector`] against the rest of the window (and, with seasonality, against the same window
-//! one season earlier). It is anomalous when the score reaches the check's threshold **and**
+//! one season earlier), and the score is put in proportion to the series' own past (its
+//! [`ScoreMemory`]). It is anomalous when that score reaches the check's threshold **and**
 //! the change is material: at least `min_absolute_change`, and at least `min_relative_change`
 //! of the baseline. A sensitive detector, then a materiality filter. The [`alert`](crate::alert)
 //! lifecycle turns observations into notifications. A series that was alerting and is absent
@@ -31,7 +32,8 @@ pub struct Reading {
     pub expected_low: Option<f64>,
     /// See `expected_low`.
     pub expected_high: Option<f64>,
-    /// The detector's score.
+    /// The detector's score in proportion to the series' memory: it reaches the check's
+    /// threshold exactly when the detector's score reaches the series' bar.
     pub score: Option<f64>,
 }
 
@@ -44,6 +46,9 @@ pub struct SeriesEvaluation {
     pub observation: Observation,
     /// The numbers behind it.
     pub reading: Reading,
+    /// The detector's own score, before the series' memory puts it in proportion (what the
+    /// memory takes in).
+    pub detector_score: Option<f64>,
 }
 
 /// An alert's stored record: its state and the last reading, for messages.
@@ -147,17 +152,19 @@ pub fn align(points: &[(f64, f64)], start: i64, step: i64, slots: usize) -> Vec<
     values
 }
 
-/// Scores the newest point of `window` and decides whether it is anomalous.
+/// Scores the newest point of `window`, puts the score in proportion to the series' `memory`,
+/// and decides whether it is anomalous (the evaluation's labels are left empty).
 pub fn evaluate_window(
     check: &Check,
     detector: &dyn Detector,
     window: &[f64],
     seasonal: Option<&[f64]>,
-    threshold: f64,
-) -> (Observation, Reading) {
+    memory: Option<&ScoreMemory>,
+) -> SeriesEvaluation {
     let value = window.last().copied().filter(|v| v.is_finite());
     let seasonal = seasonal.filter(|s| s.len() == window.len());
-    let score = detector.score(window, seasonal, check.direction);
+    let detector_score = detector.score(window, seasonal, check.direction);
+    let score = detector_score.map(|s| memory.map_or(s, |m| m.relative(s, check.threshold)));
     let history = &window[..window.len().saturating_sub(1)];
     let points: Vec<(f64, f64)> = match seasonal {
         Some(season) => history
@@ -202,7 +209,7 @@ pub fn evaluate_window(
             let material = deviation > 0.0
                 && deviation >= check.min_absolute_change
                 && deviation >= expected.map_or(0.0, |e| check.min_relative_change * e.abs());
-            if score >= threshold && material {
+            if score >= check.threshold && material {
                 Observation::Anomalous
             } else {
                 Observation::Normal
@@ -210,7 +217,12 @@ pub fn evaluate_window(
         }
         _ => Observation::NoData,
     };
-    (observation, reading)
+    SeriesEvaluation {
+        labels: Labels::new(),
+        observation,
+        reading,
+        detector_score,
+    }
 }
 
 /// Evaluates every series of a check's result over the window ending at `end`.
@@ -256,15 +268,9 @@ pub fn evaluate_check(
                 check: check.name.clone(),
                 labels: series.labels.clone(),
             };
-            let threshold = memories
-                .get(&key)
-                .map_or(check.threshold, |m| m.threshold(check.threshold));
-            let (observation, reading) =
-                evaluate_window(check, detector, &window, seasonal, threshold);
             SeriesEvaluation {
                 labels: series.labels.clone(),
-                observation,
-                reading,
+                ..evaluate_window(check, detector, &window, seasonal, memories.get(&key))
             }
         })
         .collect()
@@ -278,7 +284,7 @@ pub fn remember(
     now: i64,
 ) {
     for evaluation in evaluations {
-        if let Some(score) = evaluation.reading.score {
+        if let Some(score) = evaluation.detector_score {
             memories
                 .entry(AlertKey {
                     check: check.name.clone(),
@@ -495,8 +501,8 @@ mod tests {
         let plain = evaluate(&BTreeMap::new());
         assert_eq!(plain.observation, Observation::Anomalous);
         // A series that scored as high as this spike in 5 % of its past minutes is not
-        // alarmed by it.
-        let score = plain.reading.score.expect("scored");
+        // alarmed by it, and its score says so.
+        let score = plain.detector_score.expect("scored");
         let mut memory = ScoreMemory::default();
         for minute in 1..=2_000 {
             memory.observe(if minute % 20 == 0 { score } else { 0.1 }, 60 * minute);
@@ -507,7 +513,20 @@ mod tests {
         };
         let used_to_it = evaluate(&[(key.clone(), memory)].into());
         assert_eq!(used_to_it.observation, Observation::Normal);
-        assert_eq!(used_to_it.reading, plain.reading);
+        assert_eq!(used_to_it.detector_score, plain.detector_score);
+        assert_eq!(plain.reading.score, plain.detector_score);
+        let relative = used_to_it.reading.score.expect("scored");
+        assert!(relative < check.threshold, "{relative}");
+        assert_eq!(
+            Reading {
+                score: None,
+                ..used_to_it.reading
+            },
+            Reading {
+                score: None,
+                ..plain.reading
+            }
+        );
         let other = AlertKey {
             labels: labels("web"),
             ..key
@@ -587,6 +606,7 @@ mod tests {
                 labels: labels("api"),
                 observation: Observation::Anomalous,
                 reading: reading(score),
+                detector_score: Some(score),
             };
             let record = AlertRecord {
                 state,

@@ -55,7 +55,11 @@ fn odds(score: f64) -> f64 {
 }
 
 fn score_of(odds: f64) -> f64 {
-    odds / (1.0 + odds)
+    if odds.is_infinite() {
+        1.0
+    } else {
+        odds / (1.0 + odds)
+    }
 }
 
 /// Upper edge of bucket `index` (as odds).
@@ -98,7 +102,20 @@ impl ScoreMemory {
         self.seen = at;
     }
 
-    /// The score a new point needs to be anomalous, for a check configured at `threshold`.
+    /// `score` in proportion to the series' bar, for a check configured at `threshold`: the
+    /// score whose odds stand to `threshold`'s as `score`'s stand to the bar's. It reaches
+    /// `threshold` exactly when `score` reaches the bar; without enough memory it is `score`.
+    pub fn relative(&self, score: f64, threshold: f64) -> f64 {
+        let scale = odds(threshold) / odds(self.threshold(threshold));
+        if scale.is_finite() && scale > 0.0 {
+            score_of(odds(score) * scale)
+        } else {
+            score
+        }
+    }
+
+    /// The detector score a new point needs to be anomalous, for a check configured at
+    /// `threshold`.
     pub fn threshold(&self, threshold: f64) -> f64 {
         let total = self.weight();
         if total < MIN_EVALUATIONS {
@@ -154,6 +171,21 @@ mod tests {
         // A rare spike (0.05 %) does not lift it.
         let memory = remember((0..6_000).map(|i| if i % 2_000 == 0 { 0.75 } else { 0.1 }));
         assert!(memory.threshold(0.6) < 0.6);
+    }
+
+    #[test]
+    fn a_relative_score_reaches_the_threshold_exactly_at_the_bar() {
+        let fresh = ScoreMemory::default();
+        assert!((fresh.relative(0.42, 0.6) - 0.42).abs() < 1e-12);
+        let spiky = remember((0..5_000).map(|i| if i % 100 == 0 { 0.75 } else { 0.1 }));
+        let bar = spiky.threshold(0.6);
+        assert!((spiky.relative(bar, 0.6) - 0.6).abs() < 1e-9);
+        assert!(spiky.relative(0.75, 0.6) < 0.6);
+        assert!(spiky.relative(0.9, 0.6) > 0.6);
+        assert!((spiky.relative(1.0, 0.6) - 1.0).abs() < f64::EPSILON);
+        let calm = remember(std::iter::repeat_n(0.1, 2_000));
+        assert!(calm.relative(0.5, 0.6) > 0.6);
+        assert!(calm.relative(0.0, 0.6).abs() < f64::EPSILON);
     }
 
     #[test]

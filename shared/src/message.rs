@@ -51,7 +51,7 @@ pub struct AlertDocument<'a> {
     pub expected_low: Option<f64>,
     /// The typical range's high end.
     pub expected_high: Option<f64>,
-    /// The detector's score.
+    /// The score, in proportion to the series' own past (the threshold means its bar).
     pub score: Option<f64>,
     /// Anomalous since, RFC 3339.
     pub since: String,

@@ -3,8 +3,9 @@
 //! Reads `timestamp,value` CSV and writes `timestamp,value,anomaly_score,alert`. Each row is
 //! treated as one minute's invocation of a default-settings custom check (direction both,
 //! medium sensitivity, default lifecycle) whose window holds the rows the Lambda would read:
-//! the row itself and the `window_points − 1` rows before it. `anomaly_score` is the
-//! detector's score of that row (0 where it cannot score), and `alert` is 1 exactly on the
+//! the row itself and the `window_points − 1` rows before it, and the series' score memory
+//! carries from row to row. `anomaly_score` is the row's score in proportion to that memory,
+//! the one compared with the threshold (0 where it cannot score), and `alert` is 1 exactly on the
 //! rows where the lifecycle publishes a *firing* message. The row's timestamp is the
 //! evaluation time, so hold, repeat and clear durations mean what they mean in production.
 
@@ -13,9 +14,7 @@ use std::io::{BufRead, Write};
 use chrono::{DateTime, NaiveDateTime};
 use thiserror::Error;
 use vigil_core::alert::{AlertState, Observation, Transition};
-use vigil_core::anomaly::{
-    evaluate_window, mask_incident, plan_check, AlertRecord, SeriesEvaluation,
-};
+use vigil_core::anomaly::{evaluate_window, mask_incident, plan_check, AlertRecord};
 use vigil_core::checks::{Check, CheckSpec};
 use vigil_core::detect::Detector;
 use vigil_core::memory::ScoreMemory;
@@ -122,16 +121,12 @@ pub fn score_csv(
                 .filter(|r| matches!(r.state, AlertState::Recovered { .. }))
                 .and_then(|r| r.incident),
         );
-        let threshold = memory.threshold(check.threshold);
-        let (observation, reading) = evaluate_window(check, detector, &scratch, None, threshold);
-        if let Some(score) = reading.score {
+        let evaluation = evaluate_window(check, detector, &scratch, None, Some(&memory));
+        if let Some(score) = evaluation.detector_score {
             memory.observe(score, now);
         }
-        let evaluations = [SeriesEvaluation {
-            labels: std::collections::BTreeMap::new(),
-            observation,
-            reading,
-        }];
+        let (observation, reading) = (evaluation.observation, evaluation.reading);
+        let evaluations = [evaluation];
         let plan = plan_check(check, &evaluations, &records, now);
         records = plan.next;
         let mut fired = false;
