@@ -16,8 +16,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::alert::{advance, AlertKey, AlertState, Observation, Transition};
 use crate::checks::{Check, Sensitivity, Severity};
-use crate::detect::{baseline_and_noise, Detector, Direction};
-use crate::memory::ScoreMemory;
+use crate::detect::{baseline_and_noise, means_of, Detector, Direction};
+use crate::memory::{DetectorScores, Memory};
+
+/// The sustained score judges the mean of this many newest points against the window's means
+/// of as many: a shift too small to stand out in one point stands out in six.
+pub const SUSTAINED_POINTS: usize = 6;
 use crate::prometheus::{Labels, Series};
 
 /// The newest point of a series and what was expected of it.
@@ -46,9 +50,9 @@ pub struct SeriesEvaluation {
     pub observation: Observation,
     /// The numbers behind it.
     pub reading: Reading,
-    /// The detector's own score, before the series' memory puts it in proportion (what the
+    /// The detector's own scores, before the series' memory puts them in proportion (what the
     /// memory takes in).
-    pub detector_score: Option<f64>,
+    pub detector_scores: DetectorScores,
 }
 
 /// An alert's stored record: its state and the last reading, for messages.
@@ -159,12 +163,24 @@ pub fn evaluate_window(
     detector: &dyn Detector,
     window: &[f64],
     seasonal: Option<&[f64]>,
-    memory: Option<&ScoreMemory>,
+    memory: Option<&Memory>,
 ) -> SeriesEvaluation {
     let value = window.last().copied().filter(|v| v.is_finite());
     let seasonal = seasonal.filter(|s| s.len() == window.len());
-    let detector_score = detector.score(window, seasonal, check.direction);
-    let score = detector_score.map(|s| memory.map_or(s, |m| m.relative(s, check.threshold)));
+    let point = detector.score(window, seasonal, check.direction);
+    let sustained = point.and_then(|_| {
+        let season = seasonal.map(|s| means_of(s, SUSTAINED_POINTS));
+        detector.score(
+            &means_of(window, SUSTAINED_POINTS),
+            season.as_deref(),
+            check.direction,
+        )
+    });
+    let detector_scores = DetectorScores { point, sustained };
+    let score = match memory {
+        Some(memory) => memory.relative(detector_scores, check.threshold),
+        None => point.map(|p| sustained.map_or(p, |s| p.max(s))),
+    };
     let history = &window[..window.len().saturating_sub(1)];
     let points: Vec<(f64, f64)> = match seasonal {
         Some(season) => history
@@ -221,7 +237,7 @@ pub fn evaluate_window(
         labels: Labels::new(),
         observation,
         reading,
-        detector_score,
+        detector_scores,
     }
 }
 
@@ -237,7 +253,7 @@ pub fn evaluate_check(
     season: &[Series],
     end: i64,
     previous: &[AlertRecord],
-    memories: &BTreeMap<AlertKey, ScoreMemory>,
+    memories: &BTreeMap<AlertKey, Memory>,
 ) -> Vec<SeriesEvaluation> {
     let step = i64::try_from(check.step_seconds).unwrap_or(60);
     let slots = check.window_points();
@@ -280,18 +296,18 @@ pub fn evaluate_check(
 pub fn remember(
     check: &Check,
     evaluations: &[SeriesEvaluation],
-    memories: &mut BTreeMap<AlertKey, ScoreMemory>,
+    memories: &mut BTreeMap<AlertKey, Memory>,
     now: i64,
 ) {
     for evaluation in evaluations {
-        if let Some(score) = evaluation.detector_score {
+        if evaluation.detector_scores.point.is_some() {
             memories
                 .entry(AlertKey {
                     check: check.name.clone(),
                     labels: evaluation.labels.clone(),
                 })
                 .or_default()
-                .observe(score, now);
+                .observe(evaluation.detector_scores, now);
         }
     }
 }
@@ -482,11 +498,40 @@ mod tests {
     }
 
     #[test]
+    fn a_shift_too_small_for_one_point_is_caught_by_the_sustained_score() {
+        let mut check = check();
+        check.window_seconds = 21_600;
+        // As a custom check by default: no materiality filter.
+        check.min_relative_change = 0.0;
+        let calm =
+            |i: usize| 100.0 + 5.0 * ((i as f64 * 1.7).sin() + (i as f64 * 0.31).cos()) / 2.0;
+        let mut window: Vec<f64> = (0..361).map(calm).collect();
+        let before = evaluate_window(&check, &RobustBaseline::default(), &window, None, None);
+        for (i, value) in window.iter_mut().enumerate().skip(355) {
+            *value = calm(i) + 14.0;
+        }
+        let after = evaluate_window(&check, &RobustBaseline::default(), &window, None, None);
+        let (point, sustained) = (
+            after.detector_scores.point.expect("scored"),
+            after.detector_scores.sustained.expect("scored"),
+        );
+        assert!(
+            point < check.threshold,
+            "one point of it is unremarkable: {point}"
+        );
+        assert!(sustained >= check.threshold, "six are not: {sustained}");
+        assert_eq!(after.observation, Observation::Anomalous);
+        assert_eq!(after.reading.score, Some(sustained));
+        assert_eq!(before.observation, Observation::Normal);
+        assert!(before.detector_scores.sustained.expect("scored") < 0.3);
+    }
+
+    #[test]
     fn a_series_memory_sets_its_bar() {
         let check = check();
         let now = 1_800_000_000;
         let spike = [series("api", now, 160.0)];
-        let evaluate = |memories: &BTreeMap<AlertKey, ScoreMemory>| {
+        let evaluate = |memories: &BTreeMap<AlertKey, Memory>| {
             evaluate_check(
                 &check,
                 &RobustBaseline::default(),
@@ -502,10 +547,16 @@ mod tests {
         assert_eq!(plain.observation, Observation::Anomalous);
         // A series that scored as high as this spike in 5 % of its past minutes is not
         // alarmed by it, and its score says so.
-        let score = plain.detector_score.expect("scored");
-        let mut memory = ScoreMemory::default();
+        let scores = plain.detector_scores;
+        assert_eq!(
+            scores.sustained, None,
+            "an hour holds too few 6-minute means"
+        );
+        let score = scores.point.expect("scored");
+        let mut memory = Memory::default();
         for minute in 1..=2_000 {
-            memory.observe(if minute % 20 == 0 { score } else { 0.1 }, 60 * minute);
+            let point = Some(if minute % 20 == 0 { score } else { 0.1 });
+            memory.observe(DetectorScores { point, ..scores }, 60 * minute);
         }
         let key = AlertKey {
             check: check.name.clone(),
@@ -513,8 +564,8 @@ mod tests {
         };
         let used_to_it = evaluate(&[(key.clone(), memory)].into());
         assert_eq!(used_to_it.observation, Observation::Normal);
-        assert_eq!(used_to_it.detector_score, plain.detector_score);
-        assert_eq!(plain.reading.score, plain.detector_score);
+        assert_eq!(used_to_it.detector_scores, scores);
+        assert_eq!(plain.reading.score, scores.point);
         let relative = used_to_it.reading.score.expect("scored");
         assert!(relative < check.threshold, "{relative}");
         assert_eq!(
@@ -531,8 +582,8 @@ mod tests {
             labels: labels("web"),
             ..key
         };
-        let mut memory = ScoreMemory::default();
-        memory.observe(score, 60);
+        let mut memory = Memory::default();
+        memory.observe(scores, 60);
         assert_eq!(
             evaluate(&[(other, memory)].into()).observation,
             Observation::Anomalous,
@@ -606,7 +657,10 @@ mod tests {
                 labels: labels("api"),
                 observation: Observation::Anomalous,
                 reading: reading(score),
-                detector_score: Some(score),
+                detector_scores: DetectorScores {
+                    point: Some(score),
+                    sustained: None,
+                },
             };
             let record = AlertRecord {
                 state,

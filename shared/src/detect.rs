@@ -143,6 +143,28 @@ impl Default for RobustBaseline {
     }
 }
 
+/// The means of consecutive groups of `size` points, the last group ending with the newest
+/// point; a partial group at the start is dropped, missing points are skipped, and a group
+/// with none present is missing.
+pub fn means_of(window: &[f64], size: usize) -> Vec<f64> {
+    let mut means: Vec<f64> = window
+        .rchunks_exact(size.max(1))
+        .map(|group| {
+            let (sum, count) = group
+                .iter()
+                .filter(|v| v.is_finite())
+                .fold((0.0, 0.0), |(sum, count), v| (sum + v, count + 1.0));
+            if count > 0.0 {
+                sum / count
+            } else {
+                f64::NAN
+            }
+        })
+        .collect();
+    means.reverse();
+    means
+}
+
 /// The median of `values` (reorders them).
 fn median(values: &mut [f64]) -> f64 {
     let middle = values.len() / 2;
@@ -428,6 +450,17 @@ mod tests {
                 None
             );
         }
+    }
+
+    #[test]
+    fn means_are_of_groups_ending_with_the_newest_point() {
+        let window = [9.0, 1.0, 2.0, f64::NAN, 4.0, f64::NAN, f64::NAN];
+        let means = means_of(&window, 2);
+        assert_eq!(means.len(), 3, "the partial group at the start is dropped");
+        assert!((means[0] - 1.5).abs() < 1e-12);
+        assert!((means[1] - 4.0).abs() < 1e-12, "a missing point is skipped");
+        assert!(means[2].is_nan(), "a group with nothing present is missing");
+        assert_eq!(means_of(&window, 1).len(), window.len());
     }
 
     #[test]

@@ -37,6 +37,53 @@ const BUCKETS: usize = 32;
 const FIRST_EDGE: f64 = 0.25;
 const RATIO: f64 = 1.15;
 
+/// The detector's scores of one evaluation, before any memory puts them in proportion.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct DetectorScores {
+    /// The newest point against the window.
+    pub point: Option<f64>,
+    /// The mean of the newest few points against the window's means of as many.
+    pub sustained: Option<f64>,
+}
+
+/// A series' memories: one for each of its [`DetectorScores`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Memory {
+    /// Of the point scores.
+    pub point: ScoreMemory,
+    /// Of the sustained scores.
+    #[serde(default)]
+    pub sustained: ScoreMemory,
+}
+
+impl Memory {
+    /// When either memory last took a score.
+    pub fn seen(&self) -> i64 {
+        self.point.seen.max(self.sustained.seen)
+    }
+
+    /// Takes the evaluation's scores at `at` (see [`ScoreMemory::observe`]).
+    pub fn observe(&mut self, scores: DetectorScores, at: i64) {
+        if let Some(score) = scores.point {
+            self.point.observe(score, at);
+        }
+        if let Some(score) = scores.sustained {
+            self.sustained.observe(score, at);
+        }
+    }
+
+    /// The larger of the scores, each in proportion to its memory; `None` without a point
+    /// score (the newest point is missing or the history too short).
+    pub fn relative(&self, scores: DetectorScores, threshold: f64) -> Option<f64> {
+        let point = self.point.relative(scores.point?, threshold);
+        Some(
+            scores
+                .sustained
+                .map_or(point, |s| point.max(self.sustained.relative(s, threshold))),
+        )
+    }
+}
+
 /// A series' decayed histogram of scores (as odds), and when it last took one.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ScoreMemory {

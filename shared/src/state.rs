@@ -18,7 +18,7 @@ use thiserror::Error;
 
 use crate::alert::AlertKey;
 use crate::anomaly::{AlertRecord, Notification};
-use crate::memory::ScoreMemory;
+use crate::memory::Memory;
 use crate::ports::StateStore;
 
 /// The version of the state object's schema.
@@ -65,9 +65,9 @@ pub struct StateDocument {
 pub struct SeriesMemory {
     /// Check and labels.
     pub key: AlertKey,
-    /// The memory.
+    /// The memories.
     #[serde(flatten)]
-    pub memory: ScoreMemory,
+    pub memory: Memory,
 }
 
 impl Default for StateDocument {

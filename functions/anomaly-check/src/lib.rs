@@ -34,7 +34,7 @@ use vigil_core::config::{ConfigError, Env, OneOf};
 use vigil_core::conventions::MetricConventions;
 use vigil_core::deadline::Deadline;
 use vigil_core::detect::{Detector, RobustBaseline, RollingZScore};
-use vigil_core::memory::{ScoreMemory, FORGET_AFTER_SECONDS};
+use vigil_core::memory::{Memory, FORGET_AFTER_SECONDS};
 use vigil_core::ports::{AlertPublisher, MetricsSource, StateStore};
 use vigil_core::prometheus::{PrometheusError, PrometheusSettings, Series};
 use vigil_core::publish::PublishError;
@@ -434,10 +434,10 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
         .await;
 
         let mut alerts: BTreeMap<AlertKey, AlertRecord> = BTreeMap::new();
-        let mut memories: BTreeMap<AlertKey, ScoreMemory> = document
+        let mut memories: BTreeMap<AlertKey, Memory> = document
             .memories
             .iter()
-            .filter(|m| now - m.memory.seen <= FORGET_AFTER_SECONDS)
+            .filter(|m| now - m.memory.seen() <= FORGET_AFTER_SECONDS)
             .filter(|m| self.checks.iter().any(|c| c.name == m.key.check))
             .map(|m| (m.key.clone(), m.memory.clone()))
             .collect();

@@ -17,7 +17,7 @@ use vigil_core::alert::{AlertState, Observation, Transition};
 use vigil_core::anomaly::{evaluate_window, mask_incident, plan_check, AlertRecord};
 use vigil_core::checks::{Check, CheckSpec};
 use vigil_core::detect::Detector;
-use vigil_core::memory::ScoreMemory;
+use vigil_core::memory::Memory;
 
 /// Input that cannot be scored.
 #[derive(Debug, Error)]
@@ -92,7 +92,7 @@ pub fn score_csv(
         std::collections::VecDeque::with_capacity(capacity + 1);
     let mut records: Vec<AlertRecord> = Vec::new();
     let mut scratch = Vec::with_capacity(capacity);
-    let mut memory = ScoreMemory::default();
+    let mut memory = Memory::default();
     for (index, line) in lines.enumerate() {
         let line = line?;
         let line = line.trim_end_matches('\r');
@@ -122,9 +122,7 @@ pub fn score_csv(
                 .and_then(|r| r.incident),
         );
         let evaluation = evaluate_window(check, detector, &scratch, None, Some(&memory));
-        if let Some(score) = evaluation.detector_score {
-            memory.observe(score, now);
-        }
+        memory.observe(evaluation.detector_scores, now);
         let (observation, reading) = (evaluation.observation, evaluation.reading);
         let evaluations = [evaluation];
         let plan = plan_check(check, &evaluations, &records, now);

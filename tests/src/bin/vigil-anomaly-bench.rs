@@ -17,9 +17,9 @@ use vigil_core::checks::{build_checks, CheckSpec, ChecksDocument};
 use vigil_core::config::Env;
 use vigil_core::conventions::MetricConventions;
 use vigil_core::detect::{Detector, RobustBaseline, RollingZScore};
-use vigil_core::memory::ScoreMemory;
+use vigil_core::memory::{DetectorScores, Memory};
 use vigil_core::prometheus::wire::Envelope;
-use vigil_core::prometheus::QueryResponse;
+use vigil_core::prometheus::{QueryResponse, Series};
 use vigil_core::state::SeriesMemory;
 
 /// Times one anomaly check over many series.
@@ -100,24 +100,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Box::new(RobustBaseline::default()),
         Box::new(RollingZScore::default()),
     ];
-    // Every series with a memory as full as a long-lived one's: each bucket up to a score of
-    // 0.95 taken, so the stored state is at its largest.
-    let mut memories: BTreeMap<AlertKey, ScoreMemory> = series
-        .iter()
-        .map(|s| {
-            let mut memory = ScoreMemory::default();
-            for minute in 0..600 {
-                memory.observe(f64::from(minute % 96) / 100.0, 60 * i64::from(minute + 1));
-            }
-            (
-                AlertKey {
-                    check: check.name.clone(),
-                    labels: s.labels.clone(),
-                },
-                memory,
-            )
-        })
-        .collect();
+    let mut memories = full_memories(&check.name, &series);
     for detector in detectors {
         let started = Instant::now();
         let evaluations =
@@ -141,4 +124,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{report}")?;
     Ok(())
+}
+
+/// Every series with a memory as full as a long-lived one's: each bucket up to a score of
+/// 0.95 taken, so the stored state is at its largest.
+fn full_memories(check: &str, series: &[Series]) -> BTreeMap<AlertKey, Memory> {
+    series
+        .iter()
+        .map(|s| {
+            let mut memory = Memory::default();
+            for minute in 0..600 {
+                let score = Some(f64::from(minute % 96) / 100.0);
+                memory.observe(
+                    DetectorScores {
+                        point: score,
+                        sustained: score,
+                    },
+                    60 * i64::from(minute + 1),
+                );
+            }
+            (
+                AlertKey {
+                    check: check.to_owned(),
+                    labels: s.labels.clone(),
+                },
+                memory,
+            )
+        })
+        .collect()
 }
