@@ -9,7 +9,8 @@
 #   1. vigil-anomaly-bench: Prometheus' own evaluation time (stats=all), its response time,
 #      our parse time, and scoring time and throughput for each detector;
 #   2. the anomaly-check binary (optimised, `fast` profile), run once for real with that one check (state in a
-#      local directory, alerts to stdout): its invocation Duration and peak RSS.
+#      local directory holding every series' full score memory, alerts to stdout): its
+#      invocation Duration and peak RSS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 counts=("${@:-1000 10000}")
@@ -26,13 +27,14 @@ for n in "${counts[@]}"; do
   scripts/stack.sh up series "$dir" --services "$n" --step-seconds 60 --hours 7 --end "$end" 2>/dev/null
   # shellcheck disable=SC1091
   . "$dir/env"
-  breakdown=$(target/fast/vigil-anomaly-bench --prometheus "$PROMETHEUS_URL" --at "$end")
   state=$(mktemp -d)
   # Warm Prometheus, then measure the real binary.
   PROMETHEUS_URL=$PROMETHEUS_URL STATE_DIR="$state" CHECKS_FILE="$dir.checks.yaml" EVALUATION_DELAY_SECONDS=0 \
     AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \
     target/fast/anomaly-check --event "$dir.event.json" >/dev/null || true
   rm -rf "$state"/*
+  # The breakdown, and a state with every series' memory full, as after a week of minutes.
+  breakdown=$(target/fast/vigil-anomaly-bench --prometheus "$PROMETHEUS_URL" --at "$end" --state-out "$state/state.json")
   PROMETHEUS_URL=$PROMETHEUS_URL STATE_DIR="$state" CHECKS_FILE="$dir.checks.yaml" EVALUATION_DELAY_SECONDS=0 \
     AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \
     /usr/bin/time -f '%M' -o "$state.rss" target/fast/anomaly-check --event "$dir.event.json" >"$state.log" || true

@@ -20,7 +20,7 @@ use vigil_core::detect::{Detector, RobustBaseline, RollingZScore};
 use vigil_core::memory::{DetectorScores, Memory};
 use vigil_core::prometheus::wire::Envelope;
 use vigil_core::prometheus::{QueryResponse, Series};
-use vigil_core::state::SeriesMemory;
+use vigil_core::state::{SeriesMemory, StateDocument};
 
 /// Times one anomaly check over many series.
 #[derive(Debug, Parser)]
@@ -32,6 +32,10 @@ struct Args {
     /// The evaluation time (RFC 3339).
     #[arg(long)]
     at: DateTime<Utc>,
+    /// Also write an alert state holding every series' full memory here (a `STATE_DIR`
+    /// state file), for timing the real binary with it.
+    #[arg(long)]
+    state_out: Option<std::path::PathBuf>,
 }
 
 const QUERY: &str = "sum by (service) (rate(http_requests_total[300s]))";
@@ -39,7 +43,7 @@ const QUERY: &str = "sum by (service) (rate(http_requests_total[300s]))";
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let spec: CheckSpec =
-        serde_json::from_value(serde_json::json!({"name": "bench", "query": QUERY}))?;
+        serde_json::from_value(serde_json::json!({"name": "request_rate", "query": QUERY}))?;
     let check = build_checks(
         ChecksDocument {
             default_checks: false,
@@ -100,7 +104,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Box::new(RobustBaseline::default()),
         Box::new(RollingZScore::default()),
     ];
-    let mut memories = full_memories(&check.name, &series);
+    let mut memories = full_memories(&check.name, &series, end);
     for detector in detectors {
         let started = Instant::now();
         let evaluations =
@@ -121,6 +125,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|(key, memory)| SeriesMemory { key, memory })
         .collect();
     report["memory_state_bytes"] = serde_json::json!(serde_json::to_vec(&stored)?.len());
+    if let Some(path) = args.state_out {
+        let document = StateDocument {
+            memories: stored,
+            ..StateDocument::default()
+        };
+        std::fs::write(path, serde_json::to_vec(&document)?)?;
+    }
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{report}")?;
     Ok(())
@@ -128,7 +139,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// Every series with a memory as full as a long-lived one's: each bucket up to a score of
 /// 0.95 taken, so the stored state is at its largest.
-fn full_memories(check: &str, series: &[Series]) -> BTreeMap<AlertKey, Memory> {
+fn full_memories(check: &str, series: &[Series], end: i64) -> BTreeMap<AlertKey, Memory> {
     series
         .iter()
         .map(|s| {
@@ -140,7 +151,7 @@ fn full_memories(check: &str, series: &[Series]) -> BTreeMap<AlertKey, Memory> {
                         point: score,
                         sustained: score,
                     },
-                    60 * i64::from(minute + 1),
+                    end - 60 * i64::from(600 - minute),
                 );
             }
             (
