@@ -402,7 +402,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             ScheduledEvent::Day(_) => return Err(CheckRunError::DayEvent),
         };
         let now = (time.timestamp() - self.settings.evaluation_delay_seconds).div_euclid(60) * 60;
-        let (document, version) = match self.state.load().await? {
+        let (mut document, version) = match self.state.load().await? {
             Loaded::Missing => (StateDocument::default(), None),
             Loaded::Found { document, version } => (document, Some(version)),
             Loaded::Corrupt { version, problem } => {
@@ -434,12 +434,12 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
         .await;
 
         let mut alerts: BTreeMap<AlertKey, AlertRecord> = BTreeMap::new();
-        let mut memories: BTreeMap<AlertKey, Memory> = document
-            .memories
-            .iter()
+        // Memories are moved, never copied: at 10,000 series they are megabytes.
+        let mut memories: BTreeMap<AlertKey, Memory> = std::mem::take(&mut document.memories)
+            .into_iter()
             .filter(|m| now - m.memory.seen() <= FORGET_AFTER_SECONDS)
             .filter(|m| self.checks.iter().any(|c| c.name == m.key.check))
-            .map(|m| (m.key.clone(), m.memory.clone()))
+            .map(|m| (m.key, m.memory))
             .collect();
         let mut pending: Vec<OutboxEntry> = Vec::new();
         let mut failures: Vec<(String, bool)> = Vec::new();
@@ -508,18 +508,19 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             .into_iter()
             .map(|(key, memory)| SeriesMemory { key, memory })
             .collect();
-        let finish =
-            |alerts: BTreeMap<AlertKey, AlertRecord>, outbox: Vec<OutboxEntry>| StateDocument {
-                alerts: alerts.into_values().collect(),
-                outbox,
-                memories: memories.clone(),
-                ..StateDocument::default()
-            };
+        let finish = |alerts: BTreeMap<AlertKey, AlertRecord>,
+                      outbox: Vec<OutboxEntry>,
+                      memories: Vec<SeriesMemory>| StateDocument {
+            alerts: alerts.into_values().collect(),
+            outbox,
+            memories,
+            ..StateDocument::default()
+        };
         if outbox.is_empty() {
             outcome.active_alerts = active(&alerts);
             match self
                 .state
-                .save(&finish(alerts, Vec::new()), version.as_deref())
+                .save(&finish(alerts, Vec::new(), memories), version.as_deref())
                 .await
             {
                 Err(StateError::Conflict) => {
@@ -537,6 +538,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
                     expires_at: wall_now + self.settings.lease_seconds,
                 }),
                 outbox: outbox.clone(),
+                memories,
                 ..document.clone()
             };
             let claimed = match self.state.save(&claim, version.as_deref()).await {
@@ -574,7 +576,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             }
             outcome.active_alerts = active(&alerts);
             self.state
-                .save(&finish(alerts, unsent), Some(&claimed))
+                .save(&finish(alerts, unsent, claim.memories), Some(&claimed))
                 .await?;
             return self.finish_run(outcome, &failures, &publish_errors);
         }
