@@ -3,12 +3,13 @@
 //!
 //! For each series of the check's `query_range` result the newest point is scored by the
 //! [`Detector`] against the rest of the window (and, with seasonality, against the same window
-//! one season earlier), and the score is put in proportion to the series' own past (its
-//! [`ScoreMemory`]). It is anomalous when that score reaches the check's threshold **and**
-//! the change is material: at least `min_absolute_change`, and at least `min_relative_change`
-//! of the baseline. A sensitive detector, then a materiality filter. The [`alert`](crate::alert)
-//! lifecycle turns observations into notifications. A series that was alerting and is absent
-//! now counts as no data; a check whose query failed changes nothing.
+//! one season earlier), and so is the mean of its newest [`SUSTAINED_POINTS`] against the
+//! window's means of as many. Each score is put in proportion to the series' own past (its
+//! [`Memory`]), and the larger counts. It is anomalous when that score reaches the check's
+//! threshold **and** the change is material: at least `min_absolute_change`, and at least
+//! `min_relative_change` of the baseline. A sensitive detector, then a materiality filter. The
+//! [`alert`](crate::alert) lifecycle turns observations into notifications. A series that was
+//! alerting and is absent now counts as no data; a check whose query failed changes nothing.
 
 use std::collections::BTreeMap;
 
@@ -18,11 +19,11 @@ use crate::alert::{advance, AlertKey, AlertState, Observation, Transition};
 use crate::checks::{Check, Sensitivity, Severity};
 use crate::detect::{baseline_and_noise, means_of, Detector, Direction};
 use crate::memory::{DetectorScores, Memory};
+use crate::prometheus::{Labels, Series};
 
 /// The sustained score judges the mean of this many newest points against the window's means
 /// of as many: a shift too small to stand out in one point stands out in six.
 pub const SUSTAINED_POINTS: usize = 6;
-use crate::prometheus::{Labels, Series};
 
 /// The newest point of a series and what was expected of it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -562,7 +563,7 @@ mod tests {
             check: check.name.clone(),
             labels: labels("api"),
         };
-        let used_to_it = evaluate(&[(key.clone(), memory)].into());
+        let used_to_it = evaluate(&[(key.clone(), memory.clone())].into());
         assert_eq!(used_to_it.observation, Observation::Normal);
         assert_eq!(used_to_it.detector_scores, scores);
         assert_eq!(plain.reading.score, scores.point);
@@ -582,8 +583,6 @@ mod tests {
             labels: labels("web"),
             ..key
         };
-        let mut memory = Memory::default();
-        memory.observe(scores, 60);
         assert_eq!(
             evaluate(&[(other, memory)].into()).observation,
             Observation::Anomalous,

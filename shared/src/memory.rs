@@ -11,7 +11,8 @@
 //!
 //! Scores are compared as odds, `s / (1 − s)`: for a score that squashes a deviation `d` as
 //! `d / (d + h)` the odds are `d / h`, so "1.1 × the odds" is "1.1 × the deviation" whatever
-//! the detector's `h`. The memory is 32 numbers per series (trailing empty buckets are not
+//! the detector's `h`. A series has two such memories ([`Memory`]), one for its point score and
+//! one for its sustained score, each at most 32 numbers (trailing empty buckets are not
 //! stored), kept in the alert state. Measured on NAB in docs/QUALITY.md.
 
 use serde::{Deserialize, Serialize};
@@ -88,9 +89,23 @@ impl Memory {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ScoreMemory {
     /// Decayed count per bucket; missing trailing buckets are empty.
+    #[serde(deserialize_with = "stored_counts")]
     counts: Vec<f32>,
     /// The evaluation time (unix seconds) of the newest score taken.
     pub seen: i64,
+}
+
+/// Counts as stored, made sane: at most [`BUCKETS`], none negative or not finite (the state
+/// object is input like any other).
+fn stored_counts<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<f32>, D::Error> {
+    let mut counts = Vec::<f32>::deserialize(deserializer)?;
+    counts.truncate(BUCKETS);
+    for count in &mut counts {
+        if !count.is_finite() || *count < 0.0 {
+            *count = 0.0;
+        }
+    }
+    Ok(counts)
 }
 
 fn odds(score: f64) -> f64 {
@@ -256,6 +271,21 @@ mod tests {
         assert!((memory.weight() - 1.0).abs() < 1e-6);
         memory.observe(f64::NAN, 180);
         assert!((memory.weight() - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_hostile_stored_memory_is_made_sane() {
+        let mut json = String::from("{\"counts\":[-5.0,1e39");
+        for _ in 0..1_000 {
+            json.push_str(",1.0");
+        }
+        json.push_str("],\"seen\":60}");
+        let memory: ScoreMemory = serde_json::from_str(&json).expect("parses");
+        assert_eq!(memory.counts.len(), BUCKETS);
+        assert!(memory.counts[0].abs() < f32::EPSILON, "negative");
+        assert!(memory.counts[1].abs() < f32::EPSILON, "beyond f32");
+        assert!((memory.weight() - 30.0).abs() < 1e-6);
+        assert!((memory.threshold(0.6) - 0.6).abs() < f64::EPSILON);
     }
 
     #[test]
