@@ -60,7 +60,7 @@ pub struct StateDocument {
     pub memories: Vec<SeriesMemory>,
 }
 
-/// One series' score memory, with its identity.
+/// One series' score memories, with its identity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeriesMemory {
     /// Check and labels.
@@ -342,14 +342,36 @@ mod tests {
             panic!("expected a document");
         };
         assert_eq!(version, first);
+        let mut memory = Memory::default();
+        for minute in 1..=50 {
+            let taken = Some(f64::from(minute % 9) / 10.0);
+            memory.observe(
+                crate::memory::DetectorScores {
+                    point: taken,
+                    sustained: taken,
+                },
+                60 * i64::from(minute),
+            );
+        }
         let changed = StateDocument {
             lease: Some(Lease {
                 holder: "a".into(),
                 expires_at: 1,
             }),
+            memories: vec![SeriesMemory {
+                key: AlertKey {
+                    check: "request_rate".into(),
+                    labels: [("service".to_owned(), "api".to_owned())].into(),
+                },
+                memory,
+            }],
             ..StateDocument::default()
         };
         let second = store.save(&changed, Some(&first)).await.expect("swapped");
+        let Loaded::Found { document, .. } = store.load().await.expect("loads") else {
+            panic!("expected a document");
+        };
+        assert_eq!(document, changed, "memories survive the round trip");
         assert!(matches!(
             store.save(&changed, Some(&first)).await,
             Err(StateError::Conflict)
