@@ -157,12 +157,14 @@ pub fn align(points: &[(f64, f64)], start: i64, step: i64, slots: usize) -> Vec<
     values
 }
 
-/// Scores the newest point of `window`, puts the score in proportion to the series' `memory`,
-/// and decides whether it is anomalous (the evaluation's labels are left empty).
+/// Scores the newest point of `window` (whose points are at `times`, unix seconds), puts the
+/// scores in proportion to the series' `memory`, and decides whether it is anomalous (the
+/// evaluation's labels are left empty).
 pub fn evaluate_window(
     check: &Check,
     detector: &dyn Detector,
     window: &[f64],
+    times: &[i64],
     seasonal: Option<&[f64]>,
     memory: Option<&Memory>,
 ) -> SeriesEvaluation {
@@ -177,7 +179,22 @@ pub fn evaluate_window(
             check.direction,
         )
     });
-    let detector_scores = DetectorScores { point, sustained };
+    let daily = point
+        .zip(memory)
+        .filter(|_| times.len() == window.len())
+        .and_then(|(_, memory)| {
+            let residuals = window
+                .iter()
+                .zip(times)
+                .map(|(value, at)| memory.profile.expected(*at).map(|usual| value - usual))
+                .collect::<Option<Vec<f64>>>()?;
+            detector.score(&residuals, None, check.direction)
+        });
+    let detector_scores = DetectorScores {
+        point,
+        sustained,
+        daily,
+    };
     let score = match memory {
         Some(memory) => memory.relative(detector_scores, check.threshold),
         None => point.map(|p| sustained.map_or(p, |s| p.max(s))),
@@ -259,6 +276,7 @@ pub fn evaluate_check(
     let step = i64::try_from(check.step_seconds).unwrap_or(60);
     let slots = check.window_points();
     let start = end - step * i64::try_from(slots - 1).unwrap_or(0);
+    let times: Vec<i64> = (0..).map(|i| start + i * step).take(slots).collect();
     let offset = check
         .seasonality
         .offset_seconds()
@@ -279,7 +297,7 @@ pub fn evaluate_check(
                 .find(|r| r.key.check == check.name && r.key.labels == series.labels)
                 .filter(|r| matches!(r.state, AlertState::Recovered { .. }))
                 .and_then(|r| r.incident);
-            mask_incident(&mut window, (0..).map(|i| start + i * step), incident);
+            mask_incident(&mut window, times.iter().copied(), incident);
             let seasonal = seasonal_by_labels.get(&series.labels).map(Vec::as_slice);
             let key = AlertKey {
                 check: check.name.clone(),
@@ -287,13 +305,21 @@ pub fn evaluate_check(
             };
             SeriesEvaluation {
                 labels: series.labels.clone(),
-                ..evaluate_window(check, detector, &window, seasonal, memories.get(&key))
+                ..evaluate_window(
+                    check,
+                    detector,
+                    &window,
+                    &times,
+                    seasonal,
+                    memories.get(&key),
+                )
             }
         })
         .collect()
 }
 
-/// Takes each evaluated series' score, at evaluation time `now`, into its memory.
+/// Takes each evaluated series' scores and newest value, at evaluation time `now`, into its
+/// memory.
 pub fn remember(
     check: &Check,
     evaluations: &[SeriesEvaluation],
@@ -301,14 +327,14 @@ pub fn remember(
     now: i64,
 ) {
     for evaluation in evaluations {
-        if evaluation.detector_scores.point.is_some() {
+        if evaluation.detector_scores.point.is_some() || evaluation.reading.value.is_some() {
             memories
                 .entry(AlertKey {
                     check: check.name.clone(),
                     labels: evaluation.labels.clone(),
                 })
                 .or_default()
-                .observe(evaluation.detector_scores, now);
+                .observe(evaluation.detector_scores, evaluation.reading.value, now);
         }
     }
 }
@@ -507,11 +533,11 @@ mod tests {
         let calm =
             |i: usize| 100.0 + 5.0 * ((i as f64 * 1.7).sin() + (i as f64 * 0.31).cos()) / 2.0;
         let mut window: Vec<f64> = (0..361).map(calm).collect();
-        let before = evaluate_window(&check, &RobustBaseline::default(), &window, None, None);
+        let before = evaluate_window(&check, &RobustBaseline::default(), &window, &[], None, None);
         for (i, value) in window.iter_mut().enumerate().skip(355) {
             *value = calm(i) + 14.0;
         }
-        let after = evaluate_window(&check, &RobustBaseline::default(), &window, None, None);
+        let after = evaluate_window(&check, &RobustBaseline::default(), &window, &[], None, None);
         let (point, sustained) = (
             after.detector_scores.point.expect("scored"),
             after.detector_scores.sustained.expect("scored"),
@@ -557,7 +583,7 @@ mod tests {
         let mut memory = Memory::default();
         for minute in 1..=2_000 {
             let point = Some(if minute % 20 == 0 { score } else { 0.1 });
-            memory.observe(DetectorScores { point, ..scores }, 60 * minute);
+            memory.observe(DetectorScores { point, ..scores }, None, 60 * minute);
         }
         let key = AlertKey {
             check: check.name.clone(),
@@ -658,7 +684,7 @@ mod tests {
                 reading: reading(score),
                 detector_scores: DetectorScores {
                     point: Some(score),
-                    sustained: None,
+                    ..DetectorScores::default()
                 },
             };
             let record = AlertRecord {

@@ -21,6 +21,7 @@ pub mod detect;
 pub mod memory;
 pub mod message;
 pub mod ports;
+pub mod profile;
 pub mod prometheus;
 pub mod promql;
 pub mod publish;

@@ -17,6 +17,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::profile::DailyProfile;
+
 /// Weight of an evaluation halves after this many later evaluations (a week of minutes).
 pub const HALF_LIFE_EVALUATIONS: f64 = 10_080.0;
 /// Evaluations remembered (in decayed weight) before the memory sets the bar.
@@ -45,9 +47,12 @@ pub struct DetectorScores {
     pub point: Option<f64>,
     /// The mean of the newest few points against the window's means of as many.
     pub sustained: Option<f64>,
+    /// The window's residuals against the series' daily profile, newest against the rest.
+    pub daily: Option<f64>,
 }
 
-/// A series' memories: one for each of its [`DetectorScores`].
+/// What a series carries from one evaluation to the next: a memory for each of its
+/// [`DetectorScores`], and its daily profile.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Memory {
     /// Of the point scores.
@@ -55,32 +60,52 @@ pub struct Memory {
     /// Of the sustained scores.
     #[serde(default)]
     pub sustained: ScoreMemory,
+    /// Of the daily scores.
+    #[serde(default)]
+    pub daily: ScoreMemory,
+    /// What the series usually is at each hour of the day.
+    #[serde(default)]
+    pub profile: DailyProfile,
 }
 
 impl Memory {
-    /// When either memory last took a score.
+    /// When any part last took something.
     pub fn seen(&self) -> i64 {
-        self.point.seen.max(self.sustained.seen)
+        self.point
+            .seen
+            .max(self.sustained.seen)
+            .max(self.daily.seen)
+            .max(self.profile.seen)
     }
 
-    /// Takes the evaluation's scores at `at` (see [`ScoreMemory::observe`]).
-    pub fn observe(&mut self, scores: DetectorScores, at: i64) {
-        if let Some(score) = scores.point {
-            self.point.observe(score, at);
+    /// Takes the evaluation's scores and newest value at `at` (see [`ScoreMemory::observe`]).
+    pub fn observe(&mut self, scores: DetectorScores, value: Option<f64>, at: i64) {
+        for (memory, score) in [
+            (&mut self.point, scores.point),
+            (&mut self.sustained, scores.sustained),
+            (&mut self.daily, scores.daily),
+        ] {
+            if let Some(score) = score {
+                memory.observe(score, at);
+            }
         }
-        if let Some(score) = scores.sustained {
-            self.sustained.observe(score, at);
+        if let Some(value) = value {
+            self.profile.observe(value, at);
         }
     }
 
-    /// The larger of the scores, each in proportion to its memory; `None` without a point
+    /// The largest of the scores, each in proportion to its memory; `None` without a point
     /// score (the newest point is missing or the history too short).
     pub fn relative(&self, scores: DetectorScores, threshold: f64) -> Option<f64> {
         let point = self.point.relative(scores.point?, threshold);
         Some(
-            scores
-                .sustained
-                .map_or(point, |s| point.max(self.sustained.relative(s, threshold))),
+            [
+                (&self.sustained, scores.sustained),
+                (&self.daily, scores.daily),
+            ]
+            .into_iter()
+            .filter_map(|(memory, score)| score.map(|s| memory.relative(s, threshold)))
+            .fold(point, f64::max),
         )
     }
 }

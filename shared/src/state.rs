@@ -349,7 +349,9 @@ mod tests {
                 crate::memory::DetectorScores {
                     point: taken,
                     sustained: taken,
+                    daily: taken,
                 },
+                Some(f64::from(minute)),
                 60 * i64::from(minute),
             );
         }

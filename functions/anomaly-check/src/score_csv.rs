@@ -92,6 +92,7 @@ pub fn score_csv(
         std::collections::VecDeque::with_capacity(capacity + 1);
     let mut records: Vec<AlertRecord> = Vec::new();
     let mut scratch = Vec::with_capacity(capacity);
+    let mut times = Vec::with_capacity(capacity);
     let mut memory = Memory::default();
     for (index, line) in lines.enumerate() {
         let line = line?;
@@ -121,8 +122,10 @@ pub fn score_csv(
                 .filter(|r| matches!(r.state, AlertState::Recovered { .. }))
                 .and_then(|r| r.incident),
         );
-        let evaluation = evaluate_window(check, detector, &scratch, None, Some(&memory));
-        memory.observe(evaluation.detector_scores, now);
+        times.clear();
+        times.extend(window.iter().map(|(time, _)| *time));
+        let evaluation = evaluate_window(check, detector, &scratch, &times, None, Some(&memory));
+        memory.observe(evaluation.detector_scores, evaluation.reading.value, now);
         let (observation, reading) = (evaluation.observation, evaluation.reading);
         let evaluations = [evaluation];
         let plan = plan_check(check, &evaluations, &records, now);
