@@ -554,6 +554,61 @@ mod tests {
     }
 
     #[test]
+    fn a_dip_hidden_by_the_curve_of_the_day_is_caught_by_the_daily_score() {
+        let mut check = check();
+        check.window_seconds = 21_600;
+        check.min_relative_change = 0.0;
+        let usual = |at: i64| {
+            let phase = at.rem_euclid(86_400) as f64 / 86_400.0;
+            100.0 + 50.0 * (phase * std::f64::consts::TAU).sin() + (at / 60 % 7) as f64
+        };
+        let mut memory = Memory::default();
+        for at in (60..=4 * 86_400).step_by(60) {
+            memory.observe(DetectorScores::default(), Some(usual(at)), at);
+        }
+        // Six hours down into the evening trough of day 5, the newest point 20 below its usual:
+        // around the window's own trend line the curve of the day is as large as that.
+        let end = 4 * 86_400 + 18 * 3_600;
+        let times: Vec<i64> = (0..361).map(|i| end - 60 * (360 - i)).collect();
+        let window: Vec<f64> = times
+            .iter()
+            .map(|&at| usual(at) - if at == end { 20.0 } else { 0.0 })
+            .collect();
+        let evaluation = evaluate_window(
+            &check,
+            &RobustBaseline::default(),
+            &window,
+            &times,
+            None,
+            Some(&memory),
+        );
+        let scores = evaluation.detector_scores;
+        let (point, daily) = (
+            scores.point.expect("scored"),
+            scores.daily.expect("profile ready"),
+        );
+        assert!(
+            point < check.threshold,
+            "against the window's own line: {point}"
+        );
+        assert!(
+            daily >= check.threshold,
+            "against the usual evening: {daily}"
+        );
+        assert_eq!(evaluation.observation, Observation::Anomalous);
+        let usual_evening: Vec<f64> = times.iter().map(|&at| usual(at)).collect();
+        let calm = evaluate_window(
+            &check,
+            &RobustBaseline::default(),
+            &usual_evening,
+            &times,
+            None,
+            Some(&memory),
+        );
+        assert_eq!(calm.observation, Observation::Normal);
+    }
+
+    #[test]
     fn a_series_memory_sets_its_bar() {
         let check = check();
         let now = 1_800_000_000;
