@@ -183,11 +183,8 @@ pub fn evaluate_window(
         .zip(memory)
         .filter(|_| times.len() == window.len())
         .and_then(|(_, memory)| {
-            let residuals = window
-                .iter()
-                .zip(times)
-                .map(|(value, at)| memory.profile.expected(*at).map(|usual| value - usual))
-                .collect::<Option<Vec<f64>>>()?;
+            let usual = memory.profile.expected_at(times)?;
+            let residuals: Vec<f64> = window.iter().zip(usual).map(|(v, u)| v - u).collect();
             detector.score(&residuals, None, check.direction)
         });
     let detector_scores = DetectorScores {

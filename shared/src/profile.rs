@@ -99,10 +99,22 @@ impl DailyProfile {
         self.seen = at;
     }
 
-    /// The usual value at time `at`, once every hour has been seen [`READY_VISITS`] times.
+    /// The usual values at `times`, once every hour has been seen [`READY_VISITS`] times.
+    pub fn expected_at(&self, times: &[i64]) -> Option<Vec<f64>> {
+        let ready = self.means.len() == HOURS
+            && self.visits.len() == HOURS
+            && self.visits.iter().all(|v| *v >= READY_VISITS);
+        ready.then(|| {
+            times
+                .iter()
+                .map(|at| f64::from(self.means[hour(*at)]))
+                .collect()
+        })
+    }
+
+    /// The usual value at `at` (see [`DailyProfile::expected_at`]).
     pub fn expected(&self, at: i64) -> Option<f64> {
-        let ready = self.visits.len() == HOURS && self.visits.iter().all(|v| *v >= READY_VISITS);
-        ready.then(|| f64::from(self.means[hour(at)]))
+        self.expected_at(&[at]).map(|usual| usual[0])
     }
 }
 
@@ -173,6 +185,12 @@ mod tests {
         let short: DailyProfile =
             serde_json::from_str(r#"{"means":[1.0,2.0],"visits":[3,3],"seen":5}"#).expect("parses");
         assert_eq!(short.expected(0), None);
+        let visits = vec!["3"; HOURS].join(",");
+        let means_lost: DailyProfile = serde_json::from_str(&format!(
+            r#"{{"means":[1.0,2.0],"visits":[{visits}],"seen":5}}"#
+        ))
+        .expect("parses");
+        assert_eq!(means_lost.expected(0), None, "no means, no expectation");
         let mut short = short;
         short.observe(7.0, 60);
         assert_eq!(short.means.len(), HOURS);
