@@ -179,23 +179,20 @@ pub fn evaluate_window(
             check.direction,
         )
     });
-    let daily = point
-        .zip(memory)
-        .filter(|_| times.len() == window.len())
-        .and_then(|(_, memory)| {
-            let usual = memory.profile.expected_at(times)?;
-            let residuals: Vec<f64> = window.iter().zip(usual).map(|(v, u)| v - u).collect();
-            detector.score(&residuals, None, check.direction)
-        });
+    // A series seen for the first time is judged like one whose memory is still young.
+    let fresh = Memory::default();
+    let memory = memory.unwrap_or(&fresh);
+    let daily = point.filter(|_| times.len() == window.len()).and_then(|_| {
+        let usual = memory.profile.expected_at(times)?;
+        let residuals: Vec<f64> = window.iter().zip(usual).map(|(v, u)| v - u).collect();
+        detector.score(&residuals, None, check.direction)
+    });
     let detector_scores = DetectorScores {
         point,
         sustained,
         daily,
     };
-    let score = match memory {
-        Some(memory) => memory.relative(detector_scores, check.threshold),
-        None => point.map(|p| sustained.map_or(p, |s| p.max(s))),
-    };
+    let score = memory.relative(detector_scores, check.threshold);
     let history = &window[..window.len().saturating_sub(1)];
     let points: Vec<(f64, f64)> = match seasonal {
         Some(season) => history

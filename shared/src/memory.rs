@@ -55,6 +55,9 @@ pub struct DetectorScores {
 /// [`DetectorScores`], and its daily profile.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Memory {
+    /// The evaluation time (unix seconds) of the newest evaluation taken.
+    #[serde(default)]
+    pub seen: i64,
     /// Of the point scores.
     pub point: ScoreMemory,
     /// Of the sustained scores.
@@ -69,29 +72,28 @@ pub struct Memory {
 }
 
 impl Memory {
-    /// When any part last took something.
-    pub fn seen(&self) -> i64 {
-        self.point
-            .seen
-            .max(self.sustained.seen)
-            .max(self.daily.seen)
-            .max(self.profile.seen)
-    }
-
-    /// Takes the evaluation's scores and newest value at `at` (see [`ScoreMemory::observe`]).
+    /// Takes the evaluation's scores and newest value at `at`. An evaluation with neither is
+    /// not taken, and neither is a second one for the same or an earlier time (a retried
+    /// invocation).
     pub fn observe(&mut self, scores: DetectorScores, value: Option<f64>, at: i64) {
+        let value = value.filter(|v| v.is_finite());
+        if at <= self.seen || (scores.point.is_none() && value.is_none()) {
+            return;
+        }
         for (memory, score) in [
             (&mut self.point, scores.point),
             (&mut self.sustained, scores.sustained),
             (&mut self.daily, scores.daily),
         ] {
             if let Some(score) = score {
-                memory.observe(score, at);
+                memory.observe(score);
             }
         }
         if let Some(value) = value {
-            self.profile.observe(value, at);
+            let step = if self.seen > 0 { at - self.seen } else { 60 };
+            self.profile.observe(value, at, step);
         }
+        self.seen = at;
     }
 
     /// The largest of the scores, each in proportion to its memory; `None` without a point
@@ -110,14 +112,12 @@ impl Memory {
     }
 }
 
-/// A series' decayed histogram of scores (as odds), and when it last took one.
+/// A series' decayed histogram of one of its scores (as odds).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ScoreMemory {
     /// Decayed count per bucket; missing trailing buckets are empty.
     #[serde(deserialize_with = "stored_counts")]
     counts: Vec<f32>,
-    /// The evaluation time (unix seconds) of the newest score taken.
-    pub seen: i64,
 }
 
 /// Counts as stored, made sane: at most [`BUCKETS`], none negative or not finite (the state
@@ -166,10 +166,9 @@ impl ScoreMemory {
         self.counts.iter().map(|c| f64::from(*c)).sum()
     }
 
-    /// Takes the score of the evaluation at `at`; a second score for the same or an earlier
-    /// time (a retried invocation) is ignored.
-    pub fn observe(&mut self, score: f64, at: i64) {
-        if at <= self.seen || !score.is_finite() {
+    /// Takes one evaluation's score (a score that is not a number is ignored).
+    pub fn observe(&mut self, score: f64) {
+        if !score.is_finite() {
             return;
         }
         let decay = 0.5_f64.powf(1.0 / HALF_LIFE_EVALUATIONS);
@@ -186,13 +185,15 @@ impl ScoreMemory {
         while self.counts.last().is_some_and(|c| *c < 1e-3) {
             self.counts.pop();
         }
-        self.seen = at;
     }
 
     /// `score` in proportion to the series' bar, for a check configured at `threshold`: the
     /// score whose odds stand to `threshold`'s as `score`'s stand to the bar's. It reaches
     /// `threshold` exactly when `score` reaches the bar; without enough memory it is `score`.
     pub fn relative(&self, score: f64, threshold: f64) -> f64 {
+        if self.weight() < MIN_EVALUATIONS {
+            return score;
+        }
         let scale = odds(threshold) / odds(self.threshold(threshold));
         if scale.is_finite() && scale > 0.0 {
             score_of(odds(score) * scale)
@@ -227,8 +228,8 @@ mod tests {
 
     fn remember(scores: impl IntoIterator<Item = f64>) -> ScoreMemory {
         let mut memory = ScoreMemory::default();
-        for (minute, score) in (1..).zip(scores) {
-            memory.observe(score, 60 * minute);
+        for score in scores {
+            memory.observe(score);
         }
         memory
     }
@@ -279,23 +280,32 @@ mod tests {
     fn the_memory_fades() {
         let mut memory = remember((0..3_000).map(|i| if i % 50 == 0 { 0.9 } else { 0.1 }));
         assert!(memory.threshold(0.6) > 0.9);
-        let start = memory.seen / 60;
-        for minute in 1..=40_000 {
-            memory.observe(0.1, 60 * (start + minute));
+        for _ in 0..40_000 {
+            memory.observe(0.1);
         }
         assert!(memory.threshold(0.6) < 0.6);
         assert!(memory.weight() < 1.0 / (1.0 - 0.5_f64.powf(1.0 / HALF_LIFE_EVALUATIONS)) + 1.0);
     }
 
     #[test]
-    fn a_repeated_evaluation_is_taken_once() {
-        let mut memory = ScoreMemory::default();
-        memory.observe(0.5, 120);
-        memory.observe(0.5, 120);
-        memory.observe(0.5, 60);
-        assert!((memory.weight() - 1.0).abs() < 1e-6);
-        memory.observe(f64::NAN, 180);
-        assert!((memory.weight() - 1.0).abs() < 1e-6);
+    fn a_repeated_or_empty_evaluation_is_not_taken() {
+        let scores = DetectorScores {
+            point: Some(0.5),
+            sustained: Some(0.5),
+            daily: None,
+        };
+        let mut memory = Memory::default();
+        memory.observe(scores, Some(10.0), 120);
+        memory.observe(scores, Some(10.0), 120);
+        memory.observe(scores, Some(10.0), 60);
+        assert!((memory.point.weight() - 1.0).abs() < 1e-6);
+        assert!((memory.sustained.weight() - 1.0).abs() < 1e-6);
+        assert!(memory.daily.weight().abs() < 1e-6);
+        assert_eq!(memory.seen, 120);
+        memory.observe(DetectorScores::default(), Some(f64::NAN), 180);
+        assert_eq!(memory.seen, 120, "nothing to take");
+        memory.point.observe(f64::NAN);
+        assert!((memory.point.weight() - 1.0).abs() < 1e-6);
     }
 
     #[test]
@@ -304,7 +314,7 @@ mod tests {
         for _ in 0..1_000 {
             json.push_str(",1.0");
         }
-        json.push_str("],\"seen\":60}");
+        json.push_str("]}");
         let memory: ScoreMemory = serde_json::from_str(&json).expect("parses");
         assert_eq!(memory.counts.len(), BUCKETS);
         assert!(memory.counts[0].abs() < f32::EPSILON, "negative");

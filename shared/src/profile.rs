@@ -30,8 +30,6 @@ pub struct DailyProfile {
     /// Evaluations per hour, up to 255.
     #[serde(deserialize_with = "stored_visits")]
     visits: Vec<u8>,
-    /// The evaluation time (unix seconds) of the newest value taken.
-    pub seen: i64,
 }
 
 /// Means as stored, made sane: exactly 24 finite ones, or none.
@@ -61,24 +59,20 @@ fn hour(at: i64) -> usize {
 }
 
 impl DailyProfile {
-    /// Takes the value of the evaluation at `at`; a second value for the same or an earlier
-    /// time, or a missing value, is ignored.
-    pub fn observe(&mut self, value: f64, at: i64) {
-        if at <= self.seen || !value.is_finite() {
+    /// Takes the value of the evaluation at `at`, `step` seconds after the previous one; a
+    /// value that is not a number is ignored.
+    pub fn observe(&mut self, value: f64, at: i64, step: i64) {
+        if !value.is_finite() {
             return;
         }
         if self.means.len() != HOURS || self.visits.len() != HOURS {
             self.means = vec![0.0; HOURS];
             self.visits = vec![0; HOURS];
         }
-        // The step since the previous value, at most an hour: an hour's worth of values moves
-        // the mean by the daily share, however many evaluations make it.
+        // At most an hour: an hour's worth of values moves the mean by the daily share,
+        // however many evaluations make it.
         #[allow(clippy::cast_precision_loss)]
-        let step = if self.seen > 0 {
-            (at - self.seen).min(HOUR) as f64
-        } else {
-            60.0
-        };
+        let step = step.clamp(1, HOUR) as f64;
         #[allow(clippy::cast_precision_loss)]
         let share = 1.0 - (1.0 - DAILY_SHARE).powf(step / HOUR as f64);
         let slot = hour(at);
@@ -96,7 +90,6 @@ impl DailyProfile {
             self.means[slot] = next;
             self.visits[slot] = self.visits[slot].saturating_add(1);
         }
-        self.seen = at;
     }
 
     /// The usual values at `times`, once every hour has been seen [`READY_VISITS`] times.
@@ -131,7 +124,7 @@ mod tests {
     fn learn(days: i64, step: i64) -> DailyProfile {
         let mut profile = DailyProfile::default();
         for at in (step..=days * 86_400).step_by(usize::try_from(step).expect("positive")) {
-            profile.observe(day(at), at);
+            profile.observe(day(at), at, step);
         }
         profile
     }
@@ -140,7 +133,7 @@ mod tests {
     fn it_learns_a_daily_cycle_once_every_hour_is_seen() {
         let mut profile = DailyProfile::default();
         for at in (60..=2 * 3_600).step_by(60) {
-            profile.observe(day(at), at);
+            profile.observe(day(at), at, 60);
         }
         assert_eq!(profile.expected(3_000), None, "most hours are still unseen");
         let profile = learn(3, 300);
@@ -161,7 +154,7 @@ mod tests {
             let before = profile.expected(29 * 86_400 + 43_200).expect("ready");
             for at in (28 * 86_400 + step..=29 * 86_400).step_by(usize::try_from(step).expect("+"))
             {
-                profile.observe(day(at) + 40.0, at);
+                profile.observe(day(at) + 40.0, at, step);
             }
             let moved = profile.expected(29 * 86_400 + 43_200).expect("ready") - before;
             assert!(
@@ -172,27 +165,25 @@ mod tests {
     }
 
     #[test]
-    fn repeated_or_missing_values_are_ignored() {
+    fn a_missing_value_is_ignored() {
         let mut profile = learn(4, 300);
         let stored = profile.clone();
-        profile.observe(1e9, stored.seen);
-        profile.observe(f64::NAN, stored.seen + 300);
+        profile.observe(f64::NAN, 4 * 86_400 + 300, 300);
         assert_eq!(profile, stored);
     }
 
     #[test]
     fn a_hostile_stored_profile_is_made_sane() {
         let short: DailyProfile =
-            serde_json::from_str(r#"{"means":[1.0,2.0],"visits":[3,3],"seen":5}"#).expect("parses");
+            serde_json::from_str(r#"{"means":[1.0,2.0],"visits":[3,3]}"#).expect("parses");
         assert_eq!(short.expected(0), None);
         let visits = vec!["3"; HOURS].join(",");
-        let means_lost: DailyProfile = serde_json::from_str(&format!(
-            r#"{{"means":[1.0,2.0],"visits":[{visits}],"seen":5}}"#
-        ))
-        .expect("parses");
+        let means_lost: DailyProfile =
+            serde_json::from_str(&format!(r#"{{"means":[1.0,2.0],"visits":[{visits}]}}"#))
+                .expect("parses");
         assert_eq!(means_lost.expected(0), None, "no means, no expectation");
         let mut short = short;
-        short.observe(7.0, 60);
+        short.observe(7.0, 60, 60);
         assert_eq!(short.means.len(), HOURS);
         let json = serde_json::to_string(&learn(4, 300)).expect("serialises");
         let back: DailyProfile = serde_json::from_str(&json).expect("parses");

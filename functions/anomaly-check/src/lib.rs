@@ -437,7 +437,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
         // Memories are moved, never copied: at 10,000 series they are megabytes.
         let mut memories: BTreeMap<AlertKey, Memory> = std::mem::take(&mut document.memories)
             .into_iter()
-            .filter(|m| now - m.memory.seen() <= FORGET_AFTER_SECONDS)
+            .filter(|m| now - m.memory.seen <= FORGET_AFTER_SECONDS)
             .filter(|m| self.checks.iter().any(|c| c.name == m.key.check))
             .map(|m| (m.key, m.memory))
             .collect();

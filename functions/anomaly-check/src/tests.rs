@@ -222,13 +222,7 @@ async fn each_series_remembers_its_scores_once_per_minute_and_is_forgotten_when_
         document
             .memories
             .iter()
-            .map(|m| {
-                (
-                    m.key.check.clone(),
-                    m.memory.point.weight(),
-                    m.memory.seen(),
-                )
-            })
+            .map(|m| (m.key.check.clone(), m.memory.point.weight(), m.memory.seen))
             .collect::<Vec<_>>()
     };
     for m in 0..3 {
