@@ -7,7 +7,8 @@
 # For each count: seven hours of one-minute history with one request counter per service
 # (vigil-history --preset series), backfilled into a fresh local Prometheus. Then
 #   1. vigil-anomaly-bench: Prometheus' own evaluation time (stats=all), its response time,
-#      our parse time, and scoring time and throughput for each detector;
+#      our parse time, scoring time and throughput for each detector, and the time to take
+#      the minute into every series' memory;
 #   2. the anomaly-check binary (optimised, `fast` profile), run once for real with that one check (state in a
 #      local directory holding every series' full score memory, alerts to stdout): its
 #      invocation Duration and peak RSS.
@@ -44,7 +45,7 @@ b = json.loads(sys.argv[1])
 lines = [json.loads(l) for l in open(sys.argv[2])]
 metrics = next(l for l in lines if l["message"] == "MetricsEmitted")
 rss = int(open(sys.argv[3]).read()) / 1024
-ours = b["parse_ms"] + b["robust-baseline_score_ms"]
+ours = b["parse_ms"] + b["robust-baseline_score_ms"] + b["remember_ms"]
 print(json.dumps({**b, "invocation_ms": metrics["Duration"], "query_ms": metrics.get("QueryLatency"),
                   "our_share_of_invocation": ours / metrics["Duration"], "peak_rss_mb": round(rss, 1)}))
 PY

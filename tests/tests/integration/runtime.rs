@@ -63,6 +63,13 @@ fn scheduled(time: &str) -> Value {
     })
 }
 
+fn response(outcome: Outcome) -> Value {
+    match outcome {
+        Outcome::Response(value) => value,
+        Outcome::Error { .. } => panic!("expected a response, got {outcome:?}"),
+    }
+}
+
 fn error_type(outcome: &Outcome) -> &str {
     match outcome {
         Outcome::Error { error_type, .. } => error_type,
@@ -86,12 +93,10 @@ async fn the_report_bootstrap_answers_scheduled_events_and_typed_errors() {
     )
     .await;
 
-    let answer = api
-        .invoke(&scheduled("2026-11-03T00:15:00Z"), Duration::from_mins(1))
-        .await;
-    let Outcome::Response(outcome) = answer else {
-        panic!("expected a response, got {answer:?}");
-    };
+    let outcome = response(
+        api.invoke(&scheduled("2026-11-03T00:15:00Z"), Duration::from_mins(1))
+            .await,
+    );
     assert_eq!(outcome["date"], "2026-11-02");
     assert_eq!(outcome["queries"], 8);
     let written = keys(&stack, &bucket).await;
@@ -158,12 +163,10 @@ async fn the_check_bootstrap_answers_the_minute_event_and_keeps_its_state() {
         ],
     )
     .await;
-    let answer = api
-        .invoke(&scheduled("2026-11-03T10:05:00Z"), Duration::from_secs(30))
-        .await;
-    let Outcome::Response(outcome) = answer else {
-        panic!("expected a response, got {answer:?}");
-    };
+    let outcome = response(
+        api.invoke(&scheduled("2026-11-03T10:05:00Z"), Duration::from_secs(30))
+            .await,
+    );
     assert_eq!(outcome["evaluated_at"], "2026-11-03T10:04:00+00:00");
     assert!(
         outcome["series"].as_u64().is_some_and(|n| n > 0),
