@@ -69,7 +69,7 @@ pub struct AlertRecord {
     pub reading: Reading,
     /// While pending or firing: the expectation from before the anomaly began. Recovery is
     /// judged against it, so a long incident is not absorbed into the baseline and
-    /// "resolved" while it lasts.
+    /// "resolved" while it lasts, for up to [`SETTLE_AFTER_SECONDS`].
     #[serde(default)]
     pub reference: Option<Reading>,
     /// The series' latest incident, `[since, until)` in unix seconds (`until` open while it
@@ -77,6 +77,20 @@ pub struct AlertRecord {
     /// window before scoring, so one incident does not hide the next.
     #[serde(default)]
     pub incident: Option<(i64, Option<i64>)>,
+}
+
+impl AlertRecord {
+    /// Whether the incident has lasted [`SETTLE_AFTER_SECONDS`] at `now`: its level is then
+    /// the series' new normal, judged by the detector alone, so a lasting shift resolves
+    /// instead of repeating for ever.
+    fn settled(&self, now: i64) -> bool {
+        match self.state {
+            AlertState::Pending { since } | AlertState::Firing { since, .. } => {
+                now - since >= SETTLE_AFTER_SECONDS
+            }
+            AlertState::Recovered { .. } => false,
+        }
+    }
 }
 
 /// Marks the window's points inside the series' latest incident as missing, all but the
@@ -342,6 +356,11 @@ pub struct Plan {
     pub notifications: Vec<(Notification, Option<AlertRecord>)>,
 }
 
+/// How long an incident is judged against the expectation from before it began. After that
+/// its level is the series' new normal: a shift that lasts a day resolves (and the series can
+/// fire again) instead of repeating for ever. Measured on NAB (docs/QUALITY.md).
+pub const SETTLE_AFTER_SECONDS: i64 = 86_400;
+
 /// The score a series needs to fire again while its last incident is remembered
 /// (`recovered`): the low sensitivity's bar, or the check's own if that is higher.
 /// Measured on NAB (docs/QUALITY.md): 19 fewer false alerts, the same incidents caught.
@@ -390,8 +409,9 @@ pub fn plan_check(
         // firing, the value is judged against it; once recovered, it can only veto an anomaly
         // (the return to the old normal is not news), since the baseline has moved on.
         let reference = before.and_then(|r| r.reference).unwrap_or(reading);
+        let settled = before.is_some_and(|r| r.settled(now));
         if let (Some(before), Some(value)) = (before, reading.value) {
-            let off_reference = still_anomalous(check, value, &reference);
+            let off_reference = !settled && still_anomalous(check, value, &reference);
             observation = match (before.state, observation) {
                 (AlertState::Recovered { .. }, Observation::Anomalous) if !off_reference => {
                     Observation::Normal
@@ -418,6 +438,8 @@ pub fn plan_check(
             (Some(AlertState::Pending { since } | AlertState::Firing { since, .. }), _) => {
                 Some((since, None))
             }
+            // A settled incident is the new normal, not an outlier to leave out.
+            (_, Some(Transition::Resolved)) if settled => None,
             (_, Some(Transition::Resolved)) => before
                 .and_then(|r| r.incident)
                 .map(|(since, _)| (since, Some(now))),
@@ -804,6 +826,67 @@ mod tests {
         assert_eq!(
             messages,
             [(0, Transition::Firing), (182, Transition::Resolved)]
+        );
+    }
+
+    #[test]
+    fn a_lasting_shift_resolves_after_a_day_and_the_series_can_fire_again() {
+        let check = check();
+        let detector = RobustBaseline::default();
+        let start = 1_800_000_000;
+        let shift = start + 60 * 60;
+        let spike = shift + SETTLE_AFTER_SECONDS + 3 * 3600;
+        // Traffic at 100 falls to 60 at `shift` and stays there; a day and three hours later
+        // it drops to 5 for a minute.
+        let value = |t: i64| {
+            let noise = ((t / 60) % 5) as f64;
+            match t {
+                t if t == spike => 5.0,
+                t if t >= shift => 60.0 + noise,
+                _ => 100.0 + noise,
+            }
+        };
+        let mut records: Vec<AlertRecord> = Vec::new();
+        let mut messages = Vec::new();
+        let minutes = (spike - start) / 60 + 5;
+        for minute in 0..minutes {
+            let now = start + 60 * minute;
+            let series = Series {
+                labels: labels("api"),
+                points: (0..=60)
+                    .map(|i| {
+                        let t = now - 60 * (60 - i);
+                        (t as f64, value(t))
+                    })
+                    .collect(),
+            };
+            let evaluations = evaluate_check(
+                &check,
+                &detector,
+                &[series],
+                &[],
+                now,
+                &records,
+                &BTreeMap::new(),
+            );
+            let plan = plan_check(&check, &evaluations, &records, now);
+            records = plan.next;
+            for (notification, record) in plan.notifications {
+                if notification.transition != Transition::Repeat {
+                    messages.push(((notification.at - shift) / 60, notification.transition));
+                }
+                records.extend(record);
+            }
+        }
+        // Resolves once the day is up and `clear_after` has passed.
+        let settled = (SETTLE_AFTER_SECONDS + check.lifecycle.clear_after_seconds) / 60;
+        assert_eq!(
+            messages,
+            [
+                (0, Transition::Firing),
+                (settled, Transition::Resolved),
+                ((spike - shift) / 60, Transition::Firing),
+            ]
         );
     }
 
