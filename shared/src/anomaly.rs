@@ -19,7 +19,7 @@ use crate::alert::{advance, AlertKey, AlertState, Observation, Transition};
 use crate::checks::{Check, Sensitivity, Severity};
 use crate::detect::{baseline_and_noise, means_of, Detector, Direction};
 use crate::memory::{DetectorScores, Memory};
-use crate::prometheus::{Labels, Series};
+use crate::prometheus::{Labels, Points, Series};
 
 /// The sustained score judges the mean of this many newest points against the window's means
 /// of as many: a shift too small to stand out in one point stands out in six.
@@ -153,9 +153,9 @@ pub struct Notification {
 
 /// Puts a series' points on the window grid `start, start + step, …` (`points` slots);
 /// missing slots are `NaN`.
-pub fn align(points: &[(f64, f64)], start: i64, step: i64, slots: usize) -> Vec<f64> {
+pub fn align(points: &Points, start: i64, step: i64, slots: usize) -> Vec<f64> {
     let mut values = vec![f64::NAN; slots];
-    for &(time, value) in points {
+    for (time, value) in points.iter() {
         // Range results are on the query's grid; round away float noise in the timestamps.
         #[allow(clippy::cast_possible_truncation)]
         let offset = (time.round() as i64) - start;
@@ -526,10 +526,20 @@ mod tests {
         }
     }
 
+    /// `series` with its points passed through `edit`.
+    fn edited(series: Series, edit: impl FnOnce(Vec<(f64, f64)>) -> Vec<(f64, f64)>) -> Series {
+        Series {
+            points: edit(series.points.iter().collect()).into_iter().collect(),
+            ..series
+        }
+    }
+
     #[test]
     fn points_land_on_the_grid_and_gaps_stay_gaps() {
         let window = align(
-            &[(100.0, 1.0), (220.0, 3.0), (230.0, 9.0), (40.0, 7.0)],
+            &[(100.0, 1.0), (220.0, 3.0), (230.0, 9.0), (40.0, 7.0)]
+                .into_iter()
+                .collect(),
             100,
             60,
             4,
@@ -895,18 +905,16 @@ mod tests {
         let check = check();
         let detector = RobustBaseline::default();
         let now = 1_800_000_000;
-        let mut odd = series("odd", now, f64::INFINITY);
-        for (i, point) in odd.points.iter_mut().enumerate() {
-            point.1 = match i % 7 {
-                0 => f64::NAN,
-                1 => f64::NEG_INFINITY,
-                _ => point.1,
+        let odd = edited(series("odd", now, f64::INFINITY), |points| {
+            let odd = |(i, (time, value)): (usize, (f64, f64))| match i % 7 {
+                0 => (time, f64::NAN),
+                1 => (time, f64::NEG_INFINITY),
+                _ => (time, value),
             };
-        }
-        let mut late = series("late", now, 100.0);
-        late.points.drain(..50);
-        let mut gone = series("gone", now, 100.0);
-        gone.points.truncate(20);
+            points.into_iter().enumerate().map(odd).collect()
+        });
+        let late = edited(series("late", now, 100.0), |points| points[50..].to_vec());
+        let gone = edited(series("gone", now, 100.0), |points| points[..20].to_vec());
         let evaluations = evaluate_check(
             &check,
             &detector,

@@ -535,7 +535,7 @@ fn series_by_service(label: &str, series: Vec<Series>) -> BTreeMap<String, Vec<(
             let points = series
                 .points
                 .iter()
-                .map(|&(time, value)| (whole_seconds(time), value))
+                .map(|(time, value)| (whole_seconds(time), value))
                 .collect();
             (series.labels.remove(label).unwrap_or_default(), points)
         })

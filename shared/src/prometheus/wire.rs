@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer};
 
+use super::Points;
+
 /// The response envelope of `/api/v1/query` and `/api/v1/query_range`.
 ///
 /// Read through [`RawEnvelope`]: serde buffers the whole content of an internally tagged enum
@@ -108,8 +110,8 @@ pub struct RangeSeries {
     #[serde(default)]
     pub metric: BTreeMap<String, String>,
     /// Float samples in time order.
-    #[serde(default)]
-    pub values: Vec<Point>,
+    #[serde(default, deserialize_with = "compact_points")]
+    pub values: Points,
     /// Native-histogram samples in time order.
     #[serde(default)]
     pub histograms: Vec<(f64, NativeHistogram)>,
@@ -131,6 +133,29 @@ pub struct NativeHistogram {
     /// `[boundary_rule, "lower", "upper", "count"]` buckets.
     #[serde(default)]
     pub buckets: Vec<(u8, String, String, String)>,
+}
+
+/// Reads a series' samples straight into [`Points`], one at a time: a 10,000-series result
+/// never holds its samples as pairs, nor room for more of them than it has.
+fn compact_points<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Points, D::Error> {
+    struct Samples;
+    impl<'de> serde::de::Visitor<'de> for Samples {
+        type Value = Points;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str("an array of [time, \"value\"] samples")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Points, A::Error> {
+            let mut points = Points::default();
+            while let Some(Point(time, value)) = seq.next_element()? {
+                points.push(time, value);
+            }
+            points.shrink_to_fit();
+            Ok(points)
+        }
+    }
+    deserializer.deserialize_seq(Samples)
 }
 
 /// Parses Prometheus' quoted floats, including `NaN`, `+Inf` and `-Inf`.
@@ -191,9 +216,37 @@ mod tests {
             panic!("expected a matrix");
         };
         assert_eq!(series.len(), 2);
-        assert_eq!(series[0].values[0], Point(1_793_494_800.0, 10.0));
-        assert_eq!(series[1].values.len(), 4);
-        assert!(series[1].values.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(
+            series[0].values.iter().next(),
+            Some((1_793_494_800.0, 10.0))
+        );
+        let second: Vec<(f64, f64)> = series[1].values.iter().collect();
+        assert_eq!(second.len(), 4);
+        assert!(second.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
+    fn a_series_on_the_grid_holds_its_values_and_nothing_more() {
+        let points: Vec<String> = (0..361)
+            .map(|i| format!("[{}, \"{i}\"]", 1_700_000_000 + 60 * i))
+            .collect();
+        let json = format!(
+            r#"{{"status":"success","data":{{"resultType":"matrix","result":[{{"metric":{{}},"values":[{}]}}]}}}}"#,
+            points.join(",")
+        );
+        let Envelope::Success {
+            data: Data::Matrix(series),
+            ..
+        } = parse(&json)
+        else {
+            panic!("expected a matrix");
+        };
+        assert_eq!(series[0].values.iter().count(), 361);
+        assert_eq!(
+            series[0].values.heap_bytes(),
+            361 * 8,
+            "values only, no spare room"
+        );
     }
 
     #[test]
