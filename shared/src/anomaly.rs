@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::alert::{advance, AlertKey, AlertState, Observation, Transition};
 use crate::checks::{Check, Sensitivity, Severity};
 use crate::detect::{baseline_and_noise, means_of, Detector, Direction};
-use crate::memory::{DetectorScores, Memory};
+use crate::memory::{rescale, DetectorScores, Memory};
 use crate::prometheus::{Labels, Points, Series};
 
 /// The sustained score judges the mean of this many newest points against the window's means
@@ -366,6 +366,20 @@ pub const SETTLE_AFTER_SECONDS: i64 = 86_400;
 /// Measured on NAB (docs/QUALITY.md): 19 fewer false alerts, the same incidents caught.
 pub fn refire_threshold(check: &Check) -> f64 {
     check.threshold.max(Sensitivity::Low.threshold())
+}
+
+/// The series' score as evidence of a *new* incident at `now`, given its alert's `state`
+/// before this evaluation: 0 while the alert is pending or firing (that incident is already
+/// reported), rescaled within the recovered memory so that the re-fire bar reads as the
+/// check's threshold, the score itself otherwise. What `score-csv` writes as `anomaly_score`.
+pub fn opening_score(check: &Check, state: Option<AlertState>, score: f64, now: i64) -> f64 {
+    match state {
+        Some(AlertState::Pending { .. } | AlertState::Firing { .. }) => 0.0,
+        Some(AlertState::Recovered { until }) if now < until => {
+            rescale(score, refire_threshold(check), check.threshold)
+        }
+        _ => score,
+    }
 }
 
 /// Advances the check's alerts: `previous` holds every stored alert (of all checks).
@@ -789,6 +803,30 @@ mod tests {
             fired(between, long_gone),
             "once the memory has lapsed, the usual bar"
         );
+    }
+
+    #[test]
+    #[allow(clippy::float_cmp)]
+    fn the_opening_score_is_what_a_new_incident_must_beat() {
+        let check = check();
+        let now = 1_800_000_000;
+        let refire = refire_threshold(&check);
+        assert!(check.threshold < refire);
+        let firing = AlertState::Firing {
+            since: now - 600,
+            notified_at: now - 600,
+            normal_since: None,
+        };
+        assert_eq!(opening_score(&check, Some(firing), 0.99, now), 0.0);
+        let pending = AlertState::Pending { since: now - 60 };
+        assert_eq!(opening_score(&check, Some(pending), 0.99, now), 0.0);
+        let recovered = AlertState::Recovered { until: now + 60 };
+        let at_bar = opening_score(&check, Some(recovered), refire, now);
+        assert!((at_bar - check.threshold).abs() < 1e-12, "{at_bar}");
+        assert!(opening_score(&check, Some(recovered), check.threshold, now) < check.threshold);
+        let lapsed = AlertState::Recovered { until: now };
+        assert_eq!(opening_score(&check, Some(lapsed), 0.7, now), 0.7);
+        assert_eq!(opening_score(&check, None, 0.7, now), 0.7);
     }
 
     #[test]

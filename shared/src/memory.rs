@@ -133,6 +133,17 @@ fn stored_counts<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Ve
     Ok(counts)
 }
 
+/// `score` rescaled so that `bar` reads as `threshold`: its odds (for our detectors,
+/// proportional to the deviation) multiplied by `threshold`'s over `bar`'s.
+pub fn rescale(score: f64, bar: f64, threshold: f64) -> f64 {
+    let scale = odds(threshold) / odds(bar);
+    if scale.is_finite() && scale > 0.0 {
+        score_of(odds(score) * scale)
+    } else {
+        score
+    }
+}
+
 fn odds(score: f64) -> f64 {
     if score >= 1.0 {
         f64::INFINITY
@@ -194,12 +205,7 @@ impl ScoreMemory {
         if self.weight() < MIN_EVALUATIONS {
             return score;
         }
-        let scale = odds(threshold) / odds(self.threshold(threshold));
-        if scale.is_finite() && scale > 0.0 {
-            score_of(odds(score) * scale)
-        } else {
-            score
-        }
+        rescale(score, self.threshold(threshold), threshold)
     }
 
     /// The detector score a new point needs to be anomalous, for a check configured at

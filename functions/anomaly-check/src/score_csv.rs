@@ -4,8 +4,9 @@
 //! treated as one minute's invocation of a default-settings custom check (direction both,
 //! medium sensitivity, default lifecycle) whose window holds the rows the Lambda would read:
 //! the row itself and the `window_points − 1` rows before it, and the series' score memory
-//! carries from row to row. `anomaly_score` is the row's score in proportion to that memory,
-//! the one compared with the threshold (0 where it cannot score), and `alert` is 1 exactly on the
+//! carries from row to row. `anomaly_score` is the row's score in proportion to that memory, as
+//! evidence of a new incident ([`opening_score`]: 0 while the series' alert is pending or
+//! firing, scaled to the re-fire bar just after one; 0 where it cannot score), and `alert` is 1 exactly on the
 //! rows where the lifecycle publishes a *firing* message. The row's timestamp is the
 //! evaluation time, so hold, repeat and clear durations mean what they mean in production.
 
@@ -14,7 +15,7 @@ use std::io::{BufRead, Write};
 use chrono::{DateTime, NaiveDateTime};
 use thiserror::Error;
 use vigil_core::alert::{AlertState, Observation, Transition};
-use vigil_core::anomaly::{evaluate_window, mask_incident, plan_check, AlertRecord};
+use vigil_core::anomaly::{evaluate_window, mask_incident, opening_score, plan_check, AlertRecord};
 use vigil_core::checks::{Check, CheckSpec};
 use vigil_core::detect::Detector;
 use vigil_core::memory::Memory;
@@ -125,6 +126,7 @@ pub fn score_csv(
         times.clear();
         times.extend(window.iter().map(|(time, _)| *time));
         let evaluation = evaluate_window(check, detector, &scratch, &times, None, Some(&memory));
+        let state = records.first().map(|r| r.state);
         memory.observe(evaluation.detector_scores, evaluation.reading.value, now);
         let (observation, reading) = (evaluation.observation, evaluation.reading);
         let evaluations = [evaluation];
@@ -135,8 +137,8 @@ pub fn score_csv(
             fired |= notification.transition == Transition::Firing;
             records.extend(record);
         }
-        let score = reading.score.unwrap_or(0.0);
-        debug_assert!(observation != Observation::Anomalous || score > 0.0);
+        debug_assert!(observation != Observation::Anomalous || reading.score > Some(0.0));
+        let score = opening_score(check, state, reading.score.unwrap_or(0.0), now);
         writeln!(
             output,
             "{timestamp},{raw_value},{score:.6},{}",
@@ -218,8 +220,14 @@ mod tests {
                 100.0 + f64::from(i % 7)
             }
         });
-        let alerts: usize = run(&series(values)).iter().map(|r| usize::from(r.1)).sum();
+        let rows = run(&series(values));
+        let alerts: usize = rows.iter().map(|r| usize::from(r.1)).sum();
         assert_eq!(alerts, 1);
+        assert_eq!(rows[150].1, 1);
+        assert!(
+            rows[151..170].iter().all(|r| r.0 == 0.0),
+            "while firing, no row is evidence of a new incident"
+        );
     }
 
     #[test]
