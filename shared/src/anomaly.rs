@@ -271,11 +271,12 @@ pub fn evaluate_window(
 ///
 /// `season` is the same query over the window one season earlier, matched by labels;
 /// `previous` holds the stored alerts, whose incidents are left out of their windows;
-/// `memories` the series' score memories, which set each one's bar.
+/// `memories` the series' score memories, which set each one's bar. The series are consumed
+/// one by one, so their points are freed as they are scored.
 pub fn evaluate_check(
     check: &Check,
     detector: &dyn Detector,
-    series: &[Series],
+    series: Vec<Series>,
     season: &[Series],
     end: i64,
     previous: &[AlertRecord],
@@ -297,30 +298,33 @@ pub fn evaluate_check(
         None => BTreeMap::new(),
     };
     series
-        .iter()
+        .into_iter()
         .map(|series| {
             let mut window = align(&series.points, start, step, slots);
+            drop(series.points);
+            let labels = series.labels;
             let incident = previous
                 .iter()
-                .find(|r| r.key.check == check.name && r.key.labels == series.labels)
+                .find(|r| r.key.check == check.name && r.key.labels == labels)
                 .filter(|r| matches!(r.state, AlertState::Recovered { .. }))
                 .and_then(|r| r.incident);
             mask_incident(&mut window, times.iter().copied(), incident);
-            let seasonal = seasonal_by_labels.get(&series.labels).map(Vec::as_slice);
+            let seasonal = seasonal_by_labels.get(&labels).map(Vec::as_slice);
             let key = AlertKey {
                 check: check.name.clone(),
-                labels: series.labels.clone(),
+                labels,
             };
+            let evaluation = evaluate_window(
+                check,
+                detector,
+                &window,
+                &times,
+                seasonal,
+                memories.get(&key),
+            );
             SeriesEvaluation {
-                labels: series.labels.clone(),
-                ..evaluate_window(
-                    check,
-                    detector,
-                    &window,
-                    &times,
-                    seasonal,
-                    memories.get(&key),
-                )
+                labels: key.labels,
+                ..evaluation
             }
         })
         .collect()
@@ -385,18 +389,18 @@ pub fn opening_score(check: &Check, state: Option<AlertState>, score: f64, now: 
 /// Advances the check's alerts: `previous` holds every stored alert (of all checks).
 pub fn plan_check(
     check: &Check,
-    evaluations: &[SeriesEvaluation],
+    evaluations: Vec<SeriesEvaluation>,
     previous: &[AlertRecord],
     now: i64,
 ) -> Plan {
     let mut plan = Plan::default();
     let mut seen: BTreeMap<AlertKey, (Observation, Reading)> = evaluations
-        .iter()
+        .into_iter()
         .map(|e| {
             (
                 AlertKey {
                     check: check.name.clone(),
-                    labels: e.labels.clone(),
+                    labels: e.labels,
                 },
                 (e.observation, e.reading),
             )
@@ -652,12 +656,12 @@ mod tests {
     fn a_series_memory_sets_its_bar() {
         let check = check();
         let now = 1_800_000_000;
-        let spike = [series("api", now, 160.0)];
+        let spike = vec![series("api", now, 160.0)];
         let evaluate = |memories: &BTreeMap<AlertKey, Memory>| {
             evaluate_check(
                 &check,
                 &RobustBaseline::default(),
-                &spike,
+                spike.clone(),
                 &[],
                 now,
                 &[],
@@ -725,13 +729,13 @@ mod tests {
             let evaluations = evaluate_check(
                 &check,
                 &detector,
-                &[series("api", now, last)],
+                vec![series("api", now, last)],
                 &[],
                 now,
                 &records,
                 &BTreeMap::new(),
             );
-            let plan = plan_check(&check, &evaluations, &records, now);
+            let plan = plan_check(&check, evaluations, &records, now);
             records = plan.next;
             for (notification, record) in plan.notifications {
                 messages.push((minute, notification.transition));
@@ -786,7 +790,7 @@ mod tests {
                 state,
                 ..recovered.clone()
             };
-            plan_check(&check, &[evaluation], &[record], now)
+            plan_check(&check, vec![evaluation], &[record], now)
                 .notifications
                 .iter()
                 .any(|(n, _)| n.transition == Transition::Firing)
@@ -857,13 +861,13 @@ mod tests {
             let evaluations = evaluate_check(
                 &check,
                 &detector,
-                &[series],
+                vec![series],
                 &[],
                 now,
                 &records,
                 &BTreeMap::new(),
             );
-            let plan = plan_check(&check, &evaluations, &records, now);
+            let plan = plan_check(&check, evaluations, &records, now);
             records = plan.next;
             for (notification, record) in plan.notifications {
                 messages.push(((notification.at - incident) / 60, notification.transition));
@@ -911,13 +915,13 @@ mod tests {
             let evaluations = evaluate_check(
                 &check,
                 &detector,
-                &[series],
+                vec![series],
                 &[],
                 now,
                 &records,
                 &BTreeMap::new(),
             );
-            let plan = plan_check(&check, &evaluations, &records, now);
+            let plan = plan_check(&check, evaluations, &records, now);
             records = plan.next;
             for (notification, record) in plan.notifications {
                 if notification.transition != Transition::Repeat {
@@ -956,7 +960,7 @@ mod tests {
         let evaluations = evaluate_check(
             &check,
             &detector,
-            &[odd, late, gone],
+            vec![odd, late, gone],
             &[],
             now,
             &[],
@@ -983,7 +987,7 @@ mod tests {
             Observation::NoData,
             "no newest point"
         );
-        assert!(plan_check(&check, &evaluations, &[], now)
+        assert!(plan_check(&check, evaluations, &[], now)
             .notifications
             .is_empty());
     }
@@ -996,7 +1000,7 @@ mod tests {
         let evaluations = evaluate_check(
             &check,
             &RobustBaseline::default(),
-            &[series("api", now, 400.0)],
+            vec![series("api", now, 400.0)],
             &[],
             now,
             &[],
@@ -1020,10 +1024,10 @@ mod tests {
         let now = 1_800_000_000;
         let plan = plan_check(
             &check,
-            &evaluate_check(
+            evaluate_check(
                 &check,
                 &detector,
-                &[series("api", now, 400.0)],
+                vec![series("api", now, 400.0)],
                 &[],
                 now,
                 &[],
@@ -1038,16 +1042,16 @@ mod tests {
             .filter_map(|(_, r)| r)
             .collect();
         assert_eq!(records.len(), 1);
-        let gone_1 = plan_check(&check, &[], &records, now + 60);
+        let gone_1 = plan_check(&check, vec![], &records, now + 60);
         assert!(gone_1.notifications.is_empty());
-        let gone_2 = plan_check(&check, &[], &gone_1.next, now + 180);
+        let gone_2 = plan_check(&check, vec![], &gone_1.next, now + 180);
         assert_eq!(gone_2.notifications.len(), 1);
         assert_eq!(gone_2.notifications[0].0.transition, Transition::Resolved);
         assert_eq!(gone_2.notifications[0].0.since, now);
         let mut other = check.clone();
         other.name = "other".into();
         assert_eq!(
-            plan_check(&other, &[], &records, now + 600),
+            plan_check(&other, vec![], &records, now + 600),
             Plan::default(),
             "other checks' alerts are left alone"
         );
@@ -1075,7 +1079,7 @@ mod tests {
         let plain = evaluate_check(
             &check,
             &RobustBaseline::default(),
-            &[ramp(now)],
+            vec![ramp(now)],
             &[],
             now,
             &[],
@@ -1084,7 +1088,7 @@ mod tests {
         let seasonal = evaluate_check(
             &check,
             &RobustBaseline::default(),
-            &[ramp(now)],
+            vec![ramp(now)],
             &[ramp(now - 86_400)],
             now,
             &[],

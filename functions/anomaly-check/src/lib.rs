@@ -452,7 +452,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
                     let evaluations = evaluate_check(
                         check,
                         self.detector.as_ref(),
-                        &series,
+                        series,
                         &season,
                         end,
                         &document.alerts,
@@ -461,7 +461,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
                     remember(check, &evaluations, &mut memories, now);
                     outcome.series += evaluations.len();
                     tracing::debug!(check = %check.name, series = evaluations.len(), elapsed_ms = result.elapsed_ms, "CheckEvaluated");
-                    let plan = plan_check(check, &evaluations, &document.alerts, now);
+                    let plan = plan_check(check, evaluations, &document.alerts, now);
                     alerts.extend(plan.next.into_iter().map(|r| (r.key.clone(), r)));
                     pending.extend(
                         plan.notifications

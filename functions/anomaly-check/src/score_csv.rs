@@ -129,8 +129,7 @@ pub fn score_csv(
         let state = records.first().map(|r| r.state);
         memory.observe(evaluation.detector_scores, evaluation.reading.value, now);
         let (observation, reading) = (evaluation.observation, evaluation.reading);
-        let evaluations = [evaluation];
-        let plan = plan_check(check, &evaluations, &records, now);
+        let plan = plan_check(check, vec![evaluation], &records, now);
         records = plan.next;
         let mut fired = false;
         for (notification, record) in plan.notifications {

@@ -107,9 +107,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let memories = full_memories(&check.name, &series, end);
     let mut robust = Vec::new();
     for detector in detectors {
+        let input = series.clone();
         let started = Instant::now();
         let evaluations =
-            evaluate_check(&check, detector.as_ref(), &series, &[], end, &[], &memories);
+            evaluate_check(&check, detector.as_ref(), input, &[], end, &[], &memories);
         let score_ms = started.elapsed().as_secs_f64() * 1000.0;
         let anomalous = evaluations
             .iter()
