@@ -20,6 +20,7 @@ pub mod deadline;
 pub mod detect;
 pub mod memory;
 pub mod message;
+pub mod packed;
 pub mod ports;
 pub mod profile;
 pub mod prometheus;

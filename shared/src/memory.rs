@@ -116,14 +116,17 @@ impl Memory {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ScoreMemory {
     /// Decayed count per bucket; missing trailing buckets are empty.
-    #[serde(deserialize_with = "stored_counts")]
+    #[serde(
+        serialize_with = "crate::packed::serialize",
+        deserialize_with = "stored_counts"
+    )]
     counts: Vec<f32>,
 }
 
 /// Counts as stored, made sane: at most [`BUCKETS`], none negative or not finite (the state
 /// object is input like any other).
 fn stored_counts<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<f32>, D::Error> {
-    let mut counts = Vec::<f32>::deserialize(deserializer)?;
+    let mut counts: Vec<f32> = crate::packed::deserialize(deserializer)?;
     counts.truncate(BUCKETS);
     for count in &mut counts {
         if !count.is_finite() || *count < 0.0 {

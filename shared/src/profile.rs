@@ -25,16 +25,22 @@ const HOUR: i64 = 3_600;
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DailyProfile {
     /// One mean per hour of the day (UTC); empty until the first value.
-    #[serde(deserialize_with = "stored_means")]
+    #[serde(
+        serialize_with = "crate::packed::serialize",
+        deserialize_with = "stored_means"
+    )]
     means: Vec<f32>,
     /// Evaluations per hour, up to 255.
-    #[serde(deserialize_with = "stored_visits")]
+    #[serde(
+        serialize_with = "crate::packed::serialize",
+        deserialize_with = "stored_visits"
+    )]
     visits: Vec<u8>,
 }
 
 /// Means as stored, made sane: exactly 24 finite ones, or none.
 fn stored_means<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<f32>, D::Error> {
-    let means = Vec::<f32>::deserialize(deserializer)?;
+    let means: Vec<f32> = crate::packed::deserialize(deserializer)?;
     Ok(
         if means.len() == HOURS && means.iter().all(|m| m.is_finite()) {
             means
@@ -46,7 +52,7 @@ fn stored_means<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec
 
 /// Visits as stored, made sane: exactly 24, or none.
 fn stored_visits<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
-    let visits = Vec::<u8>::deserialize(deserializer)?;
+    let visits: Vec<u8> = crate::packed::deserialize(deserializer)?;
     Ok(if visits.len() == HOURS {
         visits
     } else {
