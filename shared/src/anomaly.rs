@@ -833,10 +833,50 @@ mod tests {
         assert_eq!(opening_score(&check, None, 0.7, now), 0.7);
     }
 
+    /// Runs `check` every minute for `minutes` from `start` over one series whose value at
+    /// `t` is `value(t)`: the messages it sends, as (unix time, transition).
+    fn every_minute(
+        check: &Check,
+        start: i64,
+        minutes: i64,
+        value: impl Fn(i64) -> f64,
+    ) -> Vec<(i64, Transition)> {
+        let detector = RobustBaseline::default();
+        let mut records: Vec<AlertRecord> = Vec::new();
+        let mut messages = Vec::new();
+        for minute in 0..minutes {
+            let now = start + 60 * minute;
+            let series = Series {
+                labels: labels("api"),
+                points: (0..=60)
+                    .map(|i| {
+                        let t = now - 60 * (60 - i);
+                        (t as f64, value(t))
+                    })
+                    .collect(),
+            };
+            let evaluations = evaluate_check(
+                check,
+                &detector,
+                vec![series],
+                &[],
+                now,
+                &records,
+                &BTreeMap::new(),
+            );
+            let plan = plan_check(check, evaluations, &records, now);
+            records = plan.next;
+            for (notification, record) in plan.notifications {
+                messages.push((notification.at, notification.transition));
+                records.extend(record);
+            }
+        }
+        messages
+    }
+
     #[test]
     fn a_long_incident_is_not_resolved_while_it_lasts() {
         let check = check();
-        let detector = RobustBaseline::default();
         let incident = 1_800_000_000 + 60 * 60;
         // Traffic at 100 falls to 40 at `incident` for three hours: three windows' worth.
         let value = |t: i64| {
@@ -846,34 +886,10 @@ mod tests {
                 100.0 + ((t / 60) % 5) as f64
             }
         };
-        let mut records: Vec<AlertRecord> = Vec::new();
-        let mut messages = Vec::new();
-        for minute in 0..300 {
-            let now = 1_800_000_000 + 60 * minute;
-            let points = (0..=60).map(|i| {
-                let t = now - 60 * (60 - i);
-                (t as f64, value(t))
-            });
-            let series = Series {
-                labels: labels("api"),
-                points: points.collect(),
-            };
-            let evaluations = evaluate_check(
-                &check,
-                &detector,
-                vec![series],
-                &[],
-                now,
-                &records,
-                &BTreeMap::new(),
-            );
-            let plan = plan_check(&check, evaluations, &records, now);
-            records = plan.next;
-            for (notification, record) in plan.notifications {
-                messages.push(((notification.at - incident) / 60, notification.transition));
-                records.extend(record);
-            }
-        }
+        let messages: Vec<(i64, Transition)> = every_minute(&check, 1_800_000_000, 300, value)
+            .into_iter()
+            .map(|(at, transition)| ((at - incident) / 60, transition))
+            .collect();
         // Fires at once, resolves two minutes (clear_after) after the traffic came back.
         assert_eq!(
             messages,
@@ -884,7 +900,6 @@ mod tests {
     #[test]
     fn a_lasting_shift_resolves_after_a_day_and_the_series_can_fire_again() {
         let check = check();
-        let detector = RobustBaseline::default();
         let start = 1_800_000_000;
         let shift = start + 60 * 60;
         let spike = shift + SETTLE_AFTER_SECONDS + 3 * 3600;
@@ -898,38 +913,12 @@ mod tests {
                 _ => 100.0 + noise,
             }
         };
-        let mut records: Vec<AlertRecord> = Vec::new();
-        let mut messages = Vec::new();
-        let minutes = (spike - start) / 60 + 5;
-        for minute in 0..minutes {
-            let now = start + 60 * minute;
-            let series = Series {
-                labels: labels("api"),
-                points: (0..=60)
-                    .map(|i| {
-                        let t = now - 60 * (60 - i);
-                        (t as f64, value(t))
-                    })
-                    .collect(),
-            };
-            let evaluations = evaluate_check(
-                &check,
-                &detector,
-                vec![series],
-                &[],
-                now,
-                &records,
-                &BTreeMap::new(),
-            );
-            let plan = plan_check(&check, evaluations, &records, now);
-            records = plan.next;
-            for (notification, record) in plan.notifications {
-                if notification.transition != Transition::Repeat {
-                    messages.push(((notification.at - shift) / 60, notification.transition));
-                }
-                records.extend(record);
-            }
-        }
+        let messages: Vec<(i64, Transition)> =
+            every_minute(&check, start, (spike - start) / 60 + 5, value)
+                .into_iter()
+                .filter(|(_, transition)| *transition != Transition::Repeat)
+                .map(|(at, transition)| ((at - shift) / 60, transition))
+                .collect();
         // Resolves once the day is up and `clear_after` has passed.
         let settled = (SETTLE_AFTER_SECONDS + check.lifecycle.clear_after_seconds) / 60;
         assert_eq!(
