@@ -429,7 +429,7 @@ pub fn plan_check(
         let reference = before.and_then(|r| r.reference).unwrap_or(reading);
         let settled = before.is_some_and(|r| r.settled(now));
         if let (Some(before), Some(value)) = (before, reading.value) {
-            let off_reference = !settled && still_anomalous(check, value, &reference);
+            let off_reference = still_anomalous(check, value, &reference);
             observation = match (before.state, observation) {
                 (AlertState::Recovered { .. }, Observation::Anomalous) if !off_reference => {
                     Observation::Normal
@@ -442,6 +442,9 @@ pub fn plan_check(
                     Observation::Normal
                 }
                 (AlertState::Recovered { .. }, other) => other,
+                // After a day, the incident's level is the series' new normal: the detector
+                // alone judges it, so a lasting shift resolves instead of repeating for ever.
+                (AlertState::Pending { .. } | AlertState::Firing { .. }, other) if settled => other,
                 // A present value is judged against the reference, even where the detector
                 // has too little unmasked history to score it.
                 (AlertState::Pending { .. } | AlertState::Firing { .. }, _) if off_reference => {
