@@ -158,12 +158,24 @@ fn compact_points<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Points, 
     deserializer.deserialize_seq(Samples)
 }
 
-/// Parses Prometheus' quoted floats, including `NaN`, `+Inf` and `-Inf`.
+/// Parses Prometheus' quoted floats, including `NaN`, `+Inf` and `-Inf`, from the text as it
+/// is read: a streamed response allocates nothing per sample.
 fn quoted_float<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
-    let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-    parse_float(&text).ok_or_else(|| {
-        serde::de::Error::invalid_value(serde::de::Unexpected::Str(&text), &"a Prometheus float")
-    })
+    struct QuotedFloat;
+    impl serde::de::Visitor<'_> for QuotedFloat {
+        type Value = f64;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str("a Prometheus float")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<f64, E> {
+            parse_float(text).ok_or_else(|| {
+                E::invalid_value(serde::de::Unexpected::Str(text), &"a Prometheus float")
+            })
+        }
+    }
+    deserializer.deserialize_str(QuotedFloat)
 }
 
 /// Parses a sample value as Prometheus writes it (Go's `strconv.FormatFloat` plus `±Inf`/`NaN`).
