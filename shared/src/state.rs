@@ -55,8 +55,11 @@ pub struct StateDocument {
     /// The claim of the invocation sending the outbox, if any.
     #[serde(default)]
     pub lease: Option<Lease>,
-    /// Each evaluated series' memory of its scores.
-    #[serde(default)]
+    /// Each evaluated series' memory of its scores. Stored packed under a new name: code from
+    /// before the packing reads `memories` as arrays, so after a rollback it finds none and
+    /// learns afresh instead of refusing the whole state (and its alerts) as corrupt. States
+    /// with the older `memories` still load.
+    #[serde(default, rename = "series_memories", alias = "memories")]
     pub memories: Vec<SeriesMemory>,
 }
 
@@ -374,6 +377,21 @@ mod tests {
             panic!("expected a document");
         };
         assert_eq!(document, changed, "memories survive the round trip");
+        let stored: serde_json::Value =
+            serde_json::from_slice(&tokio::fs::read(dir.join("state.json")).await.expect("read"))
+                .expect("json");
+        assert!(stored.get("memories").is_none(), "older code finds none");
+        assert!(stored["series_memories"][0]["point"]["counts"].is_string());
+        let mut older = stored.clone();
+        let packed = older["series_memories"].take();
+        older["memories"] = packed;
+        older["memories"][0]["point"]["counts"] = serde_json::json!([1.5, 2.0]);
+        older
+            .as_object_mut()
+            .expect("object")
+            .remove("series_memories");
+        let older: StateDocument = serde_json::from_value(older).expect("an older state loads");
+        assert_eq!(older.memories.len(), 1);
         assert!(matches!(
             store.save(&changed, Some(&first)).await,
             Err(StateError::Conflict)
