@@ -297,17 +297,20 @@ pub fn evaluate_check(
             .collect(),
         None => BTreeMap::new(),
     };
+    // Looked up once per series: during a wide incident thousands of alerts are stored.
+    let recovered_incidents: BTreeMap<&Labels, (i64, Option<i64>)> = previous
+        .iter()
+        .filter(|r| r.key.check == check.name)
+        .filter(|r| matches!(r.state, AlertState::Recovered { .. }))
+        .filter_map(|r| Some((&r.key.labels, r.incident?)))
+        .collect();
     series
         .into_iter()
         .map(|series| {
             let mut window = align(&series.points, start, step, slots);
             drop(series.points);
             let labels = series.labels;
-            let incident = previous
-                .iter()
-                .find(|r| r.key.check == check.name && r.key.labels == labels)
-                .filter(|r| matches!(r.state, AlertState::Recovered { .. }))
-                .and_then(|r| r.incident);
+            let incident = recovered_incidents.get(&labels).copied();
             mask_incident(&mut window, times.iter().copied(), incident);
             let seasonal = seasonal_by_labels.get(&labels).map(Vec::as_slice);
             let key = AlertKey {
@@ -754,6 +757,65 @@ mod tests {
                 .iter()
                 .all(|r| matches!(r.state, AlertState::Recovered { .. })),
             "only remembered: {records:?}"
+        );
+    }
+
+    #[test]
+    fn a_recovered_series_past_incident_is_left_out_of_its_window() {
+        let check = check();
+        let now = 1_800_000_000;
+        let incident = (now - 1800, Some(now - 600));
+        // Calm at 100 but for twenty minutes at 5 that ended ten minutes ago; 5 again now.
+        let points: Points = (0..=60)
+            .map(|i| {
+                let t = now - 60 * (60 - i);
+                let during = (incident.0..now - 600).contains(&t) || t == now;
+                (t as f64, if during { 5.0 } else { 100.0 + (i % 5) as f64 })
+            })
+            .collect();
+        let record = |check_name: &str, state: AlertState| AlertRecord {
+            key: AlertKey {
+                check: check_name.to_owned(),
+                labels: labels("api"),
+            },
+            state,
+            severity: check.severity,
+            reading: Reading {
+                value: Some(100.0),
+                expected: Some(100.0),
+                expected_low: Some(95.0),
+                expected_high: Some(105.0),
+                score: Some(0.0),
+            },
+            reference: None,
+            incident: Some(incident),
+        };
+        let observe = |previous: &[AlertRecord]| {
+            evaluate_check(
+                &check,
+                &RobustBaseline::default(),
+                vec![Series {
+                    labels: labels("api"),
+                    points: points.clone(),
+                }],
+                &[],
+                now,
+                previous,
+                &BTreeMap::new(),
+            )[0]
+            .observation
+        };
+        let recovered = AlertState::Recovered { until: now + 3600 };
+        assert_eq!(observe(&[]), Observation::Normal, "the incident hides it");
+        assert_eq!(
+            observe(&[record("other_check", recovered)]),
+            Observation::Normal,
+            "another check's incident is not this one's"
+        );
+        assert_eq!(
+            observe(&[record(&check.name, recovered)]),
+            Observation::Anomalous,
+            "left out, it no longer hides the next"
         );
     }
 
