@@ -96,7 +96,14 @@ impl Points {
                     return;
                 }
             } else if *step > 0.0 {
-                let slot = ((time - *start) / *step).round();
+                // Most samples land on the next slot; a gap is found by division.
+                #[allow(clippy::cast_precision_loss)]
+                let next = values.len() as f64;
+                let slot = if *start + next * *step == time {
+                    next
+                } else {
+                    ((time - *start) / *step).round()
+                };
                 #[allow(clippy::cast_precision_loss)]
                 let fits = slot >= values.len() as f64 && slot < MAX_GRID_SLOTS as f64;
                 if fits && *start + slot * *step == time {
