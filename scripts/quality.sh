@@ -28,8 +28,9 @@ chmod +x "$alert_column"
 # what the false alerts and the misses cost, and what the standard score would be without a
 # single false alert.
 breakdown() {
-  awk '$2 == "1" && NF == 8 && $6 ~ /\// { raw[$1] = $3; null[$1] = $4; perfect[$1] = $5 }
+  awk '$1 ~ /^(standard|reward_low_FP_rate|reward_low_FN_rate)$/ && NF == 8 { raw[$1] = $3; null[$1] = $4; perfect[$1] = $5 }
     END {
+      if (length(raw) != 3) { print "no profile table to break down"; exit }
       s = raw["standard"]; fp = s - raw["reward_low_FP_rate"]; miss = s - raw["reward_low_FN_rate"]
       printf "standard raw %.2f = caught windows %.2f - missed windows %.2f - false alerts %.2f\n", s, s + fp + miss, miss, fp
       printf "standard with the same catches and no false alert: %.2f\n", 100 * (s + fp - null["standard"]) / (perfect["standard"] - null["standard"])
