@@ -206,7 +206,8 @@ pub fn evaluate_window(
         sustained,
         daily,
     };
-    let score = memory.relative(detector_scores, check.threshold);
+    let newest = value.zip(times.last().copied());
+    let score = memory.relative(detector_scores, check.threshold, newest, check.direction);
     let history = &window[..window.len().saturating_sub(1)];
     let points: Vec<(f64, f64)> = match seasonal {
         Some(season) => history

@@ -33,3 +33,4 @@ pub mod sla;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod week;

@@ -17,7 +17,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::detect::Direction;
 use crate::profile::DailyProfile;
+use crate::week::WeekRange;
 
 /// Weight of an evaluation halves after this many later evaluations (a week of minutes).
 pub const HALF_LIFE_EVALUATIONS: f64 = 10_080.0;
@@ -69,6 +71,9 @@ pub struct Memory {
     /// What the series usually is at each hour of the day.
     #[serde(default)]
     pub profile: DailyProfile,
+    /// The lowest and highest value of each of the series' last seven days.
+    #[serde(default)]
+    pub week: WeekRange,
 }
 
 impl Memory {
@@ -92,23 +97,33 @@ impl Memory {
         if let Some(value) = value {
             let step = if self.seen > 0 { at - self.seen } else { 60 };
             self.profile.observe(value, at, step);
+            self.week.observe(value, at);
         }
         self.seen = at;
     }
 
-    /// The largest of the scores, each in proportion to its memory; `None` without a point
-    /// score (the newest point is missing or the history too short).
-    pub fn relative(&self, scores: DetectorScores, threshold: f64) -> Option<f64> {
+    /// The largest of the scores, each in proportion to its memory, with the bar moved by
+    /// where the newest `value` at `at` lies in the series' week ([`WeekRange::bar_factor`]);
+    /// `None` without a point score (the newest point is missing or the history too short).
+    pub fn relative(
+        &self,
+        scores: DetectorScores,
+        threshold: f64,
+        newest: Option<(f64, i64)>,
+        direction: Direction,
+    ) -> Option<f64> {
         let point = self.point.relative(scores.point?, threshold);
-        Some(
-            [
-                (&self.sustained, scores.sustained),
-                (&self.daily, scores.daily),
-            ]
-            .into_iter()
-            .filter_map(|(memory, score)| score.map(|s| memory.relative(s, threshold)))
-            .fold(point, f64::max),
-        )
+        let largest = [
+            (&self.sustained, scores.sustained),
+            (&self.daily, scores.daily),
+        ]
+        .into_iter()
+        .filter_map(|(memory, score)| score.map(|s| memory.relative(s, threshold)))
+        .fold(point, f64::max);
+        let factor = newest.map_or(1.0, |(value, at)| {
+            self.week.bar_factor(value, at, direction)
+        });
+        Some(score_of(odds(largest) / factor))
     }
 }
 
@@ -294,6 +309,39 @@ mod tests {
         }
         assert!(memory.threshold(0.6) < 0.6);
         assert!(memory.weight() < 1.0 / (1.0 - 0.5_f64.powf(1.0 / HALF_LIFE_EVALUATIONS)) + 1.0);
+    }
+
+    #[test]
+    fn a_value_inside_the_week_s_range_needs_a_larger_deviation() {
+        let mut memory = Memory::default();
+        // Two days of values between 10 and 19.9, every minute.
+        for minute in 0..2 * 1_440 {
+            memory.observe(
+                DetectorScores {
+                    point: Some(0.1),
+                    ..DetectorScores::default()
+                },
+                Some(10.0 + f64::from(minute % 100) / 10.0),
+                i64::from(minute) * 60 + 60,
+            );
+        }
+        let scores = DetectorScores {
+            point: Some(0.7),
+            ..DetectorScores::default()
+        };
+        let now = 2 * 86_400 + 60;
+        let judge = |newest| memory.relative(scores, 0.6, newest, Direction::Both);
+        let unknown = judge(None).expect("a point score");
+        let beyond = judge(Some((25.0, now))).expect("a point score");
+        let below = judge(Some((5.0, now))).expect("a point score");
+        let inside = judge(Some((15.0, now))).expect("a point score");
+        assert!((beyond - unknown).abs() < 1e-12 && (below - unknown).abs() < 1e-12);
+        assert!(
+            (odds(beyond) / odds(inside) - crate::week::WITHIN_FACTOR).abs() < 1e-9,
+            "{beyond} {inside}"
+        );
+        let up_only = memory.relative(scores, 0.6, Some((5.0, now)), Direction::Up);
+        assert_eq!(up_only, Some(inside), "a low is no news to an upward check");
     }
 
     #[test]

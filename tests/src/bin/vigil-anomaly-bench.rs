@@ -148,14 +148,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Every series with a memory as full as a long-lived one's: each bucket up to a score of
-/// 0.95 taken and a ready daily profile, so the stored state is at its largest.
+/// 0.95 taken, a ready daily profile and seven days of highs and lows, so the stored state is
+/// at its largest.
 fn full_memories(check: &str, series: &[Series], end: i64) -> BTreeMap<AlertKey, Memory> {
     series
         .iter()
         .map(|s| {
             let mut memory = Memory::default();
-            // Every third minute of the last 75 hours: each hour of the day seen at least
-            // three times, so the daily profile is in use.
+            // Every seventh minute of the last 175 hours: each hour of the day seen at least
+            // three times, so the daily profile is in use, and seven days of highs and lows.
             for step in 0..1_500 {
                 let score = Some(f64::from(step % 96) / 100.0);
                 memory.observe(
@@ -165,7 +166,7 @@ fn full_memories(check: &str, series: &[Series], end: i64) -> BTreeMap<AlertKey,
                         daily: score,
                     },
                     Some(f64::from(step)),
-                    end - 180 * i64::from(1_500 - step),
+                    end - 420 * i64::from(1_500 - step),
                 );
             }
             (

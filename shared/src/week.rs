@@ -1,0 +1,290 @@
+//! A series' range over the past week, and how it moves the series' bar.
+//!
+//! A spike to a level the series reached three days ago is less news than one to a level it
+//! has not reached all week, however the two compare with the noise of the window around
+//! them: on a busy series the first kind recurs every day or two, the second is what an
+//! operator calls unusual. So each series keeps the lowest and highest value of each of its
+//! last [`DAYS`] UTC days (today so far included), 14 numbers in the alert state. Once it
+//! knows at least one earlier day, the series' bar is multiplied by [`WITHIN_FACTOR`] for a
+//! newest value inside that range; a value beyond it (a new high, or low, of the week, in the
+//! check's direction) meets the bar unchanged. The range is of raw values, so it tells what the
+//! deviation scores cannot: where the newest value stands against everything the series did
+//! this week. Measured on NAB in docs/QUALITY.md.
+
+use serde::{Deserialize, Serialize};
+
+use crate::detect::Direction;
+
+/// Days whose extremes make the range: today and the six before.
+pub const DAYS: usize = 7;
+/// The bar's multiple (in odds, so in deviation) for a value inside the week's range.
+pub const WITHIN_FACTOR: f64 = 1.4;
+
+const DAY: i64 = 86_400;
+
+/// [`DAYS`] as a number of days to compare with.
+fn span() -> i64 {
+    i64::try_from(DAYS).unwrap_or(i64::MAX)
+}
+
+/// The lowest and highest value of each of the series' last [`DAYS`] days.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct WeekRange {
+    /// The UTC day (days since the epoch) of the newest entry.
+    #[serde(default)]
+    day: i64,
+    /// Each day's lowest value, oldest first, the last one of `day`; a day the series was not
+    /// seen is not a number. Rounded down to `f32`.
+    #[serde(
+        default,
+        serialize_with = "crate::packed::serialize",
+        deserialize_with = "stored_extremes"
+    )]
+    lows: Vec<f32>,
+    /// Each day's highest value, rounded up; as `lows`.
+    #[serde(
+        default,
+        serialize_with = "crate::packed::serialize",
+        deserialize_with = "stored_extremes"
+    )]
+    highs: Vec<f32>,
+}
+
+/// Extremes as stored, made sane: at most [`DAYS`], none infinite (a day not seen is `NaN`).
+fn stored_extremes<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<f32>, D::Error> {
+    let mut extremes: Vec<f32> = crate::packed::deserialize(deserializer)?;
+    let keep = extremes.len().saturating_sub(DAYS);
+    extremes.drain(..keep);
+    for extreme in &mut extremes {
+        if extreme.is_infinite() {
+            *extreme = f32::NAN;
+        }
+    }
+    Ok(extremes)
+}
+
+/// The largest `f32` not above `value`.
+#[allow(clippy::cast_possible_truncation)]
+fn at_most(value: f64) -> f32 {
+    let near = value as f32;
+    if f64::from(near) > value {
+        near.next_down()
+    } else {
+        near
+    }
+}
+
+/// The smallest `f32` not below `value`.
+#[allow(clippy::cast_possible_truncation)]
+fn at_least(value: f64) -> f32 {
+    let near = value as f32;
+    if f64::from(near) < value {
+        near.next_up()
+    } else {
+        near
+    }
+}
+
+impl WeekRange {
+    /// Takes the value of the evaluation at `at` (unix seconds); a value that is not a number,
+    /// or one from a day before the newest, is ignored.
+    pub fn observe(&mut self, value: f64, at: i64) {
+        if !value.is_finite() {
+            return;
+        }
+        let day = at.div_euclid(DAY);
+        let (low, high) = (at_most(value), at_least(value));
+        let gap = day - self.day;
+        if self.lows.is_empty() || self.lows.len() != self.highs.len() || gap >= span() {
+            *self = Self {
+                day,
+                lows: vec![low],
+                highs: vec![high],
+            };
+            return;
+        }
+        if gap < 0 {
+            return;
+        }
+        for _ in 0..gap {
+            self.lows.push(f32::NAN);
+            self.highs.push(f32::NAN);
+        }
+        self.day = day;
+        let keep = self.lows.len().saturating_sub(DAYS);
+        self.lows.drain(..keep);
+        self.highs.drain(..keep);
+        if let (Some(last_low), Some(last_high)) = (self.lows.last_mut(), self.highs.last_mut()) {
+            *last_low = if last_low.is_nan() {
+                low
+            } else {
+                last_low.min(low)
+            };
+            *last_high = if last_high.is_nan() {
+                high
+            } else {
+                last_high.max(high)
+            };
+        }
+    }
+
+    /// The lowest and highest value of the days within the week before `at` (its own day
+    /// included), if one of them is an earlier day: a range learnt over a few hours says
+    /// little.
+    pub fn range(&self, at: i64) -> Option<(f64, f64)> {
+        if self.lows.len() != self.highs.len() {
+            return None;
+        }
+        let day = at.div_euclid(DAY);
+        let newest = self.day;
+        let mut earlier = false;
+        let mut range: Option<(f64, f64)> = None;
+        for (index, (low, high)) in self.lows.iter().zip(&self.highs).enumerate() {
+            let age = self.lows.len() - 1 - index;
+            let entry = newest - i64::try_from(age).unwrap_or(i64::MAX);
+            if low.is_nan() || high.is_nan() || entry > day || day - entry >= span() {
+                continue;
+            }
+            earlier |= entry < day;
+            let (low, high) = (f64::from(*low), f64::from(*high));
+            range = Some(range.map_or((low, high), |(l, h)| (l.min(low), h.max(high))));
+        }
+        range.filter(|_| earlier)
+    }
+
+    /// What the series' bar is multiplied by for `value` at `at`, judged in `direction`:
+    /// [`WITHIN_FACTOR`] inside the week's range, 1 beyond it or while the range is unknown.
+    pub fn bar_factor(&self, value: f64, at: i64, direction: Direction) -> f64 {
+        let Some((low, high)) = self.range(at) else {
+            return 1.0;
+        };
+        let beyond = match direction {
+            Direction::Up => value > high,
+            Direction::Down => value < low,
+            Direction::Both => value > high || value < low,
+        };
+        if beyond {
+            1.0
+        } else {
+            WITHIN_FACTOR
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hourly values for `days` days: `low` at night, `high` at noon.
+    fn learn(days: i64, low: f64, high: f64) -> WeekRange {
+        let mut week = WeekRange::default();
+        for hour in 0..days * 24 {
+            let value = if hour % 24 == 12 { high } else { low };
+            week.observe(value, hour * 3_600);
+        }
+        week
+    }
+
+    #[test]
+    fn it_knows_nothing_on_its_first_day() {
+        let week = learn(1, 10.0, 20.0);
+        assert_eq!(week.range(23 * 3_600), None);
+        assert!((week.bar_factor(100.0, 23 * 3_600, Direction::Both) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_value_inside_the_week_s_range_needs_a_higher_bar() {
+        let week = learn(3, 10.0, 20.0);
+        let now = 3 * DAY - 60;
+        assert_eq!(week.range(now), Some((10.0, 20.0)));
+        for (value, direction, factor) in [
+            (20.5, Direction::Both, 1.0),
+            (9.5, Direction::Both, 1.0),
+            (20.0, Direction::Both, WITHIN_FACTOR),
+            (15.0, Direction::Both, WITHIN_FACTOR),
+            (9.5, Direction::Up, WITHIN_FACTOR),
+            (20.5, Direction::Down, WITHIN_FACTOR),
+            (9.5, Direction::Down, 1.0),
+        ] {
+            let found = week.bar_factor(value, now, direction);
+            assert!(
+                (found - factor).abs() < 1e-12,
+                "{value} {direction:?}: {found}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_day_older_than_a_week_is_forgotten() {
+        let mut week = learn(2, 10.0, 100.0);
+        for hour in 48..9 * 24 {
+            week.observe(if hour % 24 == 12 { 20.0 } else { 10.0 }, hour * 3_600);
+        }
+        assert_eq!(week.lows.len(), DAYS);
+        assert_eq!(week.range(9 * DAY - 60), Some((10.0, 20.0)));
+        // Read a day later without a new value, the oldest kept day falls out as well.
+        let mut quiet = learn(3, 10.0, 20.0);
+        quiet.observe(50.0, 3 * DAY + 3_600);
+        assert_eq!(quiet.range(3 * DAY + 7_200), Some((10.0, 50.0)));
+        assert_eq!(
+            quiet.range(9 * DAY),
+            Some((50.0, 50.0)),
+            "only day 3 is still in the week"
+        );
+        assert_eq!(quiet.range(10 * DAY), None, "all kept days are too old");
+    }
+
+    #[test]
+    fn days_unseen_leave_gaps_and_a_long_absence_starts_afresh() {
+        let mut week = learn(2, 10.0, 20.0);
+        week.observe(30.0, 4 * DAY + 60);
+        assert_eq!(week.lows.len(), 5);
+        assert!(week.lows[2].is_nan() && week.highs[3].is_nan());
+        assert_eq!(week.range(4 * DAY + 120), Some((10.0, 30.0)));
+        week.observe(40.0, 20 * DAY);
+        assert_eq!(week.lows.len(), 1);
+        assert_eq!(week.range(20 * DAY + 60), None, "no earlier day");
+        let before = week.clone();
+        week.observe(1.0, 19 * DAY);
+        week.observe(f64::NAN, 20 * DAY + 60);
+        assert_eq!(
+            week, before,
+            "an earlier day and a missing value are not taken"
+        );
+    }
+
+    #[test]
+    fn rounding_to_f32_keeps_every_seen_value_inside() {
+        let value = 0.1_f64 + 1e-12;
+        let mut week = WeekRange::default();
+        week.observe(value, 0);
+        week.observe(value, DAY);
+        assert!((week.bar_factor(value, DAY, Direction::Both) - WITHIN_FACTOR).abs() < 1e-12);
+        week.observe(1e39, 2 * DAY);
+        week.observe(-1e39, 2 * DAY + 60);
+        assert!(
+            (week.bar_factor(1e39, 2 * DAY + 120, Direction::Both) - WITHIN_FACTOR).abs() < 1e-12
+        );
+    }
+
+    #[test]
+    fn a_hostile_stored_range_is_made_sane() {
+        let many = vec!["1.0"; 40].join(",");
+        let json = format!(r#"{{"day":5,"lows":[{many}],"highs":[2.0,1e39]}}"#);
+        let week: WeekRange = serde_json::from_str(&json).expect("parses");
+        assert_eq!(week.lows.len(), DAYS);
+        assert!(week.highs[1].is_nan(), "beyond f32 is no extreme");
+        assert_eq!(week.range(5 * DAY), None, "lows and highs do not pair up");
+        let mut week = week;
+        week.observe(3.0, 5 * DAY);
+        assert_eq!((week.lows.len(), week.highs.len()), (1, 1));
+        let json = serde_json::to_string(&learn(9, 10.0, 20.0)).expect("serialises");
+        let back: WeekRange = serde_json::from_str(&json).expect("parses");
+        assert_eq!(back.range(9 * DAY - 60), Some((10.0, 20.0)));
+        assert!(json.len() < 120, "{json}");
+        let old: WeekRange = serde_json::from_str("{}").expect("an older state has none");
+        assert_eq!(old, WeekRange::default());
+    }
+}
