@@ -126,11 +126,10 @@ fn evaluate(detector: &dyn Detector) -> (usize, usize, Vec<String>) {
 fn the_shipped_decision_catches_the_labelled_anomalies_and_stays_quiet() {
     let (caught, false_alerts, notes) = evaluate(&RobustBaseline::default());
     let anomalies = cases().iter().filter(|c| c.anomaly_at.is_some()).count();
-    // Measured: 6 of 6 caught (the flattened daily cycle by the daily profile), 4 false
-    // alerts: 3 on the series whose frequent spikes are normal, 1 on the drift's noise before
-    // it starts.
+    // Measured: 6 of 6 caught (the flattened daily cycle by the daily profile), 3 false
+    // alerts, all on the series whose frequent spikes are normal.
     assert!(
-        caught == anomalies && false_alerts <= 5,
+        caught == anomalies && false_alerts <= 4,
         "caught {caught} of {anomalies}, {false_alerts} false alert(s):\n{}",
         notes.join("\n")
     );
@@ -145,8 +144,9 @@ fn standard(caught: usize, false_alerts: usize) -> f64 {
 fn the_shipped_detector_beats_the_old_rule_on_the_same_cases() {
     let (robust_caught, robust_false, robust_notes) = evaluate(&RobustBaseline::default());
     let (seed_caught, seed_false, seed_notes) = evaluate(&RollingZScore::default());
-    // Measured: 6 caught and 4 false against the seed rule's 4 and 9, both through the same
-    // lifecycle, sustained and daily scores and score memories.
+    // Measured: 6 caught and 3 false against the seed rule's 6 and 5, both through the same
+    // lifecycle, sustained and daily scores, score memories and week's range (the seed
+    // rule caught 4 and raised 9 before the week's range).
     assert!(
         standard(robust_caught, robust_false) > standard(seed_caught, seed_false),
         "robust {robust_notes:?}\nseed {seed_notes:?}"
