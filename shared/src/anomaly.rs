@@ -5,9 +5,10 @@
 //! [`Detector`] against the rest of the window (and, with seasonality, against the same window
 //! one season earlier), and so is the mean of its newest [`SUSTAINED_POINTS`] against the
 //! window's means of as many. Each score is put in proportion to the series' own past (its
-//! [`Memory`]), and the larger counts. It is anomalous when that score reaches the check's
-//! threshold **and** the change is material: at least `min_absolute_change`, and at least
-//! `min_relative_change` of the baseline. A sensitive detector, then a materiality filter. The
+//! [`Memory`], whose bar is higher for a value inside the series' week's range), and the larger
+//! counts. It is anomalous when that score reaches the check's threshold **and** the change is
+//! material: at least `min_absolute_change`, and at least `min_relative_change` of the
+//! baseline. A sensitive detector, then a materiality filter. The
 //! [`alert`](crate::alert) lifecycle turns observations into notifications. A series that was
 //! alerting and is absent now counts as no data; a check whose query failed changes nothing.
 
@@ -38,7 +39,8 @@ pub struct Reading {
     /// See `expected_low`.
     pub expected_high: Option<f64>,
     /// The detector's score in proportion to the series' memory: it reaches the check's
-    /// threshold exactly when the detector's score reaches the series' bar.
+    /// threshold exactly when the detector's score reaches the series' bar (raised for a value
+    /// inside the series' week's range, [`crate::week`]).
     pub score: Option<f64>,
 }
 

@@ -11,9 +11,10 @@
 //!
 //! Scores are compared as odds, `s / (1 − s)`: for a score that squashes a deviation `d` as
 //! `d / (d + h)` the odds are `d / h`, so "1.1 × the odds" is "1.1 × the deviation" whatever
-//! the detector's `h`. A series has two such memories ([`Memory`]), one for its point score and
-//! one for its sustained score, each at most 32 numbers (trailing empty buckets are not
-//! stored), kept in the alert state. Measured on NAB in docs/QUALITY.md.
+//! the detector's `h`. A series has three such memories ([`Memory`]), for its point, sustained
+//! and daily scores, each at most 32 numbers (trailing empty buckets are not stored), kept in
+//! the alert state with its daily profile and its week's range, which moves the bar once more
+//! ([`crate::week`]). Measured on NAB in docs/QUALITY.md.
 
 use serde::{Deserialize, Serialize};
 
