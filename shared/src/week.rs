@@ -88,24 +88,23 @@ fn at_least(value: f64) -> f32 {
 }
 
 impl WeekRange {
-    /// Takes the value of the evaluation at `at` (unix seconds); a value that is not a number,
-    /// or one from a day before the newest, is ignored.
+    /// Takes the value of the evaluation at `at` (unix seconds); a value that is not a number is
+    /// ignored. A value from a day before the newest kept one (a state from another clock) or
+    /// over a week after it starts the range afresh.
     pub fn observe(&mut self, value: f64, at: i64) {
         if !value.is_finite() {
             return;
         }
         let day = at.div_euclid(DAY);
         let (low, high) = (at_most(value), at_least(value));
-        let gap = day - self.day;
-        if self.lows.is_empty() || self.lows.len() != self.highs.len() || gap >= span() {
+        let gap = day.saturating_sub(self.day);
+        let fresh = self.lows.is_empty() || self.lows.len() != self.highs.len();
+        if fresh || !(0..span()).contains(&gap) {
             *self = Self {
                 day,
                 lows: vec![low],
                 highs: vec![high],
             };
-            return;
-        }
-        if gap < 0 {
             return;
         }
         for _ in 0..gap {
@@ -143,8 +142,8 @@ impl WeekRange {
         let mut range: Option<(f64, f64)> = None;
         for (index, (low, high)) in self.lows.iter().zip(&self.highs).enumerate() {
             let age = self.lows.len() - 1 - index;
-            let entry = newest - i64::try_from(age).unwrap_or(i64::MAX);
-            if low.is_nan() || high.is_nan() || entry > day || day - entry >= span() {
+            let entry = newest.saturating_sub(i64::try_from(age).unwrap_or(i64::MAX));
+            if low.is_nan() || high.is_nan() || entry > day || day.saturating_sub(entry) >= span() {
                 continue;
             }
             earlier |= entry < day;
@@ -247,11 +246,13 @@ mod tests {
         assert_eq!(week.lows.len(), 1);
         assert_eq!(week.range(20 * DAY + 60), None, "no earlier day");
         let before = week.clone();
-        week.observe(1.0, 19 * DAY);
         week.observe(f64::NAN, 20 * DAY + 60);
+        assert_eq!(week, before, "a missing value is not taken");
+        week.observe(1.0, 19 * DAY);
         assert_eq!(
-            week, before,
-            "an earlier day and a missing value are not taken"
+            (week.day, week.lows.len()),
+            (19, 1),
+            "an earlier day starts afresh"
         );
     }
 
@@ -286,5 +287,13 @@ mod tests {
         assert!(json.len() < 120, "{json}");
         let old: WeekRange = serde_json::from_str("{}").expect("an older state has none");
         assert_eq!(old, WeekRange::default());
+        for day in [i64::MIN, i64::MAX] {
+            let json = format!(r#"{{"day":{day},"lows":[1.0,1.0],"highs":[2.0,2.0]}}"#);
+            let mut week: WeekRange = serde_json::from_str(&json).expect("parses");
+            assert_eq!(week.range(DAY), None, "day {day}");
+            week.observe(1.5, DAY);
+            week.observe(1.5, 2 * DAY);
+            assert_eq!(week.range(2 * DAY), Some((1.5, 1.5)), "day {day}");
+        }
     }
 }
