@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alert::{advance, AlertKey, AlertState, Observation, Transition};
 use crate::checks::{Check, Sensitivity, Severity};
-use crate::detect::{baseline_and_noise, means_of, Detector, Direction};
+use crate::detect::{baseline_and_noise, means_of, Detector};
 use crate::memory::{rescale, DetectorScores, Memory};
 use crate::prometheus::{Labels, Points, Series};
 
@@ -123,13 +123,8 @@ fn still_anomalous(check: &Check, value: f64, reference: &Reading) -> bool {
     ) else {
         return false;
     };
-    let beyond_range = match check.direction {
-        Direction::Up => value > high,
-        Direction::Down => value < low,
-        Direction::Both => value > high || value < low,
-    };
     let deviation = check.direction.filter(value - expected);
-    beyond_range
+    check.direction.beyond(value, low, high)
         && deviation >= check.min_absolute_change
         && deviation >= check.min_relative_change * expected.abs()
 }

@@ -42,6 +42,15 @@ impl Direction {
             Self::Both => z.abs(),
         }
     }
+
+    /// Whether `value` lies outside `[low, high]` on the side that matters.
+    pub fn beyond(self, value: f64, low: f64, high: f64) -> bool {
+        match self {
+            Self::Up => value > high,
+            Self::Down => value < low,
+            Self::Both => value > high || value < low,
+        }
+    }
 }
 
 /// Scores the newest point of a window.

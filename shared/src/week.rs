@@ -115,17 +115,10 @@ impl WeekRange {
         let keep = self.lows.len().saturating_sub(DAYS);
         self.lows.drain(..keep);
         self.highs.drain(..keep);
+        // A day not seen yet is NaN, and `min` and `max` take the number over a NaN.
         if let (Some(last_low), Some(last_high)) = (self.lows.last_mut(), self.highs.last_mut()) {
-            *last_low = if last_low.is_nan() {
-                low
-            } else {
-                last_low.min(low)
-            };
-            *last_high = if last_high.is_nan() {
-                high
-            } else {
-                last_high.max(high)
-            };
+            *last_low = last_low.min(low);
+            *last_high = last_high.max(high);
         }
     }
 
@@ -159,12 +152,7 @@ impl WeekRange {
         let Some((low, high)) = self.range(at) else {
             return 1.0;
         };
-        let beyond = match direction {
-            Direction::Up => value > high,
-            Direction::Down => value < low,
-            Direction::Both => value > high || value < low,
-        };
-        if beyond {
+        if direction.beyond(value, low, high) {
             1.0
         } else {
             WITHIN_FACTOR
