@@ -25,7 +25,7 @@ use crate::week::WeekRange;
 /// Weight of an evaluation halves after this many later evaluations (a week of minutes).
 pub const HALF_LIFE_EVALUATIONS: f64 = 10_080.0;
 /// Evaluations remembered (in decayed weight) before the memory sets the bar.
-pub const MIN_EVALUATIONS: f64 = 500.0;
+pub const MIN_EVALUATIONS: f64 = 250.0;
 /// The share of remembered evaluations allowed above the series' bar.
 pub const RARITY: f64 = 0.002;
 /// The bar is this multiple of the deviation exceeded in [`RARITY`] of evaluations.
@@ -261,8 +261,10 @@ mod tests {
 
     #[test]
     fn a_new_series_uses_the_configured_threshold() {
-        let memory = remember(std::iter::repeat_n(0.1, 499));
+        let memory = remember(std::iter::repeat_n(0.1, 249));
         assert!((memory.threshold(0.6) - 0.6).abs() < 1e-12);
+        let memory = remember(std::iter::repeat_n(0.1, 260));
+        assert!(memory.threshold(0.6) < 0.6, "its own bar from about 250");
     }
 
     #[test]

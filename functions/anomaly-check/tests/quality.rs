@@ -24,11 +24,11 @@ fn noise(seed: u64, index: u64) -> f64 {
     (sum - 2.0) * 3.0_f64.sqrt()
 }
 
-/// A named series with the index where its anomaly starts, if it has one.
+/// A named series with the indices where its anomalies start (none for a normal series).
 struct Case {
     name: &'static str,
     values: Vec<f64>,
-    anomaly_at: Option<usize>,
+    anomalies: Vec<usize>,
 }
 
 const POINTS: usize = 3000;
@@ -38,32 +38,39 @@ fn cases() -> Vec<Case> {
     let n = |seed: u64, i: usize| noise(seed, i as u64);
     let daily = |i: usize| 50.0 + 30.0 * (i as f64 / DAY * std::f64::consts::TAU).sin();
     vec![
-        Case { name: "calm noise", values: (0..POINTS).map(|i| 100.0 + 5.0 * n(1, i)).collect(), anomaly_at: None },
-        Case { name: "daily cycle", values: (0..POINTS).map(|i| daily(i) + 2.0 * n(2, i)).collect(), anomaly_at: None },
+        Case { name: "calm noise", values: (0..POINTS).map(|i| 100.0 + 5.0 * n(1, i)).collect(), anomalies: vec![] },
+        Case { name: "daily cycle", values: (0..POINTS).map(|i| daily(i) + 2.0 * n(2, i)).collect(), anomalies: vec![] },
         Case {
             name: "spikes are normal here",
             values: (0..POINTS).map(|i| 20.0 + 2.0 * n(3, i) + if uniform(30, i as u64) < 0.03 { 25.0 } else { 0.0 }).collect(),
-            anomaly_at: None,
+            anomalies: vec![],
         },
-        Case { name: "a spike", values: (0..POINTS).map(|i| 100.0 + 5.0 * n(4, i) + if i == 2000 { 80.0 } else { 0.0 }).collect(), anomaly_at: Some(2000) },
-        Case { name: "a level shift up", values: (0..POINTS).map(|i| 100.0 + 5.0 * n(5, i) + if i >= 2000 { 60.0 } else { 0.0 }).collect(), anomaly_at: Some(2000) },
-        Case { name: "a drop to a fifth", values: (0..POINTS).map(|i| if i >= 2000 { 20.0 } else { 100.0 } + 4.0 * n(6, i)).collect(), anomaly_at: Some(2000) },
+        Case { name: "a spike", values: (0..POINTS).map(|i| 100.0 + 5.0 * n(4, i) + if i == 2000 { 80.0 } else { 0.0 }).collect(), anomalies: vec![2000] },
+        Case { name: "a level shift up", values: (0..POINTS).map(|i| 100.0 + 5.0 * n(5, i) + if i >= 2000 { 60.0 } else { 0.0 }).collect(), anomalies: vec![2000] },
+        Case { name: "a drop to a fifth", values: (0..POINTS).map(|i| if i >= 2000 { 20.0 } else { 100.0 } + 4.0 * n(6, i)).collect(), anomalies: vec![2000] },
         Case {
             name: "a flat line in a daily cycle",
             values: (0..POINTS).map(|i| if (2000..2150).contains(&i) { 50.0 } else { daily(i) } + 1.0 * n(7, i)).collect(),
-            anomaly_at: Some(2000),
+            anomalies: vec![2000],
         },
         Case {
             name: "a drift",
             values: (0..POINTS).map(|i| 100.0 + 3.0 * n(8, i) + if i >= 2000 { (i - 2000) as f64 * 0.8 } else { 0.0 }).collect(),
-            anomaly_at: Some(2000),
+            anomalies: vec![2000],
+        },
+        Case {
+            name: "a spike eight hours after a far bigger one",
+            values: (0..POINTS)
+                .map(|i| 100.0 + 5.0 * n(10, i) + match i { 1500 => 800.0, 1600 => 70.0, _ => 0.0 })
+                .collect(),
+            anomalies: vec![1500, 1600],
         },
         Case {
             name: "a big spike among small ones",
             values: (0..POINTS)
                 .map(|i| 20.0 + 2.0 * n(9, i) + if i == 2000 { 150.0 } else if uniform(90, i as u64) < 0.03 { 25.0 } else { 0.0 })
                 .collect(),
-            anomaly_at: Some(2000),
+            anomalies: vec![2000],
         },
     ]
 }
@@ -99,23 +106,27 @@ fn evaluate(detector: &dyn Detector) -> (usize, usize, Vec<String>) {
             .into_iter()
             .filter(|row| *row >= 500)
             .collect();
-        let in_window = |row: &usize| {
-            case.anomaly_at
-                .is_some_and(|at| (at..at + 60).contains(row))
-        };
-        let hit = rows.iter().any(in_window);
-        let outside = rows.iter().filter(|row| !in_window(row)).count();
-        caught += usize::from(hit);
+        let window = |at: usize| at..at + 60;
+        let hits = case
+            .anomalies
+            .iter()
+            .filter(|at| rows.iter().any(|row| window(**at).contains(row)))
+            .count();
+        let outside = rows
+            .iter()
+            .filter(|row| !case.anomalies.iter().any(|at| window(*at).contains(*row)))
+            .count();
+        caught += hits;
         false_alerts += outside;
         notes.push(format!(
-            "{}: {} alert(s), {} outside the window{}",
+            "{}: {} alert(s), {} outside the windows{}",
             case.name,
             rows.len(),
             outside,
-            if case.anomaly_at.is_some() && !hit {
-                ", MISSED"
+            if hits < case.anomalies.len() {
+                format!(", {} MISSED", case.anomalies.len() - hits)
             } else {
-                ""
+                String::new()
             }
         ));
     }
@@ -125,8 +136,8 @@ fn evaluate(detector: &dyn Detector) -> (usize, usize, Vec<String>) {
 #[test]
 fn the_shipped_decision_catches_the_labelled_anomalies_and_stays_quiet() {
     let (caught, false_alerts, notes) = evaluate(&RobustBaseline::default());
-    let anomalies = cases().iter().filter(|c| c.anomaly_at.is_some()).count();
-    // Measured: 6 of 6 caught (the flattened daily cycle by the daily profile), 3 false
+    let anomalies: usize = cases().iter().map(|c| c.anomalies.len()).sum();
+    // Measured: 8 of 8 caught (the flattened daily cycle by the daily profile), 3 false
     // alerts, all on the series whose frequent spikes are normal.
     assert!(
         caught == anomalies && false_alerts <= 4,
@@ -144,9 +155,10 @@ fn standard(caught: usize, false_alerts: usize) -> f64 {
 fn the_shipped_detector_beats_the_old_rule_on_the_same_cases() {
     let (robust_caught, robust_false, robust_notes) = evaluate(&RobustBaseline::default());
     let (seed_caught, seed_false, seed_notes) = evaluate(&RollingZScore::default());
-    // Measured: 6 caught and 3 false against the seed rule's 6 and 5, both through the same
-    // lifecycle, sustained and daily scores, score memories and week's range (the seed
-    // rule caught 4 and raised 9 before the week's range).
+    // Measured: 8 caught and 3 false against the seed rule's 7 and 4, both through the same
+    // lifecycle, sustained and daily scores, score memories and week's range. The seed rule
+    // misses the spike eight hours after a far bigger one: that spike still in its window
+    // inflates the standard deviation, where a robust noise estimate ignores one point.
     assert!(
         standard(robust_caught, robust_false) > standard(seed_caught, seed_false),
         "robust {robust_notes:?}\nseed {seed_notes:?}"
