@@ -7,7 +7,8 @@
 //! evaluation's weight halving over [`HALF_LIFE_EVALUATIONS`] (a week of minutes). Once it
 //! holds [`MIN_EVALUATIONS`] the series' bar is the deviation it exceeded in no more than
 //! [`RARITY`] of its remembered evaluations, times [`MARGIN`]; never below [`FLOOR`] of the
-//! check's own bar. Until then the check's threshold applies unchanged.
+//! check's own bar ([`YOUNG_FLOOR`] until it holds [`GROWN_EVALUATIONS`]). Until then the
+//! check's threshold applies unchanged.
 //!
 //! Scores are compared as odds, `s / (1 − s)`: for a score that squashes a deviation `d` as
 //! `d / (d + h)` the odds are `d / h`, so "1.1 × the odds" is "1.1 × the deviation" whatever
@@ -32,6 +33,13 @@ pub const RARITY: f64 = 0.002;
 pub const MARGIN: f64 = 1.1;
 /// The bar never falls below this share of the check's configured deviation.
 pub const FLOOR: f64 = 0.6;
+/// Until a memory holds [`GROWN_EVALUATIONS`], its bar never falls below this share instead:
+/// a young memory may raise the bar of a series it knows to be spiky, but a few quiet hours are
+/// weaker evidence that a smaller deviation is news. Halfway between the check's own bar and
+/// [`FLOOR`].
+pub const YOUNG_FLOOR: f64 = 0.8;
+/// Evaluations remembered before the bar may fall to [`FLOOR`].
+pub const GROWN_EVALUATIONS: f64 = 500.0;
 
 /// A series unseen for this long (it went away, or its check failed) is forgotten.
 pub const FORGET_AFTER_SECONDS: i64 = 7 * 86_400;
@@ -243,7 +251,12 @@ impl ScoreMemory {
                 break;
             }
         }
-        score_of((FLOOR * odds(threshold)).max(MARGIN * bar))
+        let floor = if total < GROWN_EVALUATIONS {
+            YOUNG_FLOOR
+        } else {
+            FLOOR
+        };
+        score_of((floor * odds(threshold)).max(MARGIN * bar))
     }
 }
 
@@ -273,6 +286,9 @@ mod tests {
         let bar = memory.threshold(0.6);
         // Odds 1.5 × 0.6 = 0.9: a score of 0.9 / 1.9.
         assert!((bar - 0.9 / 1.9).abs() < 1e-9, "{bar}");
+        // A young memory lowers it less: odds 1.5 × 0.8 = 1.2.
+        let young = remember(std::iter::repeat_n(0.1, 300)).threshold(0.6);
+        assert!((young - 1.2 / 2.2).abs() < 1e-9, "{young}");
     }
 
     #[test]
