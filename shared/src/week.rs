@@ -174,11 +174,20 @@ mod tests {
         week
     }
 
+    /// Asserts that `week` multiplies the bar by `expected` for `value` at `at`.
+    fn assert_factor(week: &WeekRange, value: f64, at: i64, direction: Direction, expected: f64) {
+        let found = week.bar_factor(value, at, direction);
+        assert!(
+            (found - expected).abs() < 1e-12,
+            "{value} at {at} {direction:?}: {found}, not {expected}"
+        );
+    }
+
     #[test]
     fn it_knows_nothing_on_its_first_day() {
         let week = learn(1, 10.0, 20.0);
         assert_eq!(week.range(23 * 3_600), None);
-        assert!((week.bar_factor(100.0, 23 * 3_600, Direction::Both) - 1.0).abs() < 1e-12);
+        assert_factor(&week, 100.0, 23 * 3_600, Direction::Both, 1.0);
     }
 
     #[test]
@@ -195,11 +204,7 @@ mod tests {
             (20.5, Direction::Down, WITHIN_FACTOR),
             (9.5, Direction::Down, 1.0),
         ] {
-            let found = week.bar_factor(value, now, direction);
-            assert!(
-                (found - factor).abs() < 1e-12,
-                "{value} {direction:?}: {found}"
-            );
+            assert_factor(&week, value, now, direction, factor);
         }
     }
 
@@ -211,13 +216,8 @@ mod tests {
         week.observe(5.0, morning + 60);
         assert_eq!(week.range(morning + 3_600), Some((10.0, 20.0)));
         for value in [45.0, 50.0, 5.0] {
-            let factor = week.bar_factor(value, morning + 3_600, Direction::Both);
-            assert!((factor - 1.0).abs() < 1e-12, "{value} today: {factor}");
-            let factor = week.bar_factor(value, 4 * DAY, Direction::Both);
-            assert!(
-                (factor - WITHIN_FACTOR).abs() < 1e-12,
-                "{value} tomorrow: {factor}"
-            );
+            assert_factor(&week, value, morning + 3_600, Direction::Both, 1.0);
+            assert_factor(&week, value, 4 * DAY, Direction::Both, WITHIN_FACTOR);
         }
     }
 
@@ -268,10 +268,10 @@ mod tests {
         let mut week = WeekRange::default();
         week.observe(value, 0);
         week.observe(value, DAY);
-        assert!((week.bar_factor(value, DAY, Direction::Both) - WITHIN_FACTOR).abs() < 1e-12);
+        assert_factor(&week, value, DAY, Direction::Both, WITHIN_FACTOR);
         week.observe(1e39, 2 * DAY);
         week.observe(-1e39, 2 * DAY + 60);
-        assert!((week.bar_factor(1e39, 3 * DAY, Direction::Both) - WITHIN_FACTOR).abs() < 1e-12);
+        assert_factor(&week, 1e39, 3 * DAY, Direction::Both, WITHIN_FACTOR);
     }
 
     #[test]
