@@ -16,7 +16,8 @@ scorer=${2:-$nab/../bench/nab_score.py}
 cargo build --quiet --profile fast -p anomaly-check
 binary=target/fast/anomaly-check
 alert_column=$(mktemp)
-trap 'rm -f "$alert_column"' EXIT
+calm=$(mktemp -d)
+trap 'rm -rf "$alert_column" "$calm"' EXIT
 cat >"$alert_column" <<'SH'
 #!/bin/sh
 # Presents score-csv's `alert` column as the score, for scoring at threshold 1.
@@ -45,4 +46,22 @@ for detector in robust-baseline rolling-zscore; do
   echo "$shipped"
   breakdown <<<"$shipped"
   echo
+done
+# Calm series have no anomaly: every alert on them is false. Counted per series and week at the
+# production step (one minute) and at NAB's (five minutes), three seeds of each family.
+echo "## robust-baseline on calm series (scripts/calm-series.py): false alerts per series-week"
+python3 scripts/calm-series.py "$calm"
+alerts() { "$binary" score-csv <"$1" | awk -F, 'NR > 1 && $4 == 1' | wc -l; }
+echo "| series | 1-minute step | 5-minute step |"
+echo "|---|---:|---:|"
+for family in normal autocorrelated heavy-tailed low-counts spiky daily-wave; do
+  row="| $family |"
+  for step in 60 300; do
+    total=0
+    for file in "$calm/$step/$family"-*.csv; do
+      total=$((total + $(alerts "$file")))
+    done
+    row="$row $(awk -v t="$total" 'BEGIN { printf "%.1f", t / 3 }') |"
+  done
+  echo "$row"
 done

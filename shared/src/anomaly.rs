@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::alert::{advance, AlertKey, AlertState, Observation, Transition};
 use crate::checks::{Check, Sensitivity, Severity};
 use crate::detect::{baseline_and_noise, means_of, Detector};
-use crate::memory::{rescale, DetectorScores, Memory};
+use crate::memory::{rescale, DetectorScores, Memory, Pace};
 use crate::prometheus::{Labels, Points, Series};
 
 /// The sustained score judges the mean of this many newest points against the window's means
@@ -204,7 +204,13 @@ pub fn evaluate_window(
         daily,
     };
     let newest = value.zip(times.last().copied());
-    let score = memory.relative(detector_scores, check.threshold, newest, check.direction);
+    let score = memory.relative(
+        detector_scores,
+        check.threshold,
+        newest,
+        check.direction,
+        Pace::of_window(times),
+    );
     let history = &window[..window.len().saturating_sub(1)];
     let points: Vec<(f64, f64)> = match seasonal {
         Some(season) => history

@@ -8,7 +8,9 @@
 //! holds [`MIN_EVALUATIONS`] the series' bar is the deviation it exceeded in no more than
 //! [`RARITY`] of its remembered evaluations, times [`MARGIN`]; never below [`FLOOR`] of the
 //! check's own bar ([`YOUNG_FLOOR`] until it holds [`GROWN_EVALUATIONS`]). Until then the
-//! check's threshold applies unchanged.
+//! check's threshold applies unchanged. The rarity and the floors are rates per evaluation,
+//! calibrated at a five-minute step; a series evaluated more often is held to rarer deviations,
+//! so that it pages about as often per day ([`Pace`]).
 //!
 //! Scores are compared as odds, `s / (1 − s)`: for a score that squashes a deviation `d` as
 //! `d / (d + h)` the odds are `d / h`, so "1.1 × the odds" is "1.1 × the deviation" whatever
@@ -40,6 +42,67 @@ pub const FLOOR: f64 = 0.6;
 pub const YOUNG_FLOOR: f64 = 0.8;
 /// Evaluations remembered before the bar may fall to [`FLOOR`].
 pub const GROWN_EVALUATIONS: f64 = 500.0;
+
+/// The evaluation step [`RARITY`], [`FLOOR`] and [`YOUNG_FLOOR`] are calibrated at: the five
+/// minutes of the benchmark they were measured on (docs/QUALITY.md).
+pub const CALIBRATED_STEP_SECONDS: i64 = 300;
+/// The check runs once a minute: evaluations come no more often than this, whatever the step.
+pub const EVALUATION_INTERVAL_SECONDS: i64 = 60;
+/// At a step finer than [`CALIBRATED_STEP_SECONDS`] the floors rise by
+/// `(calibrated / step) ^ FLOOR_STEP_EXPONENT`: at one minute from 3.6 to 4.0 σ of normal
+/// noise, which it crosses there about as often per day as 3.6 σ at five minutes.
+pub const FLOOR_STEP_EXPONENT: f64 = 0.07;
+
+/// How often a series is evaluated. A bar allows a share of evaluations above it, but what an
+/// operator feels is false alerts per day: a series evaluated every minute has five times the
+/// chances of one evaluated every five minutes. So at a step finer than
+/// [`CALIBRATED_STEP_SECONDS`] the share [`RARITY`] shrinks in proportion and the floors rise
+/// ([`FLOOR_STEP_EXPONENT`]); at a coarser step they stay as calibrated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pace {
+    step_seconds: i64,
+}
+
+impl Pace {
+    /// The pace the constants are calibrated at.
+    pub const CALIBRATED: Self = Self {
+        step_seconds: CALIBRATED_STEP_SECONDS,
+    };
+
+    /// Evaluations whose newest points are `step_seconds` apart (the check runs at most once
+    /// a minute, so a finer step counts as a minute).
+    pub fn every(step_seconds: i64) -> Self {
+        Self {
+            step_seconds: step_seconds.max(EVALUATION_INTERVAL_SECONDS),
+        }
+    }
+
+    /// The pace of a window whose points are at `times`: their mean spacing (calibrated for a
+    /// window of fewer than two points).
+    pub fn of_window(times: &[i64]) -> Self {
+        match (times.first(), times.last(), i64::try_from(times.len())) {
+            (Some(first), Some(last), Ok(count)) if count >= 2 => {
+                Self::every(last.saturating_sub(*first) / (count - 1))
+            }
+            _ => Self::CALIBRATED,
+        }
+    }
+
+    /// The step as a share of the calibrated one, at most 1.
+    fn share(self) -> f64 {
+        (self.step_seconds as f64 / CALIBRATED_STEP_SECONDS as f64).min(1.0)
+    }
+
+    /// The share of evaluations allowed above the bar.
+    fn rarity(self) -> f64 {
+        RARITY * self.share()
+    }
+
+    /// How much the floors rise.
+    fn floor_factor(self) -> f64 {
+        self.share().powf(-FLOOR_STEP_EXPONENT)
+    }
+}
 
 /// A series unseen for this long (it went away, or its check failed) is forgotten.
 pub const FORGET_AFTER_SECONDS: i64 = 7 * 86_400;
@@ -111,23 +174,25 @@ impl Memory {
         self.seen = at;
     }
 
-    /// The largest of the scores, each in proportion to its memory, with the bar moved by
-    /// where the newest `value` at `at` lies in the series' week ([`WeekRange::bar_factor`]);
-    /// `None` without a point score (the newest point is missing or the history too short).
+    /// The largest of the scores, each in proportion to its memory at `pace`, with the bar
+    /// moved by where the newest `value` at `at` lies in the series' week
+    /// ([`WeekRange::bar_factor`]); `None` without a point score (the newest point is missing
+    /// or the history too short).
     pub fn relative(
         &self,
         scores: DetectorScores,
         threshold: f64,
         newest: Option<(f64, i64)>,
         direction: Direction,
+        pace: Pace,
     ) -> Option<f64> {
-        let point = self.point.relative(scores.point?, threshold);
+        let point = self.point.relative(scores.point?, threshold, pace);
         let largest = [
             (&self.sustained, scores.sustained),
             (&self.daily, scores.daily),
         ]
         .into_iter()
-        .filter_map(|(memory, score)| score.map(|s| memory.relative(s, threshold)))
+        .filter_map(|(memory, score)| score.map(|s| memory.relative(s, threshold, pace)))
         .fold(point, f64::max);
         let factor = newest.map_or(1.0, |(value, at)| {
             self.week.bar_factor(value, at, direction)
@@ -225,19 +290,20 @@ impl ScoreMemory {
         }
     }
 
-    /// `score` in proportion to the series' bar, for a check configured at `threshold`: the
-    /// score whose odds stand to `threshold`'s as `score`'s stand to the bar's. It reaches
-    /// `threshold` exactly when `score` reaches the bar; without enough memory it is `score`.
-    pub fn relative(&self, score: f64, threshold: f64) -> f64 {
+    /// `score` in proportion to the series' bar, for a check configured at `threshold` and
+    /// evaluated at `pace`: the score whose odds stand to `threshold`'s as `score`'s stand to
+    /// the bar's. It reaches `threshold` exactly when `score` reaches the bar; without enough
+    /// memory it is `score`.
+    pub fn relative(&self, score: f64, threshold: f64, pace: Pace) -> f64 {
         if self.weight() < MIN_EVALUATIONS {
             return score;
         }
-        rescale(score, self.threshold(threshold), threshold)
+        rescale(score, self.threshold(threshold, pace), threshold)
     }
 
     /// The detector score a new point needs to be anomalous, for a check configured at
-    /// `threshold`.
-    pub fn threshold(&self, threshold: f64) -> f64 {
+    /// `threshold` and evaluated at `pace`.
+    pub fn threshold(&self, threshold: f64, pace: Pace) -> f64 {
         let total = self.weight();
         if total < MIN_EVALUATIONS {
             return threshold;
@@ -246,7 +312,7 @@ impl ScoreMemory {
         let mut bar = 0.0;
         for (index, count) in self.counts.iter().enumerate().rev() {
             above += f64::from(*count);
-            if above > RARITY * total {
+            if above > pace.rarity() * total {
                 bar = edge(index);
                 break;
             }
@@ -256,13 +322,16 @@ impl ScoreMemory {
         } else {
             FLOOR
         };
-        score_of((floor * odds(threshold)).max(MARGIN * bar))
+        score_of((floor * pace.floor_factor() * odds(threshold)).max(MARGIN * bar))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pace the constants are calibrated at, five minutes.
+    const FIVE: Pace = Pace::CALIBRATED;
 
     fn remember(scores: impl IntoIterator<Item = f64>) -> ScoreMemory {
         let mut memory = ScoreMemory::default();
@@ -275,20 +344,53 @@ mod tests {
     #[test]
     fn a_new_series_uses_the_configured_threshold() {
         let memory = remember(std::iter::repeat_n(0.1, 249));
-        assert!((memory.threshold(0.6) - 0.6).abs() < 1e-12);
+        assert!((memory.threshold(0.6, FIVE) - 0.6).abs() < 1e-12);
         let memory = remember(std::iter::repeat_n(0.1, 260));
-        assert!(memory.threshold(0.6) < 0.6, "its own bar from about 250");
+        assert!(
+            memory.threshold(0.6, FIVE) < 0.6,
+            "its own bar from about 250"
+        );
     }
 
     #[test]
     fn a_calm_series_gets_a_lower_bar_but_not_below_the_floor() {
         let memory = remember(std::iter::repeat_n(0.1, 2_000));
-        let bar = memory.threshold(0.6);
+        let bar = memory.threshold(0.6, FIVE);
         // Odds 1.5 × 0.6 = 0.9: a score of 0.9 / 1.9.
         assert!((bar - 0.9 / 1.9).abs() < 1e-9, "{bar}");
         // A young memory lowers it less: odds 1.5 × 0.8 = 1.2.
-        let young = remember(std::iter::repeat_n(0.1, 300)).threshold(0.6);
+        let young = remember(std::iter::repeat_n(0.1, 300)).threshold(0.6, FIVE);
         assert!((young - 1.2 / 2.2).abs() < 1e-9, "{young}");
+    }
+
+    #[test]
+    fn a_series_evaluated_every_minute_is_held_to_rarer_deviations() {
+        let minute = Pace::every(60);
+        assert_eq!(Pace::of_window(&[0, 60, 120, 180]), minute);
+        assert_eq!(
+            Pace::every(10),
+            minute,
+            "the check runs once a minute at most"
+        );
+        assert_eq!(Pace::of_window(&[0, 300, 600]), FIVE);
+        assert_eq!(Pace::of_window(&[7]), FIVE);
+        // A calm series: its bar is the floor, which rises by 5^0.07 at one minute.
+        let calm = remember(std::iter::repeat_n(0.1, 2_000));
+        let floor = odds(calm.threshold(0.6, minute)) / odds(calm.threshold(0.6, FIVE));
+        assert!(
+            (floor - 5_f64.powf(FLOOR_STEP_EXPONENT)).abs() < 1e-9,
+            "{floor}"
+        );
+        // Scores of 0.75 in 0.1 % of evaluations: under the 0.2 % allowed at five minutes,
+        // over the 0.04 % allowed at one minute, so the bar rises above them.
+        let spiky = remember((0..5_000).map(|i| if i % 1_000 == 0 { 0.75 } else { 0.1 }));
+        assert!(spiky.threshold(0.6, FIVE) < 0.6);
+        assert!(spiky.threshold(0.6, minute) > 0.75);
+        // A coarser step keeps the calibrated bar.
+        for memory in [&calm, &spiky] {
+            let hourly = memory.threshold(0.6, Pace::every(3_600));
+            assert!((hourly - memory.threshold(0.6, FIVE)).abs() < f64::EPSILON);
+        }
     }
 
     #[test]
@@ -296,37 +398,37 @@ mod tests {
         // Every 100th evaluation scores 0.75 (odds 3, about 12 σ): 1 % of the time, so the
         // bar moves above it.
         let memory = remember((0..5_000).map(|i| if i % 100 == 0 { 0.75 } else { 0.1 }));
-        let bar = memory.threshold(0.6);
+        let bar = memory.threshold(0.6, FIVE);
         assert!(bar > 0.75, "{bar}");
         assert!(bar < 0.8, "{bar}");
         // A rare spike (0.05 %) does not lift it.
         let memory = remember((0..6_000).map(|i| if i % 2_000 == 0 { 0.75 } else { 0.1 }));
-        assert!(memory.threshold(0.6) < 0.6);
+        assert!(memory.threshold(0.6, FIVE) < 0.6);
     }
 
     #[test]
     fn a_relative_score_reaches_the_threshold_exactly_at_the_bar() {
         let fresh = ScoreMemory::default();
-        assert!((fresh.relative(0.42, 0.6) - 0.42).abs() < 1e-12);
+        assert!((fresh.relative(0.42, 0.6, FIVE) - 0.42).abs() < 1e-12);
         let spiky = remember((0..5_000).map(|i| if i % 100 == 0 { 0.75 } else { 0.1 }));
-        let bar = spiky.threshold(0.6);
-        assert!((spiky.relative(bar, 0.6) - 0.6).abs() < 1e-9);
-        assert!(spiky.relative(0.75, 0.6) < 0.6);
-        assert!(spiky.relative(0.9, 0.6) > 0.6);
-        assert!((spiky.relative(1.0, 0.6) - 1.0).abs() < f64::EPSILON);
+        let bar = spiky.threshold(0.6, FIVE);
+        assert!((spiky.relative(bar, 0.6, FIVE) - 0.6).abs() < 1e-9);
+        assert!(spiky.relative(0.75, 0.6, FIVE) < 0.6);
+        assert!(spiky.relative(0.9, 0.6, FIVE) > 0.6);
+        assert!((spiky.relative(1.0, 0.6, FIVE) - 1.0).abs() < f64::EPSILON);
         let calm = remember(std::iter::repeat_n(0.1, 2_000));
-        assert!(calm.relative(0.5, 0.6) > 0.6);
-        assert!(calm.relative(0.0, 0.6).abs() < f64::EPSILON);
+        assert!(calm.relative(0.5, 0.6, FIVE) > 0.6);
+        assert!(calm.relative(0.0, 0.6, FIVE).abs() < f64::EPSILON);
     }
 
     #[test]
     fn the_memory_fades() {
         let mut memory = remember((0..3_000).map(|i| if i % 50 == 0 { 0.9 } else { 0.1 }));
-        assert!(memory.threshold(0.6) > 0.9);
+        assert!(memory.threshold(0.6, FIVE) > 0.9);
         for _ in 0..40_000 {
             memory.observe(0.1);
         }
-        assert!(memory.threshold(0.6) < 0.6);
+        assert!(memory.threshold(0.6, FIVE) < 0.6);
         assert!(memory.weight() < 1.0 / (1.0 - 0.5_f64.powf(1.0 / HALF_LIFE_EVALUATIONS)) + 1.0);
     }
 
@@ -349,7 +451,7 @@ mod tests {
             ..DetectorScores::default()
         };
         let now = 2 * 86_400 + 60;
-        let judge = |newest| memory.relative(scores, 0.6, newest, Direction::Both);
+        let judge = |newest| memory.relative(scores, 0.6, newest, Direction::Both, FIVE);
         let unknown = judge(None).expect("a point score");
         let beyond = judge(Some((25.0, now))).expect("a point score");
         let below = judge(Some((5.0, now))).expect("a point score");
@@ -359,7 +461,7 @@ mod tests {
             (odds(beyond) / odds(inside) - crate::week::WITHIN_FACTOR).abs() < 1e-9,
             "{beyond} {inside}"
         );
-        let up_only = memory.relative(scores, 0.6, Some((5.0, now)), Direction::Up);
+        let up_only = memory.relative(scores, 0.6, Some((5.0, now)), Direction::Up, FIVE);
         assert_eq!(up_only, Some(inside), "a low is no news to an upward check");
     }
 
@@ -396,7 +498,7 @@ mod tests {
         assert!(memory.counts[0].abs() < f32::EPSILON, "negative");
         assert!(memory.counts[1].abs() < f32::EPSILON, "beyond f32");
         assert!((memory.weight() - 30.0).abs() < 1e-6);
-        assert!((memory.threshold(0.6) - 0.6).abs() < f64::EPSILON);
+        assert!((memory.threshold(0.6, FIVE) - 0.6).abs() < f64::EPSILON);
     }
 
     #[test]

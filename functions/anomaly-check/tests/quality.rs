@@ -24,6 +24,13 @@ fn noise(seed: u64, index: u64) -> f64 {
     (sum - 2.0) * 3.0_f64.sqrt()
 }
 
+/// Normal noise with normal tails (Box–Muller), which the sum of four uniforms lacks: that
+/// never strays past 3.5 σ.
+fn gaussian(seed: u64, index: u64) -> f64 {
+    let radius = (-2.0 * uniform(seed, 2 * index).max(f64::MIN_POSITIVE).ln()).sqrt();
+    radius * (std::f64::consts::TAU * uniform(seed, 2 * index + 1)).cos()
+}
+
 /// A named series with the indices where its anomalies start (none for a normal series).
 struct Case {
     name: &'static str,
@@ -75,12 +82,17 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-/// Runs score-csv on a case; returns the rows that alerted.
+/// Runs score-csv on a case whose rows are five minutes apart; returns the rows that alerted.
 fn alerts(case: &Case, detector: &dyn Detector) -> Vec<usize> {
+    alerts_every(case, detector, 300)
+}
+
+/// Runs score-csv on a case whose rows are `step` seconds apart; returns the rows that alerted.
+fn alerts_every(case: &Case, detector: &dyn Detector, step: i64) -> Vec<usize> {
     let mut csv = "timestamp,value\n".to_owned();
     for (i, value) in case.values.iter().enumerate() {
         let time = chrono::DateTime::from_timestamp(
-            1_400_000_000 + 300 * i64::try_from(i).expect("small"),
+            1_400_000_000 + step * i64::try_from(i).expect("small"),
             0,
         )
         .expect("time");
@@ -163,4 +175,83 @@ fn the_shipped_detector_beats_the_old_rule_on_the_same_cases() {
         standard(robust_caught, robust_false) > standard(seed_caught, seed_false),
         "robust {robust_notes:?}\nseed {seed_notes:?}"
     );
+}
+
+/// A week of minutes of series with no anomaly: normal noise, autocorrelated noise, heavy
+/// tails (Student's t, 3 degrees of freedom), and normal noise with spikes in 0.5 % of points.
+fn calm_week() -> Vec<Case> {
+    const WEEK: usize = 7 * 1_440;
+    let mut level = 0.0;
+    let autocorrelated: Vec<f64> = (0..WEEK)
+        .map(|i| {
+            level = 0.8 * level + 0.6 * gaussian(12, i as u64);
+            100.0 + level
+        })
+        .collect();
+    let student = |i: usize| {
+        let chi: f64 = (1..=3)
+            .map(|k| gaussian(13 + k, i as u64).powi(2))
+            .sum::<f64>()
+            / 3.0;
+        gaussian(13, i as u64) / chi.sqrt()
+    };
+    let spike = |i: usize| {
+        if uniform(15, i as u64) < 0.005 {
+            -8.0 * uniform(16, i as u64).max(f64::MIN_POSITIVE).ln()
+        } else {
+            0.0
+        }
+    };
+    vec![
+        Case {
+            name: "normal",
+            values: (0..WEEK).map(|i| 100.0 + gaussian(11, i as u64)).collect(),
+            anomalies: vec![],
+        },
+        Case {
+            name: "autocorrelated",
+            values: autocorrelated,
+            anomalies: vec![],
+        },
+        Case {
+            name: "heavy-tailed",
+            values: (0..WEEK).map(|i| 100.0 + student(i)).collect(),
+            anomalies: vec![],
+        },
+        Case {
+            name: "spiky",
+            values: (0..WEEK)
+                .map(|i| 100.0 + gaussian(14, i as u64) + spike(i))
+                .collect(),
+            anomalies: vec![],
+        },
+    ]
+}
+
+#[test]
+fn calm_series_evaluated_every_minute_raise_few_false_alerts_in_a_week() {
+    let detector = RobustBaseline::default();
+    let counts: Vec<(&str, usize, usize)> = calm_week()
+        .iter()
+        .map(|case| {
+            // The same values a minute apart, and the first fifth of them five minutes apart:
+            // both a week.
+            let fifth = Case {
+                name: case.name,
+                values: case.values[..case.values.len() / 5].to_vec(),
+                anomalies: vec![],
+            };
+            (
+                case.name,
+                alerts_every(case, &detector, 60).len(),
+                alerts_every(&fifth, &detector, 300).len(),
+            )
+        })
+        .collect();
+    let (minutes, fives) = counts
+        .iter()
+        .fold((0, 0), |(m, f), (_, minute, five)| (m + minute, f + five));
+    // Measured: 10 false alerts at one minute (heavy-tailed 6, spiky 4), 5 at five minutes
+    // (2 and 3). Judged per evaluation as at five minutes, the minutes raised 22.
+    assert!(minutes <= 12 && fives <= 6, "{counts:?}");
 }
