@@ -41,7 +41,8 @@ pub const FLOOR: f64 = 0.6;
 /// weaker evidence that a smaller deviation is news. Halfway between the check's own bar and
 /// [`FLOOR`].
 pub const YOUNG_FLOOR: f64 = 0.8;
-/// Evaluations remembered before the bar may fall to [`FLOOR`].
+/// Evaluations remembered before the bar may fall to [`FLOOR`], at the calibrated step (about
+/// 42 hours); at a finer step as many more as it takes to span as long.
 pub const GROWN_EVALUATIONS: f64 = 500.0;
 
 /// The evaluation step [`RARITY`], [`FLOOR`] and [`YOUNG_FLOOR`] are calibrated at: the five
@@ -58,7 +59,8 @@ pub const FLOOR_STEP_EXPONENT: f64 = 0.07;
 /// operator feels is false alerts per day: a series evaluated every minute has five times the
 /// chances of one evaluated every five minutes. So at a step finer than
 /// [`CALIBRATED_STEP_SECONDS`] the share [`RARITY`] shrinks in proportion and the floors rise
-/// ([`FLOOR_STEP_EXPONENT`]); at a coarser step they stay as calibrated.
+/// ([`FLOOR_STEP_EXPONENT`]), and a memory stays young ([`YOUNG_FLOOR`]) for as long in time
+/// as at the calibrated step; at a coarser step they stay as calibrated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pace {
     step_seconds: i64,
@@ -102,6 +104,12 @@ impl Pace {
     /// How much the floors rise.
     fn floor_factor(self) -> f64 {
         self.share().powf(-FLOOR_STEP_EXPONENT)
+    }
+
+    /// The evaluations a memory holds before its bar may fall to [`FLOOR`]: quiet hours are
+    /// the evidence, not their number of evaluations.
+    fn grown(self) -> f64 {
+        GROWN_EVALUATIONS / self.share()
     }
 }
 
@@ -318,7 +326,7 @@ impl ScoreMemory {
                 break;
             }
         }
-        let floor = if total < GROWN_EVALUATIONS {
+        let floor = if total < pace.grown() {
             YOUNG_FLOOR
         } else {
             FLOOR
@@ -375,8 +383,9 @@ mod tests {
         );
         assert_eq!(Pace::of_window(&[0, 300, 600]), FIVE);
         assert_eq!(Pace::of_window(&[7]), FIVE);
-        // A calm series: its bar is the floor, which rises by 5^0.07 at one minute.
-        let calm = remember(std::iter::repeat_n(0.1, 2_000));
+        // A calm series grown at both paces (over 42 hours of minutes): its bar is the floor,
+        // which rises by 5^0.07 at one minute.
+        let calm = remember(std::iter::repeat_n(0.1, 3_000));
         let floor = odds(calm.threshold(0.6, minute)) / odds(calm.threshold(0.6, FIVE));
         assert!(
             (floor - 5_f64.powf(FLOOR_STEP_EXPONENT)).abs() < 1e-9,
@@ -387,6 +396,14 @@ mod tests {
         let spiky = remember((0..5_000).map(|i| if i % 1_000 == 0 { 0.75 } else { 0.1 }));
         assert!(spiky.threshold(0.6, FIVE) < 0.6);
         assert!(spiky.threshold(0.6, minute) > 0.75);
+        // A memory of 1,000 calm minutes (under 17 hours) is still young, of 1,000 calm
+        // five-minute steps grown.
+        let young = remember(std::iter::repeat_n(0.1, 1_000));
+        let ratio = odds(young.threshold(0.6, minute)) / odds(young.threshold(0.6, FIVE));
+        assert!(
+            (ratio - YOUNG_FLOOR / FLOOR * floor).abs() < 1e-9,
+            "{ratio}"
+        );
         // A coarser step keeps the calibrated bar.
         for memory in [&calm, &spiky] {
             let hourly = memory.threshold(0.6, Pace::every(3_600));
