@@ -5,12 +5,11 @@
 //! sensitivity, default lifecycle) whose window holds the rows the Lambda would read: the row
 //! itself and the `window_points − 1` rows before it, their spacing the evaluation step (the
 //! memory's [`vigil_core::memory::Pace`]), and the series' score memory carries from row to
-//! row. `anomaly_score` is the row's score in proportion to that memory, as
-//! evidence of a new incident ([`opening_score`]: 0 while the series' alert is pending or
-//! firing, scaled to the re-fire bar just after one; 0 where it cannot score), and `alert` is
-//! 1 exactly on the rows where the lifecycle publishes a *firing* message. The row's timestamp
-//! is the evaluation time, so hold, repeat and clear durations mean what they mean in
-//! production.
+//! row. `anomaly_score` is the row's score in proportion to that memory, as evidence of a new
+//! incident ([`opening_score`]: 0 while the series' alert is pending or firing, scaled to the
+//! re-fire bar just after one; 0 where it cannot score), and `alert` is 1 exactly on the rows
+//! where the lifecycle publishes a *firing* message. The row's timestamp is the evaluation
+//! time, so hold, repeat and clear durations mean what they mean in production.
 
 use std::io::{BufRead, Write};
 
