@@ -82,11 +82,6 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-/// Runs score-csv on a case whose rows are five minutes apart; returns the rows that alerted.
-fn alerts(case: &Case, detector: &dyn Detector) -> Vec<usize> {
-    alerts_every(case, detector, 300)
-}
-
 /// Runs score-csv on a case whose rows are `step` seconds apart; returns the rows that alerted.
 fn alerts_every(case: &Case, detector: &dyn Detector, step: i64) -> Vec<usize> {
     let mut csv = "timestamp,value\n".to_owned();
@@ -110,11 +105,17 @@ fn alerts_every(case: &Case, detector: &dyn Detector, step: i64) -> Vec<usize> {
         .collect()
 }
 
-/// (anomalies caught within 60 rows, alerts outside those windows), after 500 rows of warm-up.
+/// (anomalies caught within 60 rows, alerts outside those windows), after 500 rows of warm-up,
+/// with rows five minutes apart.
 fn evaluate(detector: &dyn Detector) -> (usize, usize, Vec<String>) {
+    evaluate_every(detector, 300)
+}
+
+/// As [`evaluate`], with rows `step` seconds apart.
+fn evaluate_every(detector: &dyn Detector, step: i64) -> (usize, usize, Vec<String>) {
     let (mut caught, mut false_alerts, mut notes) = (0, 0, Vec::new());
     for case in cases() {
-        let rows: Vec<usize> = alerts(&case, detector)
+        let rows: Vec<usize> = alerts_every(&case, detector, step)
             .into_iter()
             .filter(|row| *row >= 500)
             .collect();
@@ -153,6 +154,24 @@ fn the_shipped_decision_catches_the_labelled_anomalies_and_stays_quiet() {
     // alerts, all on the series whose frequent spikes are normal.
     assert!(
         caught == anomalies && false_alerts <= 4,
+        "caught {caught} of {anomalies}, {false_alerts} false alert(s):\n{}",
+        notes.join("\n")
+    );
+}
+
+#[test]
+fn evaluated_every_minute_it_still_catches_them() {
+    let (caught, false_alerts, notes) = evaluate_every(&RobustBaseline::default(), 60);
+    let anomalies: usize = cases().iter().map(|c| c.anomalies.len()).sum();
+    // Measured: 7 of 8 and 1 false alert. A minute apart, the daily cycle's 288 rows are 4.8
+    // hours, not a day, so the flattened cycle is not a day unlike the others; everything else
+    // is caught, the spike 100 minutes after a far bigger one too.
+    let missed: Vec<&String> = notes.iter().filter(|n| n.contains("MISSED")).collect();
+    assert!(
+        caught == anomalies - 1
+            && missed.len() == 1
+            && missed[0].starts_with("a flat line in a daily cycle")
+            && false_alerts <= 2,
         "caught {caught} of {anomalies}, {false_alerts} false alert(s):\n{}",
         notes.join("\n")
     );
@@ -251,7 +270,7 @@ fn calm_series_evaluated_every_minute_raise_few_false_alerts_in_a_week() {
     let (minutes, fives) = counts
         .iter()
         .fold((0, 0), |(m, f), (_, minute, five)| (m + minute, f + five));
-    // Measured: 10 false alerts at one minute (heavy-tailed 6, spiky 4), 5 at five minutes
+    // Measured: 11 false alerts at one minute (heavy-tailed 7, spiky 4), 5 at five minutes
     // (2 and 3). Judged per evaluation as at five minutes, the minutes raised 22.
-    assert!(minutes <= 12 && fives <= 6, "{counts:?}");
+    assert!(minutes <= 13 && fives <= 6, "{counts:?}");
 }
