@@ -10,8 +10,8 @@
 //! check's own bar ([`YOUNG_FLOOR`] until it holds [`GROWN_EVALUATIONS`]). Until then the
 //! check's threshold applies unchanged. The rarity is a share of evaluations, and the floors
 //! are deviations noise crosses in a share of them: both are calibrated at a five-minute step,
-//! and a series evaluated more often is held to rarer deviations, so that it pages about as
-//! often per day ([`Pace`]).
+//! and a series evaluated more often is held to rarer deviations, so that it does not page five
+//! times as often a day ([`Pace`]).
 //!
 //! Scores are compared as odds, `s / (1 − s)`: for a score that squashes a deviation `d` as
 //! `d / (d + h)` the odds are `d / h`, so "1.1 × the odds" is "1.1 × the deviation" whatever
