@@ -4,8 +4,9 @@
     scripts/calm-series.py DIR [DAYS]
 
 Writes DIR/<step>/<family>-<seed>.csv (`timestamp,value`) for steps of 60 and 300 seconds,
-three seeds of each family, DAYS days each (default 7). Every alert on these series is a
-false one: scripts/quality.sh counts them per series and week. Deterministic for a given
+three seeds of each family, DAYS days each (default 7), and prints the families, one a line.
+Every alert on these series is a false one: scripts/quality.sh counts them per series and
+week. Deterministic for a given
 Python 3 (random.Random with fixed seeds). Standard library only.
 """
 
@@ -61,6 +62,7 @@ def main():
         sys.exit(__doc__.strip())
     out = sys.argv[1]
     days = int(sys.argv[2]) if len(sys.argv) == 3 else 7
+    print("\n".join(FAMILIES))
     for step in STEPS:
         os.makedirs(os.path.join(out, str(step)), exist_ok=True)
         for family in FAMILIES:

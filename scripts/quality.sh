@@ -50,13 +50,17 @@ done
 # Calm series have no anomaly: every alert on them is false. Counted per series and week at the
 # production step (one minute) and at NAB's (five minutes), three seeds of each family.
 echo "## robust-baseline on calm series (scripts/calm-series.py): false alerts per series-week"
-python3 scripts/calm-series.py "$calm"
+families=$(python3 scripts/calm-series.py "$calm")
+steps=$(ls "$calm" | sort -n)
 alerts() { "$binary" score-csv <"$1" | awk -F, 'NR > 1 && $4 == 1' | wc -l; }
-echo "| series | 1-minute step | 5-minute step |"
-echo "|---|---:|---:|"
-for family in normal autocorrelated heavy-tailed low-counts spiky daily-wave; do
+header="| series |" rule="|---|"
+for step in $steps; do
+  header="$header ${step}-second step |" rule="$rule---:|"
+done
+printf '%s\n%s\n' "$header" "$rule"
+for family in $families; do
   row="| $family |"
-  for step in 60 300; do
+  for step in $steps; do
     total=0 series=0
     for file in "$calm/$step/$family"-*.csv; do
       total=$((total + $(alerts "$file"))) series=$((series + 1))
