@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::alert::{advance, AlertKey, AlertState, Observation, Transition};
 use crate::checks::{Check, Sensitivity, Severity};
 use crate::detect::{baseline_and_noise, means_of, Detector};
+use crate::evidence::Judged;
 use crate::memory::{rescale, DetectorScores, Memory, Pace};
 use crate::prometheus::{Labels, Points, Series};
 
@@ -56,6 +57,22 @@ pub struct SeriesEvaluation {
     /// The detector's own scores, before the series' memory puts them in proportion (what the
     /// memory takes in).
     pub detector_scores: DetectorScores,
+    /// The evaluation's own score in proportion to the series' memory, before its accumulated
+    /// evidence ([`crate::evidence`]): what it adds to that evidence.
+    pub own_score: Option<f64>,
+}
+
+impl SeriesEvaluation {
+    /// What the series' evidence takes from this evaluation of `check`, whose window spans
+    /// `span` seconds.
+    pub fn judged(&self, check: &Check, span: i64) -> Option<Judged> {
+        self.own_score.map(|score| Judged {
+            score,
+            threshold: check.threshold,
+            anomalous: self.observation == Observation::Anomalous,
+            span,
+        })
+    }
 }
 
 /// An alert's stored record: its state and the last reading, for messages.
@@ -204,13 +221,18 @@ pub fn evaluate_window(
         daily,
     };
     let newest = value.zip(times.last().copied());
-    let score = memory.relative(
+    let own_score = memory.relative(
         detector_scores,
         check.threshold,
         newest,
         check.direction,
         Pace::of_window(times),
     );
+    let score = own_score.map(|own| {
+        newest
+            .and_then(|(_, at)| memory.evidence.score(own, check.threshold, at))
+            .map_or(own, |evidence| evidence.max(own))
+    });
     let history = &window[..window.len().saturating_sub(1)];
     let points: Vec<(f64, f64)> = match seasonal {
         Some(season) => history
@@ -268,6 +290,7 @@ pub fn evaluate_window(
         observation,
         reading,
         detector_scores,
+        own_score,
     }
 }
 
@@ -337,14 +360,15 @@ pub fn evaluate_check(
         .collect()
 }
 
-/// Takes each evaluated series' scores and newest value, at evaluation time `now`, into its
-/// memory.
+/// Takes each evaluated series' scores, newest value and evidence, at evaluation time `now`,
+/// into its memory.
 pub fn remember(
     check: &Check,
     evaluations: &[SeriesEvaluation],
     memories: &mut BTreeMap<AlertKey, Memory>,
     now: i64,
 ) {
+    let span = i64::try_from(check.window_seconds).unwrap_or(i64::MAX);
     for evaluation in evaluations {
         if evaluation.detector_scores.point.is_some() || evaluation.reading.value.is_some() {
             memories
@@ -353,7 +377,12 @@ pub fn remember(
                     labels: evaluation.labels.clone(),
                 })
                 .or_default()
-                .observe(evaluation.detector_scores, evaluation.reading.value, now);
+                .observe(
+                    evaluation.detector_scores,
+                    evaluation.reading.value,
+                    evaluation.judged(check, span),
+                    now,
+                );
         }
     }
 }
@@ -618,7 +647,7 @@ mod tests {
         };
         let mut memory = Memory::default();
         for at in (60..=4 * 86_400).step_by(60) {
-            memory.observe(DetectorScores::default(), Some(usual(at)), at);
+            memory.observe(DetectorScores::default(), Some(usual(at)), None, at);
         }
         // Six hours down into the evening trough of day 5, the newest point 20 below its usual:
         // around the window's own trend line the curve of the day is as large as that.
@@ -692,7 +721,7 @@ mod tests {
         let mut memory = Memory::default();
         for minute in 1..=2_000 {
             let point = Some(if minute % 20 == 0 { score } else { 0.1 });
-            memory.observe(DetectorScores { point, ..scores }, None, 60 * minute);
+            memory.observe(DetectorScores { point, ..scores }, None, None, 60 * minute);
         }
         let key = AlertKey {
             check: check.name.clone(),
@@ -854,6 +883,7 @@ mod tests {
                     point: Some(score),
                     ..DetectorScores::default()
                 },
+                own_score: Some(score),
             };
             let record = AlertRecord {
                 state,

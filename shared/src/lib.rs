@@ -18,6 +18,7 @@ pub mod config;
 pub mod conventions;
 pub mod deadline;
 pub mod detect;
+pub mod evidence;
 pub mod memory;
 pub mod message;
 pub mod packed;

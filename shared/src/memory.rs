@@ -17,12 +17,14 @@
 //! `d / (d + h)` the odds are `d / h`, so "1.1 × the odds" is "1.1 × the deviation" whatever
 //! the detector's `h`. A series has three such memories ([`Memory`]), for its point, sustained
 //! and daily scores, each at most 32 numbers (trailing empty buckets are not stored), kept in
-//! the alert state with its daily profile and its week's range, which moves the bar once more
-//! ([`crate::week`]). Measured on NAB in docs/QUALITY.md.
+//! the alert state with its daily profile, its week's range, which moves the bar once more
+//! ([`crate::week`]), and its accumulated evidence of a moderate anomaly that lasts
+//! ([`crate::evidence`]). Measured on NAB in docs/QUALITY.md.
 
 use serde::{Deserialize, Serialize};
 
 use crate::detect::Direction;
+use crate::evidence::{Evidence, Judged};
 use crate::profile::DailyProfile;
 use crate::week::WeekRange;
 
@@ -138,7 +140,7 @@ pub struct DetectorScores {
 }
 
 /// What a series carries from one evaluation to the next: a memory for each of its
-/// [`DetectorScores`], and its daily profile.
+/// [`DetectorScores`], its daily profile, its week's range and its accumulated evidence.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Memory {
     /// The evaluation time (unix seconds) of the newest evaluation taken.
@@ -158,16 +160,28 @@ pub struct Memory {
     /// The lowest and highest value of each of the series' last seven days.
     #[serde(default)]
     pub week: WeekRange,
+    /// Its accumulated evidence of a moderate anomaly that lasts.
+    #[serde(default)]
+    pub evidence: Evidence,
 }
 
 impl Memory {
-    /// Takes the evaluation's scores and newest value at `at`. An evaluation with neither is
-    /// not taken, and neither is a second one for the same or an earlier time (a retried
-    /// invocation).
-    pub fn observe(&mut self, scores: DetectorScores, value: Option<f64>, at: i64) {
+    /// Takes the evaluation's scores, newest value and, once it is judged, its evidence at
+    /// `at`. An evaluation with neither scores nor value is not taken, and neither is a second
+    /// one for the same or an earlier time (a retried invocation).
+    pub fn observe(
+        &mut self,
+        scores: DetectorScores,
+        value: Option<f64>,
+        judged: Option<Judged>,
+        at: i64,
+    ) {
         let value = value.filter(|v| v.is_finite());
         if at <= self.seen || (scores.point.is_none() && value.is_none()) {
             return;
+        }
+        if let Some(judged) = judged {
+            self.evidence.observe(judged, at);
         }
         for (memory, score) in [
             (&mut self.point, scores.point),
@@ -464,6 +478,7 @@ mod tests {
                     ..DetectorScores::default()
                 },
                 Some(10.0 + f64::from(minute % 100) / 10.0),
+                None,
                 i64::from(minute) * 60 + 60,
             );
         }
@@ -494,14 +509,14 @@ mod tests {
             daily: None,
         };
         let mut memory = Memory::default();
-        memory.observe(scores, Some(10.0), 120);
-        memory.observe(scores, Some(10.0), 120);
-        memory.observe(scores, Some(10.0), 60);
+        memory.observe(scores, Some(10.0), None, 120);
+        memory.observe(scores, Some(10.0), None, 120);
+        memory.observe(scores, Some(10.0), None, 60);
         assert!((memory.point.weight() - 1.0).abs() < 1e-6);
         assert!((memory.sustained.weight() - 1.0).abs() < 1e-6);
         assert!(memory.daily.weight().abs() < 1e-6);
         assert_eq!(memory.seen, 120);
-        memory.observe(DetectorScores::default(), Some(f64::NAN), 180);
+        memory.observe(DetectorScores::default(), Some(f64::NAN), None, 180);
         assert_eq!(memory.seen, 120, "nothing to take");
         memory.point.observe(f64::NAN);
         assert!((memory.point.weight() - 1.0).abs() < 1e-6);

@@ -355,6 +355,7 @@ mod tests {
                     daily: taken,
                 },
                 Some(f64::from(minute)),
+                None,
                 60 * i64::from(minute),
             );
         }

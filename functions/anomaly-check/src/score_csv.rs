@@ -128,7 +128,16 @@ pub fn score_csv(
         times.extend(window.iter().map(|(time, _)| *time));
         let evaluation = evaluate_window(check, detector, &scratch, &times, None, Some(&memory));
         let state = records.first().map(|r| r.state);
-        memory.observe(evaluation.detector_scores, evaluation.reading.value, now);
+        let span = times
+            .last()
+            .zip(times.first())
+            .map_or(0, |(last, first)| last - first);
+        memory.observe(
+            evaluation.detector_scores,
+            evaluation.reading.value,
+            evaluation.judged(check, span),
+            now,
+        );
         let (observation, reading) = (evaluation.observation, evaluation.reading);
         let plan = plan_check(check, vec![evaluation], &records, now);
         records = plan.next;

@@ -17,6 +17,7 @@ use vigil_core::checks::{build_checks, CheckSpec, ChecksDocument};
 use vigil_core::config::Env;
 use vigil_core::conventions::MetricConventions;
 use vigil_core::detect::{Detector, RobustBaseline, RollingZScore};
+use vigil_core::evidence::Judged;
 use vigil_core::memory::{DetectorScores, Memory};
 use vigil_core::prometheus::wire::Envelope;
 use vigil_core::prometheus::{QueryResponse, Series};
@@ -166,6 +167,12 @@ fn full_memories(check: &str, series: &[Series], end: i64) -> BTreeMap<AlertKey,
                         daily: score,
                     },
                     Some(f64::from(step)),
+                    score.map(|score| Judged {
+                        score,
+                        threshold: 0.6,
+                        anomalous: false,
+                        span: 21_600,
+                    }),
                     end - 420 * i64::from(1_500 - step),
                 );
             }
