@@ -41,7 +41,8 @@ pub struct Reading {
     pub expected_high: Option<f64>,
     /// The detector's score in proportion to the series' memory: it reaches the check's
     /// threshold exactly when the detector's score reaches the series' bar (raised for a value
-    /// inside the series' week's range, [`crate::week`]).
+    /// inside the series' week's range, [`crate::week`]), or when the series' accumulated
+    /// evidence reaches its own ([`crate::evidence`]).
     pub score: Option<f64>,
 }
 
