@@ -756,6 +756,69 @@ mod tests {
     }
 
     #[test]
+    fn a_moderate_score_that_lasts_fires_through_the_series_evidence_once() {
+        let check = check();
+        let now = 1_800_000_000;
+        let evaluate = |at: i64, memories: &BTreeMap<AlertKey, Memory>| {
+            evaluate_check(
+                &check,
+                &RobustBaseline::default(),
+                vec![series("api", at, 160.0)],
+                &[],
+                at,
+                &[],
+                memories,
+            )[0]
+            .clone()
+        };
+        let scores = evaluate(now, &BTreeMap::new()).detector_scores;
+        let score = scores.point.expect("scored");
+        // A series used to spikes like this one (5 % of its minutes), whose evidence has been
+        // calm for 2,000 minutes and then at 0.7 of its bar for the last 40.
+        let at_share = |share: f64| {
+            let odds = share * check.threshold / (1.0 - check.threshold);
+            odds / (1.0 + odds)
+        };
+        let mut memory = Memory::default();
+        for minute in 1..=2_040 {
+            let point = Some(if minute % 20 == 0 { score } else { 0.1 });
+            let judged = Judged {
+                score: at_share(if minute > 2_000 { 0.7 } else { 0.1 }),
+                threshold: check.threshold,
+                anomalous: false,
+                span: 21_600,
+            };
+            memory.observe(
+                DetectorScores { point, ..scores },
+                None,
+                Some(judged),
+                60 * minute,
+            );
+        }
+        let key = AlertKey {
+            check: check.name.clone(),
+            labels: labels("api"),
+        };
+        let mut memories: BTreeMap<AlertKey, Memory> = [(key.clone(), memory)].into();
+        let lasting = evaluate(now, &memories);
+        let own = lasting.own_score.expect("scored");
+        let score = lasting.reading.score.expect("scored");
+        assert!(own < check.threshold, "not anomalous on its own: {own}");
+        assert!(score >= check.threshold, "{score}");
+        assert_eq!(lasting.observation, Observation::Anomalous);
+        // The incident spends the evidence: the next minute is judged on its own score.
+        remember(&check, &[lasting], &mut memories, now);
+        let next = evaluate(now + 60, &memories);
+        assert_eq!(next.reading.score, next.own_score);
+        assert_eq!(next.observation, Observation::Normal);
+        let spent = &memories[&key].evidence;
+        let span = i64::try_from(check.window_seconds).expect("seconds");
+        assert!(spent
+            .score(0.59, check.threshold, now + span - 60)
+            .is_none());
+    }
+
+    #[test]
     fn a_spike_fires_once_and_resolves_once() {
         let check = check();
         let detector = RobustBaseline::default();
