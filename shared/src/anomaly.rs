@@ -71,6 +71,7 @@ impl SeriesEvaluation {
             score,
             threshold: check.threshold,
             anomalous: self.observation == Observation::Anomalous,
+            hold: check.lifecycle.hold_seconds,
             span,
         })
     }
@@ -786,6 +787,7 @@ mod tests {
                 score: at_share(if minute > 2_000 { 0.7 } else { 0.1 }),
                 threshold: check.threshold,
                 anomalous: false,
+                hold: 0,
                 span: 21_600,
             };
             memory.observe(

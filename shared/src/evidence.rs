@@ -13,10 +13,11 @@
 //! moderate, a regular pattern the detector never quite expects, does not page every day. It
 //! then counts as a score that reaches the threshold exactly at that bar.
 //!
-//! An anomalous evaluation spends the evidence: the level starts again from nothing, and only
-//! once the window no longer holds the incident (a window's span later). Until then the
-//! incident's own points in the window make what follows look moderately unusual, which is
-//! not news. Five numbers in the alert state. This is the role the short-term average of
+//! An incident spends the evidence once it has been anomalous for the check's hold, when its
+//! alert fires (at once by default): the level starts again from nothing, and only once the
+//! window no longer holds the incident (a window's span later). Until then the incident's own
+//! points in the window make what follows look moderately unusual, which is not news. Five
+//! numbers in the alert state, and the start of an anomaly while its alert is pending. This is the role the short-term average of
 //! HTM's anomaly likelihood plays, judged against the series' own long run. Measured on NAB
 //! in docs/QUALITY.md.
 
@@ -29,7 +30,7 @@ pub const HALF_LIFE_EVALUATIONS: f64 = 12.0;
 /// The level, as a share of the bar, that is evidence of an incident.
 pub const LEVEL_BAR: f64 = 0.5;
 /// An evaluation adds at most this share of the bar: one huge spike is judged by its own
-/// score, not spread over the following hour.
+/// score, not spread over the evaluations that follow it.
 pub const CAP: f64 = 2.0;
 /// How far above its long-run mean, in its standard deviations, the level must also be.
 pub const UNUSUAL_SIGMAS: f64 = 3.0;
@@ -43,6 +44,8 @@ pub struct Judged {
     pub threshold: f64,
     /// Whether the evaluation was judged anomalous (its evidence included).
     pub anomalous: bool,
+    /// How long the check's alerts stay pending before they fire, in seconds.
+    pub hold: i64,
     /// The span of the check's window, in seconds.
     pub span: i64,
 }
@@ -53,6 +56,7 @@ pub struct Judged {
 pub struct Evidence {
     level: f64,
     quiet_until: i64,
+    anomalous_since: Option<i64>,
     weight: f64,
     mean: f64,
     square: f64,
@@ -70,6 +74,8 @@ struct Stored {
     numbers: Vec<f32>,
     #[serde(default)]
     quiet_until: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    anomalous_since: Option<i64>,
 }
 
 impl From<Stored> for Evidence {
@@ -86,6 +92,7 @@ impl From<Stored> for Evidence {
         Self {
             level: number(0).min(CAP),
             quiet_until: stored.quiet_until,
+            anomalous_since: stored.anomalous_since,
             weight: number(1),
             mean,
             square: number(3).max(mean * mean),
@@ -106,6 +113,7 @@ impl From<Evidence> for Stored {
             .map(|x| x as f32)
             .to_vec(),
             quiet_until: evidence.quiet_until,
+            anomalous_since: evidence.anomalous_since,
         }
     }
 }
@@ -145,18 +153,29 @@ impl Evidence {
         Some(relative / (1.0 + relative))
     }
 
-    /// Takes the evaluation at `at`: an anomalous one spends the evidence until a window's span
-    /// later.
+    /// Takes the evaluation at `at`. Anomalous ones spend the evidence once they have lasted
+    /// the check's hold (when the alert fires), until a window's span later; until then it
+    /// keeps counting, so that an alert it made pending can fire.
     pub fn observe(&mut self, judged: Judged, at: i64) {
+        // A stored time further ahead than a window cannot come from this check.
+        let span = judged.span.max(0);
+        self.quiet_until = self.quiet_until.min(at.saturating_add(span));
+        let level = self.next_level(judged.score, judged.threshold);
         if judged.anomalous {
-            self.level = 0.0;
-            self.quiet_until = at.saturating_add(judged.span.max(0));
+            let since = (*self.anomalous_since.get_or_insert(at)).min(at);
+            if at.saturating_sub(since) >= judged.hold {
+                self.level = 0.0;
+                self.quiet_until = at.saturating_add(span);
+                self.anomalous_since = None;
+            } else {
+                self.level = level;
+            }
             return;
         }
+        self.anomalous_since = None;
         if at < self.quiet_until {
             return;
         }
-        let level = self.next_level(judged.score, judged.threshold);
         let keep = 0.5_f64.powf(1.0 / LONG_RUN_EVALUATIONS);
         self.weight = self.weight * keep + 1.0;
         self.mean += (level - self.mean) / self.weight;
@@ -184,6 +203,7 @@ mod tests {
                 score: at_share(share),
                 threshold: THRESHOLD,
                 anomalous,
+                hold: 0,
                 span: SPAN,
             },
             at,
@@ -288,8 +308,38 @@ mod tests {
     }
 
     #[test]
+    fn it_keeps_counting_through_the_check_s_hold_and_is_spent_when_the_alert_fires() {
+        let mut evidence = grown(2_000, |_| 0.1);
+        let start = 2_001;
+        let fires = start + minutes_to_fire(&evidence, start, 0.9, 100).expect("fires");
+        for minute in start..fires {
+            take(&mut evidence, 0.9, 60 * minute, false);
+        }
+        // Held for five minutes: pending from `fires`, firing five minutes later.
+        let hold = 300;
+        for minute in fires..=fires + 5 {
+            let at = 60 * minute;
+            let score = evidence.score(at_share(0.9), THRESHOLD, at);
+            assert!(score.is_some_and(|s| s >= THRESHOLD), "{minute}: {score:?}");
+            evidence.observe(
+                Judged {
+                    score: at_share(0.9),
+                    threshold: THRESHOLD,
+                    anomalous: true,
+                    hold,
+                    span: SPAN,
+                },
+                at,
+            );
+        }
+        assert!(evidence
+            .score(at_share(0.9), THRESHOLD, 60 * (fires + 6))
+            .is_none());
+    }
+
+    #[test]
     fn a_hostile_stored_evidence_is_made_sane() {
-        let stored = r#"{"numbers":[1e30,-3,0.5,0.1,7,8],"quiet_until":5}"#;
+        let stored = r#"{"numbers":[1e30,-3,0.5,0.1,7,8],"quiet_until":9000000000000}"#;
         let evidence: Evidence = serde_json::from_str(stored).expect("parses");
         assert!((evidence.level - CAP).abs() < f64::EPSILON);
         assert!(evidence.weight.abs() < f64::EPSILON);
@@ -297,6 +347,14 @@ mod tests {
         assert!(
             evidence.score(0.99, THRESHOLD, 600).is_none(),
             "young again"
+        );
+        let mut quiet = grown(2_000, |_| 0.1);
+        quiet.quiet_until = i64::MAX;
+        take(&mut quiet, 0.1, 60 * 2_001, false);
+        assert_eq!(
+            quiet.quiet_until,
+            60 * 2_001 + SPAN,
+            "no longer than a window"
         );
         let short: Evidence = serde_json::from_str(r#"{"numbers":[1e39]}"#).expect("parses");
         assert_eq!(short, Evidence::default(), "beyond f32, and missing");
