@@ -88,14 +88,17 @@ impl From<Stored> for Evidence {
                 0.0
             }
         };
-        let mean = number(2);
+        // The level never exceeds the cap, so neither do its mean and mean square; the weight
+        // never exceeds that of an endless run of evaluations.
+        let mean = number(2).min(CAP);
+        let most = 1.0 / (1.0 - 0.5_f64.powf(1.0 / LONG_RUN_EVALUATIONS));
         Self {
             level: number(0).min(CAP),
             quiet_until: stored.quiet_until,
             anomalous_since: stored.anomalous_since,
-            weight: number(1),
+            weight: number(1).min(most),
             mean,
-            square: number(3).max(mean * mean),
+            square: number(3).clamp(mean * mean, CAP * CAP),
         }
     }
 }
@@ -339,6 +342,12 @@ mod tests {
 
     #[test]
     fn a_hostile_stored_evidence_is_made_sane() {
+        let stored = r#"{"numbers":[1e30,1e30,1e30,0.1,7,8],"quiet_until":9000000000000}"#;
+        let evidence: Evidence = serde_json::from_str(stored).expect("parses");
+        assert!((evidence.level - CAP).abs() < f64::EPSILON);
+        assert!((evidence.mean - CAP).abs() < f64::EPSILON);
+        assert!((evidence.square - CAP * CAP).abs() < f64::EPSILON);
+        assert!(evidence.weight < 15_000.0, "{}", evidence.weight);
         let stored = r#"{"numbers":[1e30,-3,0.5,0.1,7,8],"quiet_until":9000000000000}"#;
         let evidence: Evidence = serde_json::from_str(stored).expect("parses");
         assert!((evidence.level - CAP).abs() < f64::EPSILON);
