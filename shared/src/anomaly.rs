@@ -776,10 +776,8 @@ mod tests {
         let score = scores.point.expect("scored");
         // A series used to spikes like this one (5 % of its minutes), whose evidence has been
         // calm for 2,000 minutes and then at 0.7 of its bar for the last 40.
-        let at_share = |share: f64| {
-            let odds = share * check.threshold / (1.0 - check.threshold);
-            odds / (1.0 + odds)
-        };
+        let at_share =
+            |share: f64| crate::memory::score_of(share * crate::memory::odds(check.threshold));
         let mut memory = Memory::default();
         for minute in 1..=2_040 {
             let point = Some(if minute % 20 == 0 { score } else { 0.1 });

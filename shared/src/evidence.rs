@@ -23,7 +23,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::memory::{HALF_LIFE_EVALUATIONS as LONG_RUN_EVALUATIONS, MIN_EVALUATIONS};
+use crate::memory::{
+    odds, score_of, HALF_LIFE_EVALUATIONS as LONG_RUN_EVALUATIONS, MIN_EVALUATIONS,
+};
 
 /// Weight of an evaluation in the level halves after this many later evaluations.
 pub const HALF_LIFE_EVALUATIONS: f64 = 12.0;
@@ -121,14 +123,6 @@ impl From<Evidence> for Stored {
     }
 }
 
-fn odds(score: f64) -> f64 {
-    if score >= 1.0 {
-        f64::INFINITY
-    } else {
-        score.max(0.0) / (1.0 - score.max(0.0))
-    }
-}
-
 impl Evidence {
     /// The level once an evaluation whose score is `score` is added, for a check at
     /// `threshold`.
@@ -152,8 +146,7 @@ impl Evidence {
         if level < self.mean + UNUSUAL_SIGMAS * spread {
             return None;
         }
-        let relative = odds(threshold) * level / LEVEL_BAR;
-        Some(relative / (1.0 + relative))
+        Some(score_of(odds(threshold) * level / LEVEL_BAR))
     }
 
     /// Takes the evaluation at `at`. Anomalous ones spend the evidence once they have lasted
@@ -196,8 +189,7 @@ mod tests {
 
     /// The score whose odds are `share` of the threshold's.
     fn at_share(share: f64) -> f64 {
-        let odds = share * THRESHOLD / (1.0 - THRESHOLD);
-        odds / (1.0 + odds)
+        score_of(share * odds(THRESHOLD))
     }
 
     fn take(evidence: &mut Evidence, share: f64, at: i64, anomalous: bool) {

@@ -262,7 +262,8 @@ pub fn rescale(score: f64, bar: f64, threshold: f64) -> f64 {
     }
 }
 
-fn odds(score: f64) -> f64 {
+/// A score's odds, `s / (1 − s)`: for our detectors, proportional to the deviation.
+pub(crate) fn odds(score: f64) -> f64 {
     if score >= 1.0 {
         f64::INFINITY
     } else {
@@ -270,7 +271,8 @@ fn odds(score: f64) -> f64 {
     }
 }
 
-fn score_of(odds: f64) -> f64 {
+/// The score whose odds are `odds`.
+pub(crate) fn score_of(odds: f64) -> f64 {
     if odds.is_infinite() {
         1.0
     } else {
