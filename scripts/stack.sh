@@ -69,7 +69,8 @@ up() {
   echo $! >"$dir/prometheus.pid"
 
   moto_port=$(free_port)
-  .tools/moto/bin/moto_server -H 127.0.0.1 -p "$moto_port" >"$dir/moto.log" 2>&1 &
+  # One request at a time, so conditional writes are atomic as in S3 (scripts/moto-server.py).
+  .tools/moto/bin/python scripts/moto-server.py -H 127.0.0.1 -p "$moto_port" >"$dir/moto.log" 2>&1 &
   echo $! >"$dir/moto.pid"
 
   wait_ready "http://127.0.0.1:$prometheus_port/-/ready" prometheus "$dir/prometheus.log"
