@@ -93,5 +93,6 @@ while True:
 print(f"\nThe SQS subscriber received {len(messages)} alert(s):")
 for subject, alert in sorted(messages, key=lambda m: m[1]["at"]):
     expected = alert["expected"]
-    print(f"  {alert['at']}  {subject:<45} value {alert['value']:.4g}, expected {expected:.4g}")
+    why = f" ({alert['reason']})" if alert.get("reason") else ""
+    print(f"  {alert['at']}  {subject:<45} value {alert['value']:.4g}, expected {expected:.4g}{why}")
 PY

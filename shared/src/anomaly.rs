@@ -20,7 +20,7 @@ use crate::alert::{advance, AlertKey, AlertState, Observation, Transition};
 use crate::checks::{Check, Sensitivity, Severity};
 use crate::detect::{baseline_and_noise, means_of, Detector};
 use crate::evidence::Judged;
-use crate::memory::{rescale, DetectorScores, Memory, Pace};
+use crate::memory::{rescale, DetectorScores, Memory, Pace, Reason};
 use crate::prometheus::{Labels, Points, Series};
 
 /// The sustained score judges the mean of this many newest points against the window's means
@@ -44,6 +44,9 @@ pub struct Reading {
     /// inside the series' week's range, [`crate::week`]), or when the series' accumulated
     /// evidence reaches its own ([`crate::evidence`]).
     pub score: Option<f64>,
+    /// Which score that is; `None` where there is no score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
 }
 
 /// The decision for one series.
@@ -223,18 +226,21 @@ pub fn evaluate_window(
         daily,
     };
     let newest = value.zip(times.last().copied());
-    let own_score = memory.relative(
+    let own = memory.relative(
         detector_scores,
         check.threshold,
         newest,
         check.direction,
         Pace::of_window(times),
     );
-    let score = own_score.map(|own| {
+    let own_score = own.map(|(score, _)| score);
+    let decided = own.map(|(own, reason)| {
         newest
             .and_then(|(_, at)| memory.evidence.score(own, check.threshold, at))
-            .map_or(own, |evidence| evidence.max(own))
+            .filter(|evidence| *evidence > own)
+            .map_or((own, reason), |evidence| (evidence, Reason::Evidence))
     });
+    let (score, reason) = (decided.map(|d| d.0), decided.map(|d| d.1));
     let history = &window[..window.len().saturating_sub(1)];
     let points: Vec<(f64, f64)> = match seasonal {
         Some(season) => history
@@ -272,6 +278,7 @@ pub fn evaluate_window(
         expected_low,
         expected_high,
         score,
+        reason,
     };
     let observation = match (value, score) {
         (Some(value), Some(score)) => {
@@ -634,6 +641,7 @@ mod tests {
         assert!(sustained >= check.threshold, "six are not: {sustained}");
         assert_eq!(after.observation, Observation::Anomalous);
         assert_eq!(after.reading.score, Some(sustained));
+        assert_eq!(after.reading.reason, Some(Reason::Sustained));
         assert_eq!(before.observation, Observation::Normal);
         assert!(before.detector_scores.sustained.expect("scored") < 0.3);
     }
@@ -681,6 +689,7 @@ mod tests {
             "against the usual evening: {daily}"
         );
         assert_eq!(evaluation.observation, Observation::Anomalous);
+        assert_eq!(evaluation.reading.reason, Some(Reason::Daily));
         let usual_evening: Vec<f64> = times.iter().map(|&at| usual(at)).collect();
         let calm = evaluate_window(
             &check,
@@ -806,10 +815,12 @@ mod tests {
         assert!(own < check.threshold, "not anomalous on its own: {own}");
         assert!(score >= check.threshold, "{score}");
         assert_eq!(lasting.observation, Observation::Anomalous);
+        assert_eq!(lasting.reading.reason, Some(Reason::Evidence));
         // The incident spends the evidence: the next minute is judged on its own score.
         remember(&check, &[lasting], &mut memories, now);
         let next = evaluate(now + 60, &memories);
         assert_eq!(next.reading.score, next.own_score);
+        assert_eq!(next.reading.reason, Some(Reason::Point));
         assert_eq!(next.observation, Observation::Normal);
         let spent = &memories[&key].evidence;
         let span = i64::try_from(check.window_seconds).expect("seconds");
@@ -841,13 +852,16 @@ mod tests {
             let plan = plan_check(&check, evaluations, &records, now);
             records = plan.next;
             for (notification, record) in plan.notifications {
-                messages.push((minute, notification.transition));
+                messages.push((minute, notification.transition, notification.reading.reason));
                 records.extend(record);
             }
         }
         assert_eq!(
             messages,
-            [(1, Transition::Firing), (6, Transition::Resolved)]
+            [
+                (1, Transition::Firing, Some(Reason::Point)),
+                (6, Transition::Resolved, Some(Reason::Point))
+            ]
         );
         assert!(
             records
@@ -883,6 +897,7 @@ mod tests {
                 expected_low: Some(95.0),
                 expected_high: Some(105.0),
                 score: Some(0.0),
+                reason: Some(Reason::Point),
             },
             reference: None,
             incident: Some(incident),
@@ -926,6 +941,7 @@ mod tests {
             expected_low: Some(90.0),
             expected_high: Some(110.0),
             score: Some(score),
+            reason: Some(Reason::Point),
         };
         let recovered = AlertRecord {
             key: AlertKey {

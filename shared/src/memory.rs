@@ -139,6 +139,32 @@ pub struct DetectorScores {
     pub daily: Option<f64>,
 }
 
+/// Which of a series' scores is the largest, and so decides: what an alert gives as its reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// The newest point stands out from the window.
+    Point,
+    /// The mean of the newest points has moved from the window's.
+    Sustained,
+    /// The window is off the series' usual level for the hour of the day.
+    Daily,
+    /// A moderate deviation has lasted ([`crate::evidence`]).
+    Evidence,
+}
+
+impl Reason {
+    /// The reason in words, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Point => "the newest point stands out from the window",
+            Self::Sustained => "the mean of the newest points has moved",
+            Self::Daily => "it is off its usual level for this hour of the day",
+            Self::Evidence => "a moderate deviation has lasted",
+        }
+    }
+}
+
 /// What a series carries from one evaluation to the next: a memory for each of its
 /// [`DetectorScores`], its daily profile, its week's range and its accumulated evidence.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -202,8 +228,8 @@ impl Memory {
 
     /// The largest of the scores, each in proportion to its memory at `pace`, with the bar
     /// moved by where the newest `value` at `at` lies in the series' week
-    /// ([`WeekRange::bar_factor`]); `None` without a point score (the newest point is missing
-    /// or the history too short).
+    /// ([`WeekRange::bar_factor`]), and which score it is (the point score on a tie); `None`
+    /// without a point score (the newest point is missing or the history too short).
     pub fn relative(
         &self,
         scores: DetectorScores,
@@ -211,19 +237,27 @@ impl Memory {
         newest: Option<(f64, i64)>,
         direction: Direction,
         pace: Pace,
-    ) -> Option<f64> {
+    ) -> Option<(f64, Reason)> {
         let point = self.point.relative(scores.point?, threshold, pace);
-        let largest = [
-            (&self.sustained, scores.sustained),
-            (&self.daily, scores.daily),
+        let (largest, reason) = [
+            (&self.sustained, scores.sustained, Reason::Sustained),
+            (&self.daily, scores.daily, Reason::Daily),
         ]
         .into_iter()
-        .filter_map(|(memory, score)| score.map(|s| memory.relative(s, threshold, pace)))
-        .fold(point, f64::max);
+        .filter_map(|(memory, score, reason)| {
+            score.map(|s| (memory.relative(s, threshold, pace), reason))
+        })
+        .fold((point, Reason::Point), |best, next| {
+            if next.0 > best.0 {
+                next
+            } else {
+                best
+            }
+        });
         let factor = newest.map_or(1.0, |(value, at)| {
             self.week.bar_factor(value, at, direction)
         });
-        Some(score_of(odds(largest) / factor))
+        Some((score_of(odds(largest) / factor), reason))
     }
 }
 
@@ -489,7 +523,14 @@ mod tests {
             ..DetectorScores::default()
         };
         let now = 2 * 86_400 + 60;
-        let judge = |newest| memory.relative(scores, 0.6, newest, Direction::Both, FIVE);
+        let judge = |newest| {
+            memory
+                .relative(scores, 0.6, newest, Direction::Both, FIVE)
+                .map(|(score, reason)| {
+                    assert_eq!(reason, Reason::Point, "the only score there is");
+                    score
+                })
+        };
         let unknown = judge(None).expect("a point score");
         let beyond = judge(Some((25.0, now))).expect("a point score");
         let below = judge(Some((5.0, now))).expect("a point score");
@@ -500,7 +541,11 @@ mod tests {
             "{beyond} {inside}"
         );
         let up_only = memory.relative(scores, 0.6, Some((5.0, now)), Direction::Up, FIVE);
-        assert_eq!(up_only, Some(inside), "a low is no news to an upward check");
+        assert_eq!(
+            up_only,
+            Some((inside, Reason::Point)),
+            "a low is no news to an upward check"
+        );
     }
 
     #[test]

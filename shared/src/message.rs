@@ -21,6 +21,7 @@ use url::Url;
 
 use crate::alert::Transition;
 use crate::anomaly::Notification;
+use crate::memory::Reason;
 use crate::promql::quote;
 
 /// The version of [`AlertDocument`]'s schema.
@@ -53,6 +54,9 @@ pub struct AlertDocument<'a> {
     pub expected_high: Option<f64>,
     /// The score, in proportion to the series' own past (the threshold means its bar).
     pub score: Option<f64>,
+    /// Which of the series' scores that is: `point`, `sustained`, `daily` or `evidence`;
+    /// `null` when resolved.
+    pub reason: Option<Reason>,
     /// Anomalous since, RFC 3339.
     pub since: String,
     /// Evaluated at, RFC 3339.
@@ -201,6 +205,9 @@ pub fn render(notification: &Notification, graph_base: Option<&Url>) -> Rendered
         "firing"
     };
     let graph = graph_base.and_then(|base| graph_url(base, notification));
+    let reason = reading
+        .reason
+        .filter(|_| notification.transition != Transition::Resolved);
     let document = AlertDocument {
         schema_version: ALERT_SCHEMA_VERSION,
         state,
@@ -213,6 +220,7 @@ pub fn render(notification: &Notification, graph_base: Option<&Url>) -> Rendered
         expected_low: reading.expected_low,
         expected_high: reading.expected_high,
         score: reading.score,
+        reason,
         since: time(notification.since),
         at: time(notification.at),
         query: &notification.query,
@@ -231,21 +239,24 @@ pub fn render(notification: &Notification, graph_base: Option<&Url>) -> Rendered
         number(reading.expected_low),
         number(reading.expected_high)
     );
+    let why = reason.map(Reason::describe);
     let mut text = format!(
-        "{} {}: {series} {what}.\nValue {}, expected {range}.\nAnomalous since {}; evaluated at {}.",
+        "{} {}: {series} {what}.\nValue {}, expected {range}.{}\nAnomalous since {}; evaluated at {}.",
         notification.severity.as_str().to_uppercase(),
         notification.key.check,
         number(reading.value),
+        why.map(|why| format!("\nWhy: {why}.")).unwrap_or_default(),
         time(notification.since),
         time(notification.at),
     );
     let mut email = format!(
-        "Vigil alert: {} {what}\n\nCheck:     {}\nSeverity:  {}\nSeries:    {series}\nValue:     {}\nExpected:  {range}\nScore:     {}\nSince:     {}\nEvaluated: {}\nQuery:     {}\n",
+        "Vigil alert: {} {what}\n\nCheck:     {}\nSeverity:  {}\nSeries:    {series}\nValue:     {}\nExpected:  {range}\nScore:     {}\n{}Since:     {}\nEvaluated: {}\nQuery:     {}\n",
         notification.key.check,
         notification.key.check,
         notification.severity.as_str(),
         number(reading.value),
         number(reading.score),
+        why.map(|why| format!("Why:       {why}\n")).unwrap_or_default(),
         time(notification.since),
         time(notification.at),
         printable(&notification.query),
@@ -261,6 +272,17 @@ pub fn render(notification: &Notification, graph_base: Option<&Url>) -> Rendered
         "lambda": document,
     })
     .to_string();
+    RenderedMessage {
+        subject: subject(notification),
+        message,
+        text,
+        document,
+        attributes: attributes(notification, state),
+    }
+}
+
+/// The message attributes subscribers filter on: printable, at most 256 characters, never empty.
+fn attributes(notification: &Notification, state: &str) -> BTreeMap<&'static str, String> {
     let attribute = |value: &str| {
         let value = printable(value);
         let value: String = value.chars().take(256).collect();
@@ -270,7 +292,7 @@ pub fn render(notification: &Notification, graph_base: Option<&Url>) -> Rendered
             value
         }
     };
-    let attributes = BTreeMap::from([
+    BTreeMap::from([
         ("severity", notification.severity.as_str().to_owned()),
         (
             "service",
@@ -284,14 +306,7 @@ pub fn render(notification: &Notification, graph_base: Option<&Url>) -> Rendered
         ),
         ("check", attribute(&notification.key.check)),
         ("state", state.to_owned()),
-    ]);
-    RenderedMessage {
-        subject: subject(notification),
-        message,
-        text,
-        document,
-        attributes,
-    }
+    ])
 }
 
 #[cfg(test)]
@@ -318,6 +333,7 @@ mod tests {
                 expected_low: Some(0.0005),
                 expected_high: Some(0.002),
                 score: Some(0.93),
+                reason: Some(Reason::Sustained),
             },
         }
     }
@@ -343,6 +359,17 @@ mod tests {
         );
         assert!(email.contains("Since:     2026-11-02T09:00:00Z"), "{email}");
         assert!(
+            email.contains("Why:       the mean of the newest points has moved"),
+            "{email}"
+        );
+        assert!(
+            rendered
+                .text
+                .contains("\nWhy: the mean of the newest points has moved."),
+            "{}",
+            rendered.text
+        );
+        assert!(
             email.contains("http://prometheus:9090/graph?g0.expr="),
             "{email}"
         );
@@ -351,14 +378,22 @@ mod tests {
         assert_eq!(document["schema_version"], 1);
         assert_eq!(document["state"], "firing");
         assert_eq!(document["labels"]["service"], "checkout");
+        assert_eq!(document["reason"], "sustained");
         assert_eq!(rendered.attributes["state"], "firing");
         assert_eq!(rendered.attributes["service"], "checkout");
         assert_eq!(rendered.attributes["severity"], "critical");
         let resolved = render(&notification("checkout", Transition::Resolved), None);
         assert_eq!(resolved.subject, "[RESOLVED] error_ratio checkout");
         assert_eq!(resolved.attributes["state"], "resolved");
+        let document: serde_json::Value = serde_json::from_str(&resolved.document).expect("json");
+        assert!(
+            document["reason"].is_null(),
+            "no reason to be back to normal"
+        );
+        assert!(!resolved.text.contains("Why:"), "{}", resolved.text);
         let repeat = render(&notification("checkout", Transition::Repeat), None);
         assert_eq!(repeat.attributes["state"], "firing");
+        assert!(repeat.text.contains("Why:"), "{}", repeat.text);
     }
 
     #[test]

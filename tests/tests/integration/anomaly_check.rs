@@ -27,6 +27,16 @@ fn summarise(envelopes: &[Value]) -> Vec<(String, String, String)> {
             );
             assert_eq!(attributes["check"]["Value"], document["check"]);
             assert!(envelope["Subject"].as_str().expect("subject").len() <= 100);
+            let reason = &document["reason"];
+            if document["state"] == "firing" {
+                let reason = reason.as_str().expect("a firing alert says why");
+                assert!(
+                    ["point", "sustained", "daily", "evidence"].contains(&reason),
+                    "{document}"
+                );
+            } else {
+                assert!(reason.is_null(), "{document}");
+            }
             (
                 document["check"].as_str().expect("check").to_owned(),
                 document["labels"]["service"]
