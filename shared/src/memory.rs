@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::detect::Direction;
 use crate::evidence::{Evidence, Judged};
 use crate::profile::DailyProfile;
-use crate::week::WeekRange;
+use crate::week::{WeekRange, POINT_WITHIN_FACTOR, WITHIN_FACTOR};
 
 /// Weight of an evaluation halves after this many later evaluations (a week of minutes).
 pub const HALF_LIFE_EVALUATIONS: f64 = 10_080.0;
@@ -228,8 +228,9 @@ impl Memory {
 
     /// The largest of the scores, each in proportion to its memory at `pace`, with the bar
     /// moved by where the newest `value` at `at` lies in the series' week
-    /// ([`WeekRange::bar_factor`]), and which score it is (the point score on a tie); `None`
-    /// without a point score (the newest point is missing or the history too short).
+    /// ([`WeekRange::bar_factor`], and the point score's by [`POINT_WITHIN_FACTOR`] as well),
+    /// and which score it is (the point score on a tie); `None` without a point score (the
+    /// newest point is missing or the history too short).
     pub fn relative(
         &self,
         scores: DetectorScores,
@@ -238,7 +239,14 @@ impl Memory {
         direction: Direction,
         pace: Pace,
     ) -> Option<(f64, Reason)> {
-        let point = self.point.relative(scores.point?, threshold, pace);
+        let inside = newest.is_some_and(|(value, at)| self.week.inside(value, at, direction));
+        let (factor, point_factor) = if inside {
+            (WITHIN_FACTOR, POINT_WITHIN_FACTOR)
+        } else {
+            (1.0, 1.0)
+        };
+        let point =
+            score_of(odds(self.point.relative(scores.point?, threshold, pace)) / point_factor);
         let (largest, reason) = [
             (&self.sustained, scores.sustained, Reason::Sustained),
             (&self.daily, scores.daily, Reason::Daily),
@@ -253,9 +261,6 @@ impl Memory {
             } else {
                 best
             }
-        });
-        let factor = newest.map_or(1.0, |(value, at)| {
-            self.week.bar_factor(value, at, direction)
         });
         Some((score_of(odds(largest) / factor), reason))
     }
@@ -537,14 +542,28 @@ mod tests {
         let inside = judge(Some((15.0, now))).expect("a point score");
         assert!((beyond - unknown).abs() < 1e-12 && (below - unknown).abs() < 1e-12);
         assert!(
-            (odds(beyond) / odds(inside) - crate::week::WITHIN_FACTOR).abs() < 1e-9,
-            "{beyond} {inside}"
+            (odds(beyond) / odds(inside) - WITHIN_FACTOR * POINT_WITHIN_FACTOR).abs() < 1e-9,
+            "a lone point inside the range: {beyond} {inside}"
         );
         let up_only = memory.relative(scores, 0.6, Some((5.0, now)), Direction::Up, FIVE);
         assert_eq!(
             up_only,
             Some((inside, Reason::Point)),
             "a low is no news to an upward check"
+        );
+        let shifted = DetectorScores {
+            point: Some(0.1),
+            sustained: Some(0.7),
+            ..DetectorScores::default()
+        };
+        let judge = |newest| memory.relative(shifted, 0.6, newest, Direction::Both, FIVE);
+        let (beyond, reason) = judge(Some((25.0, now))).expect("a point score");
+        assert_eq!(reason, Reason::Sustained);
+        let (inside, reason) = judge(Some((15.0, now))).expect("a point score");
+        assert_eq!(reason, Reason::Sustained);
+        assert!(
+            (odds(beyond) / odds(inside) - WITHIN_FACTOR).abs() < 1e-9,
+            "a shifted mean inside the range: {beyond} {inside}"
         );
     }
 

@@ -9,8 +9,8 @@
 //! what the deviation scores' window and the alert's lifecycle judge against, and counting
 //! them too only raised the bar for whatever followed the day's first spike. Once an earlier
 //! day is known, the series' bar is multiplied by [`WITHIN_FACTOR`] for a newest value inside
-//! that range; a value beyond it (a new high, or low, of the week, in the check's direction)
-//! meets the bar unchanged. The range is of raw values, so it tells what the deviation scores
+//! that range, and the point score's by [`POINT_WITHIN_FACTOR`] as well; a value beyond it (a
+//! new high, or low, of the week, in the check's direction) meets the bar unchanged. The range is of raw values, so it tells what the deviation scores
 //! cannot: where the newest value stands against everything the series did this week.
 //! Measured on NAB in docs/QUALITY.md.
 
@@ -22,6 +22,10 @@ use crate::detect::Direction;
 pub const DAYS: usize = 7;
 /// The bar's multiple (in odds, so in deviation) for a value inside the week's range.
 pub const WITHIN_FACTOR: f64 = 1.4;
+/// Inside the week's range the point score's bar is multiplied by this as well (2.8 in all):
+/// one point at a level the series reached this week is the weakest evidence there is, where a
+/// shifted mean or a day off its pattern can be news at any level (docs/QUALITY.md).
+pub const POINT_WITHIN_FACTOR: f64 = 2.0;
 
 const DAY: i64 = 86_400;
 
@@ -146,16 +150,20 @@ impl WeekRange {
         range
     }
 
+    /// Whether `value` at `at` lies inside the week's range, judged in `direction`: not beyond
+    /// it, and the range known.
+    pub fn inside(&self, value: f64, at: i64, direction: Direction) -> bool {
+        self.range(at)
+            .is_some_and(|(low, high)| !direction.beyond(value, low, high))
+    }
+
     /// What the series' bar is multiplied by for `value` at `at`, judged in `direction`:
     /// [`WITHIN_FACTOR`] inside the week's range, 1 beyond it or while the range is unknown.
     pub fn bar_factor(&self, value: f64, at: i64, direction: Direction) -> f64 {
-        let Some((low, high)) = self.range(at) else {
-            return 1.0;
-        };
-        if direction.beyond(value, low, high) {
-            1.0
-        } else {
+        if self.inside(value, at, direction) {
             WITHIN_FACTOR
+        } else {
+            1.0
         }
     }
 }

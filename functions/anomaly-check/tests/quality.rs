@@ -186,10 +186,10 @@ fn standard(caught: usize, false_alerts: usize) -> f64 {
 fn the_shipped_detector_beats_the_old_rule_on_the_same_cases() {
     let (robust_caught, robust_false, robust_notes) = evaluate(&RobustBaseline::default());
     let (seed_caught, seed_false, seed_notes) = evaluate(&RollingZScore::default());
-    // Measured: 8 caught and 3 false against the seed rule's 7 and 4, both through the same
-    // lifecycle, sustained and daily scores, score memories and week's range. The seed rule
-    // misses the spike eight hours after a far bigger one: that spike still in its window
-    // inflates the standard deviation, where a robust noise estimate ignores one point.
+    // Measured: 8 caught and 3 false against the seed rule's 7 and 6, both through the same
+    // lifecycle, sustained and daily scores, score memories, week's range and evidence. The
+    // seed rule misses the spike eight hours after a far bigger one: that spike still in its
+    // window inflates the standard deviation, where a robust noise estimate ignores one point.
     assert!(
         standard(robust_caught, robust_false) > standard(seed_caught, seed_false),
         "robust {robust_notes:?}\nseed {seed_notes:?}"
