@@ -10,9 +10,9 @@
 //! them too only raised the bar for whatever followed the day's first spike. Once an earlier
 //! day is known, the series' bar is multiplied by [`WITHIN_FACTOR`] for a newest value inside
 //! that range, and the point score's by [`POINT_WITHIN_FACTOR`] as well; a value beyond it (a
-//! new high, or low, of the week, in the check's direction) meets the bar unchanged. The range is of raw values, so it tells what the deviation scores
-//! cannot: where the newest value stands against everything the series did this week.
-//! Measured on NAB in docs/QUALITY.md.
+//! new high, or low, of the week, in the check's direction) meets the bar unchanged. The range
+//! is of raw values, so it tells what the deviation scores cannot: where the newest value
+//! stands against everything the series did this week. Measured on NAB in docs/QUALITY.md.
 
 use serde::{Deserialize, Serialize};
 
