@@ -240,7 +240,7 @@ pub fn evaluate_window(
             .filter(|evidence| *evidence > own)
             .map_or((own, reason), |evidence| (evidence, Reason::Evidence))
     });
-    let (score, reason) = (decided.map(|d| d.0), decided.map(|d| d.1));
+    let (score, reason) = decided.unzip();
     let history = &window[..window.len().saturating_sub(1)];
     let points: Vec<(f64, f64)> = match seasonal {
         Some(season) => history

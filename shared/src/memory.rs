@@ -228,7 +228,7 @@ impl Memory {
 
     /// The largest of the scores, each in proportion to its memory at `pace`, with the bar
     /// moved by where the newest `value` at `at` lies in the series' week
-    /// ([`WeekRange::bar_factor`], and the point score's by [`POINT_WITHIN_FACTOR`] as well),
+    /// ([`WeekRange::inside`]: [`WITHIN_FACTOR`], and the point score's [`POINT_WITHIN_FACTOR`] too),
     /// and which score it is (the point score on a tie); `None` without a point score (the
     /// newest point is missing or the history too short).
     pub fn relative(

@@ -151,20 +151,11 @@ impl WeekRange {
     }
 
     /// Whether `value` at `at` lies inside the week's range, judged in `direction`: not beyond
-    /// it, and the range known.
+    /// it, and the range known. Inside, the series' bar is multiplied by [`WITHIN_FACTOR`] (the
+    /// point score's by [`POINT_WITHIN_FACTOR`] too); beyond it or while it is unknown, by 1.
     pub fn inside(&self, value: f64, at: i64, direction: Direction) -> bool {
         self.range(at)
             .is_some_and(|(low, high)| !direction.beyond(value, low, high))
-    }
-
-    /// What the series' bar is multiplied by for `value` at `at`, judged in `direction`:
-    /// [`WITHIN_FACTOR`] inside the week's range, 1 beyond it or while the range is unknown.
-    pub fn bar_factor(&self, value: f64, at: i64, direction: Direction) -> f64 {
-        if self.inside(value, at, direction) {
-            WITHIN_FACTOR
-        } else {
-            1.0
-        }
     }
 }
 
@@ -182,12 +173,12 @@ mod tests {
         week
     }
 
-    /// Asserts that `week` multiplies the bar by `expected` for `value` at `at`.
-    fn assert_factor(week: &WeekRange, value: f64, at: i64, direction: Direction, expected: f64) {
-        let found = week.bar_factor(value, at, direction);
-        assert!(
-            (found - expected).abs() < 1e-12,
-            "{value} at {at} {direction:?}: {found}, not {expected}"
+    /// Asserts whether `week` holds `value` at `at` inside its range.
+    fn assert_inside(week: &WeekRange, value: f64, at: i64, direction: Direction, expected: bool) {
+        assert_eq!(
+            week.inside(value, at, direction),
+            expected,
+            "{value} at {at} {direction:?}"
         );
     }
 
@@ -195,7 +186,7 @@ mod tests {
     fn it_knows_nothing_on_its_first_day() {
         let week = learn(1, 10.0, 20.0);
         assert_eq!(week.range(23 * 3_600), None);
-        assert_factor(&week, 100.0, 23 * 3_600, Direction::Both, 1.0);
+        assert_inside(&week, 100.0, 23 * 3_600, Direction::Both, false);
     }
 
     #[test]
@@ -203,16 +194,16 @@ mod tests {
         let week = learn(3, 10.0, 20.0);
         let now = 3 * DAY - 60;
         assert_eq!(week.range(now), Some((10.0, 20.0)));
-        for (value, direction, factor) in [
-            (20.5, Direction::Both, 1.0),
-            (9.5, Direction::Both, 1.0),
-            (20.0, Direction::Both, WITHIN_FACTOR),
-            (15.0, Direction::Both, WITHIN_FACTOR),
-            (9.5, Direction::Up, WITHIN_FACTOR),
-            (20.5, Direction::Down, WITHIN_FACTOR),
-            (9.5, Direction::Down, 1.0),
+        for (value, direction, inside) in [
+            (20.5, Direction::Both, false),
+            (9.5, Direction::Both, false),
+            (20.0, Direction::Both, true),
+            (15.0, Direction::Both, true),
+            (9.5, Direction::Up, true),
+            (20.5, Direction::Down, true),
+            (9.5, Direction::Down, false),
         ] {
-            assert_factor(&week, value, now, direction, factor);
+            assert_inside(&week, value, now, direction, inside);
         }
     }
 
@@ -224,8 +215,8 @@ mod tests {
         week.observe(5.0, morning + 60);
         assert_eq!(week.range(morning + 3_600), Some((10.0, 20.0)));
         for value in [45.0, 50.0, 5.0] {
-            assert_factor(&week, value, morning + 3_600, Direction::Both, 1.0);
-            assert_factor(&week, value, 4 * DAY, Direction::Both, WITHIN_FACTOR);
+            assert_inside(&week, value, morning + 3_600, Direction::Both, false);
+            assert_inside(&week, value, 4 * DAY, Direction::Both, true);
         }
     }
 
@@ -276,10 +267,10 @@ mod tests {
         let mut week = WeekRange::default();
         week.observe(value, 0);
         week.observe(value, DAY);
-        assert_factor(&week, value, DAY, Direction::Both, WITHIN_FACTOR);
+        assert_inside(&week, value, DAY, Direction::Both, true);
         week.observe(1e39, 2 * DAY);
         week.observe(-1e39, 2 * DAY + 60);
-        assert_factor(&week, 1e39, 3 * DAY, Direction::Both, WITHIN_FACTOR);
+        assert_inside(&week, 1e39, 3 * DAY, Direction::Both, true);
     }
 
     #[test]
