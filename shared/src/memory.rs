@@ -227,10 +227,11 @@ impl Memory {
     }
 
     /// The largest of the scores, each in proportion to its memory at `pace`, with the bar
-    /// moved by where the newest `value` at `at` lies in the series' week
-    /// ([`WeekRange::inside`]: [`WITHIN_FACTOR`], and the point score's [`POINT_WITHIN_FACTOR`] too),
-    /// and which score it is (the point score on a tie); `None` without a point score (the
-    /// newest point is missing or the history too short).
+    /// moved by where the newest `value` at `at` lies in the series' week (inside its range,
+    /// [`WeekRange::inside`]: [`WITHIN_FACTOR`]; within the point score's reach,
+    /// [`WeekRange::within_point_reach`]: the point score's [`WITHIN_FACTOR`] ×
+    /// [`POINT_WITHIN_FACTOR`]), and which score it is (the point score on a tie); `None`
+    /// without a point score (the newest point is missing or the history too short).
     pub fn relative(
         &self,
         scores: DetectorScores,
@@ -239,30 +240,40 @@ impl Memory {
         direction: Direction,
         pace: Pace,
     ) -> Option<(f64, Reason)> {
-        let inside = newest.is_some_and(|(value, at)| self.week.inside(value, at, direction));
-        let (factor, point_factor) = if inside {
-            (WITHIN_FACTOR, POINT_WITHIN_FACTOR)
-        } else {
-            (1.0, 1.0)
+        let week = |within: fn(&WeekRange, f64, i64, Direction) -> bool, factor: f64| {
+            if newest.is_some_and(|(value, at)| within(&self.week, value, at, direction)) {
+                factor
+            } else {
+                1.0
+            }
         };
-        let point =
-            score_of(odds(self.point.relative(scores.point?, threshold, pace)) / point_factor);
-        let (largest, reason) = [
+        let factor = week(WeekRange::inside, WITHIN_FACTOR);
+        let point_factor = week(
+            WeekRange::within_point_reach,
+            WITHIN_FACTOR * POINT_WITHIN_FACTOR,
+        );
+        let point = (
+            score_of(odds(self.point.relative(scores.point?, threshold, pace)) / point_factor),
+            Reason::Point,
+        );
+        let largest = [
             (&self.sustained, scores.sustained, Reason::Sustained),
             (&self.daily, scores.daily, Reason::Daily),
         ]
         .into_iter()
         .filter_map(|(memory, score, reason)| {
-            score.map(|s| (memory.relative(s, threshold, pace), reason))
+            score.map(|s| {
+                (
+                    score_of(odds(memory.relative(s, threshold, pace)) / factor),
+                    reason,
+                )
+            })
         })
-        .fold((point, Reason::Point), |best, next| {
-            if next.0 > best.0 {
-                next
-            } else {
-                best
-            }
-        });
-        Some((score_of(odds(largest) / factor), reason))
+        .fold(
+            point,
+            |best, next| if next.0 > best.0 { next } else { best },
+        );
+        Some(largest)
     }
 }
 
@@ -540,10 +551,15 @@ mod tests {
         let beyond = judge(Some((25.0, now))).expect("a point score");
         let below = judge(Some((5.0, now))).expect("a point score");
         let inside = judge(Some((15.0, now))).expect("a point score");
+        let near = judge(Some((21.0, now))).expect("a point score");
         assert!((beyond - unknown).abs() < 1e-12 && (below - unknown).abs() < 1e-12);
         assert!(
             (odds(beyond) / odds(inside) - WITHIN_FACTOR * POINT_WITHIN_FACTOR).abs() < 1e-9,
             "a lone point inside the range: {beyond} {inside}"
+        );
+        assert!(
+            (near - inside).abs() < 1e-12,
+            "a lone point just past the range's high: {near} {inside}"
         );
         let up_only = memory.relative(scores, 0.6, Some((5.0, now)), Direction::Up, FIVE);
         assert_eq!(
@@ -564,6 +580,11 @@ mod tests {
         assert!(
             (odds(beyond) / odds(inside) - WITHIN_FACTOR).abs() < 1e-9,
             "a shifted mean inside the range: {beyond} {inside}"
+        );
+        assert_eq!(
+            judge(Some((21.0, now))),
+            Some((beyond, Reason::Sustained)),
+            "a shifted mean just past the range's high meets the plain bar"
         );
     }
 

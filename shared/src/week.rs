@@ -1,18 +1,20 @@
 //! A series' range over the past week, and how it moves the series' bar.
 //!
-//! A spike to a level the series reached three days ago is less news than one to a level it
-//! has not reached all week, however the two compare with the noise of the window around
-//! them: on a busy series the first kind recurs every day or two, the second is what an
-//! operator calls unusual. So each series keeps the lowest and highest value of each of its
-//! last [`DAYS`] UTC days (today so far included, for tomorrow's range), 14 numbers in the
-//! alert state. The range is that of the days before today: today's own values are already
-//! what the deviation scores' window and the alert's lifecycle judge against, and counting
-//! them too only raised the bar for whatever followed the day's first spike. Once an earlier
-//! day is known, the series' bar is multiplied by [`WITHIN_FACTOR`] for a newest value inside
-//! that range, and the point score's by [`POINT_WITHIN_FACTOR`] as well; a value beyond it (a
-//! new high, or low, of the week, in the check's direction) meets the bar unchanged. The range
-//! is of raw values, so it tells what the deviation scores cannot: where the newest value
-//! stands against everything the series did this week. Measured on NAB in docs/QUALITY.md.
+//! A spike to a level the series reached three days ago is less news than one to a level it has
+//! not reached all week, however the two compare with the noise of the window around them: on a
+//! busy series the first kind recurs every day or two, the second is what an operator calls
+//! unusual. So each series keeps the lowest and highest value of each of its last [`DAYS`] UTC
+//! days (today so far included, for tomorrow's range), 14 numbers in the alert state. The range
+//! is that of the days before today: today's own values are already what the deviation scores'
+//! window and the alert's lifecycle judge against, and counting them too only raised the bar
+//! for whatever followed the day's first spike. Once an earlier day is known, the series' bar
+//! is multiplied by [`WITHIN_FACTOR`] for a newest value inside that range, and the point
+//! score's by [`POINT_WITHIN_FACTOR`] as well, out to [`POINT_REACH`] of the range's width
+//! beyond each edge; a value beyond it (a new high, or low, of the week, in the check's
+//! direction) meets the bar unchanged, and so does a lone point beyond the point score's reach.
+//! The range is of raw values, so it tells what the deviation scores cannot: where the newest
+//! value stands against everything the series did this week. Measured on NAB in
+//! docs/QUALITY.md.
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +28,9 @@ pub const WITHIN_FACTOR: f64 = 1.4;
 /// one point at a level the series reached this week is the weakest evidence there is, where a
 /// shifted mean or a day off its pattern can be news at any level (docs/QUALITY.md).
 pub const POINT_WITHIN_FACTOR: f64 = 2.0;
+/// For the point score the range reaches this share of its width beyond each edge: a lone point
+/// just past the week's high or low is as weak evidence as one inside (docs/QUALITY.md).
+pub const POINT_REACH: f64 = 0.4;
 
 const DAY: i64 = 86_400;
 
@@ -151,11 +156,25 @@ impl WeekRange {
     }
 
     /// Whether `value` at `at` lies inside the week's range, judged in `direction`: not beyond
-    /// it, and the range known. Inside, the series' bar is multiplied by [`WITHIN_FACTOR`] (the
-    /// point score's by [`POINT_WITHIN_FACTOR`] too); beyond it or while it is unknown, by 1.
+    /// it, and the range known. Inside, the series' bar is multiplied by [`WITHIN_FACTOR`];
+    /// beyond it or while it is unknown, by 1.
     pub fn inside(&self, value: f64, at: i64, direction: Direction) -> bool {
-        self.range(at)
-            .is_some_and(|(low, high)| !direction.beyond(value, low, high))
+        self.within(value, at, direction, 0.0)
+    }
+
+    /// Whether `value` at `at` lies within the point score's reach of the week's range: inside
+    /// the range widened by [`POINT_REACH`] of its width beyond each edge, judged in
+    /// `direction`. Within it, the point score's bar is multiplied by [`WITHIN_FACTOR`] and
+    /// [`POINT_WITHIN_FACTOR`].
+    pub fn within_point_reach(&self, value: f64, at: i64, direction: Direction) -> bool {
+        self.within(value, at, direction, POINT_REACH)
+    }
+
+    fn within(&self, value: f64, at: i64, direction: Direction, reach: f64) -> bool {
+        self.range(at).is_some_and(|(low, high)| {
+            let margin = reach * (high - low);
+            !direction.beyond(value, low - margin, high + margin)
+        })
     }
 }
 
@@ -205,6 +224,30 @@ mod tests {
         ] {
             assert_inside(&week, value, now, direction, inside);
         }
+    }
+
+    #[test]
+    fn the_point_score_s_range_reaches_beyond_the_edges() {
+        let week = learn(3, 10.0, 20.0);
+        let now = 3 * DAY - 60;
+        let margin = POINT_REACH * 10.0;
+        for (value, direction, within) in [
+            (15.0, Direction::Both, true),
+            (20.0 + margin * 0.9, Direction::Both, true),
+            (20.0 + margin * 1.1, Direction::Both, false),
+            (10.0 - margin * 0.9, Direction::Both, true),
+            (10.0 - margin * 1.1, Direction::Both, false),
+            (10.0 - margin * 1.1, Direction::Up, true),
+            (20.0 + margin * 1.1, Direction::Down, true),
+        ] {
+            assert_eq!(
+                week.within_point_reach(value, now, direction),
+                within,
+                "{value} {direction:?}"
+            );
+        }
+        assert!(!week.inside(20.0 + margin * 0.9, now, Direction::Both));
+        assert!(!learn(1, 10.0, 20.0).within_point_reach(15.0, DAY - 60, Direction::Both));
     }
 
     #[test]
