@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::detect::Direction;
 use crate::evidence::{Evidence, Judged};
 use crate::profile::DailyProfile;
-use crate::week::{WeekRange, POINT_WITHIN_FACTOR, WITHIN_FACTOR};
+use crate::week::{Standing, WeekRange, POINT_WITHIN_FACTOR, WITHIN_FACTOR};
 
 /// Weight of an evaluation halves after this many later evaluations (a week of minutes).
 pub const HALF_LIFE_EVALUATIONS: f64 = 10_080.0;
@@ -227,11 +227,9 @@ impl Memory {
     }
 
     /// The largest of the scores, each in proportion to its memory at `pace`, with the bar
-    /// moved by where the newest `value` at `at` lies in the series' week (inside its range,
-    /// [`WeekRange::inside`]: [`WITHIN_FACTOR`]; within the point score's reach,
-    /// [`WeekRange::within_point_reach`]: the point score's [`WITHIN_FACTOR`] ×
-    /// [`POINT_WITHIN_FACTOR`]), and which score it is (the point score on a tie); `None`
-    /// without a point score (the newest point is missing or the history too short).
+    /// moved by where the newest `value` at `at` stands in the series' week ([`Standing`]),
+    /// and which score it is (the point score on a tie); `None` without a point score (the
+    /// newest point is missing or the history too short).
     pub fn relative(
         &self,
         scores: DetectorScores,
@@ -240,18 +238,14 @@ impl Memory {
         direction: Direction,
         pace: Pace,
     ) -> Option<(f64, Reason)> {
-        let week = |within: fn(&WeekRange, f64, i64, Direction) -> bool, factor: f64| {
-            if newest.is_some_and(|(value, at)| within(&self.week, value, at, direction)) {
-                factor
-            } else {
-                1.0
-            }
+        let standing = newest.map_or(Standing::Outside, |(value, at)| {
+            self.week.standing(value, at, direction)
+        });
+        let (factor, point_factor) = match standing {
+            Standing::Inside => (WITHIN_FACTOR, WITHIN_FACTOR * POINT_WITHIN_FACTOR),
+            Standing::WithinPointReach => (1.0, WITHIN_FACTOR * POINT_WITHIN_FACTOR),
+            Standing::Outside => (1.0, 1.0),
         };
-        let factor = week(WeekRange::inside, WITHIN_FACTOR);
-        let point_factor = week(
-            WeekRange::within_point_reach,
-            WITHIN_FACTOR * POINT_WITHIN_FACTOR,
-        );
         let point = (
             score_of(odds(self.point.relative(scores.point?, threshold, pace)) / point_factor),
             Reason::Point,

@@ -155,27 +155,36 @@ impl WeekRange {
         range
     }
 
-    /// Whether `value` at `at` lies inside the week's range, judged in `direction`: not beyond
-    /// it, and the range known. Inside, the series' bar is multiplied by [`WITHIN_FACTOR`];
-    /// beyond it or while it is unknown, by 1.
-    pub fn inside(&self, value: f64, at: i64, direction: Direction) -> bool {
-        self.within(value, at, direction, 0.0)
-    }
-
-    /// Whether `value` at `at` lies within the point score's reach of the week's range: inside
-    /// the range widened by [`POINT_REACH`] of its width beyond each edge, judged in
-    /// `direction`. Within it, the point score's bar is multiplied by [`WITHIN_FACTOR`] and
-    /// [`POINT_WITHIN_FACTOR`].
-    pub fn within_point_reach(&self, value: f64, at: i64, direction: Direction) -> bool {
-        self.within(value, at, direction, POINT_REACH)
-    }
-
-    fn within(&self, value: f64, at: i64, direction: Direction, reach: f64) -> bool {
-        self.range(at).is_some_and(|(low, high)| {
+    /// Where `value` at `at` stands against the week's range, judged in `direction`.
+    pub fn standing(&self, value: f64, at: i64, direction: Direction) -> Standing {
+        let Some((low, high)) = self.range(at) else {
+            return Standing::Outside;
+        };
+        let within = |reach: f64| {
             let margin = reach * (high - low);
             !direction.beyond(value, low - margin, high + margin)
-        })
+        };
+        if within(0.0) {
+            Standing::Inside
+        } else if within(POINT_REACH) {
+            Standing::WithinPointReach
+        } else {
+            Standing::Outside
+        }
     }
+}
+
+/// Where the newest value stands against the week's range, in the check's direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Not beyond the range: the series' bar is multiplied by [`WITHIN_FACTOR`], the point
+    /// score's by [`POINT_WITHIN_FACTOR`] as well.
+    Inside,
+    /// Beyond the range by at most [`POINT_REACH`] of its width: the point score's bar is
+    /// multiplied as inside, the others' not.
+    WithinPointReach,
+    /// Beyond the point score's reach, or no earlier day of the week known: the bar unchanged.
+    Outside,
 }
 
 #[cfg(test)]
@@ -192,10 +201,16 @@ mod tests {
         week
     }
 
-    /// Asserts whether `week` holds `value` at `at` inside its range.
-    fn assert_inside(week: &WeekRange, value: f64, at: i64, direction: Direction, expected: bool) {
+    /// Asserts where `value` at `at` stands in `week`'s range.
+    fn assert_standing(
+        week: &WeekRange,
+        value: f64,
+        at: i64,
+        direction: Direction,
+        expected: Standing,
+    ) {
         assert_eq!(
-            week.inside(value, at, direction),
+            week.standing(value, at, direction),
             expected,
             "{value} at {at} {direction:?}"
         );
@@ -205,7 +220,9 @@ mod tests {
     fn it_knows_nothing_on_its_first_day() {
         let week = learn(1, 10.0, 20.0);
         assert_eq!(week.range(23 * 3_600), None);
-        assert_inside(&week, 100.0, 23 * 3_600, Direction::Both, false);
+        for value in [15.0, 100.0] {
+            assert_standing(&week, value, 23 * 3_600, Direction::Both, Standing::Outside);
+        }
     }
 
     #[test]
@@ -222,7 +239,12 @@ mod tests {
             (20.5, Direction::Down, true),
             (9.5, Direction::Down, false),
         ] {
-            assert_inside(&week, value, now, direction, inside);
+            let standing = week.standing(value, now, direction);
+            assert_eq!(
+                standing == Standing::Inside,
+                inside,
+                "{value} {direction:?}"
+            );
         }
     }
 
@@ -231,23 +253,31 @@ mod tests {
         let week = learn(3, 10.0, 20.0);
         let now = 3 * DAY - 60;
         let margin = POINT_REACH * 10.0;
-        for (value, direction, within) in [
-            (15.0, Direction::Both, true),
-            (20.0 + margin * 0.9, Direction::Both, true),
-            (20.0 + margin * 1.1, Direction::Both, false),
-            (10.0 - margin * 0.9, Direction::Both, true),
-            (10.0 - margin * 1.1, Direction::Both, false),
-            (10.0 - margin * 1.1, Direction::Up, true),
-            (20.0 + margin * 1.1, Direction::Down, true),
+        for (value, direction, standing) in [
+            (15.0, Direction::Both, Standing::Inside),
+            (
+                20.0 + margin * 0.9,
+                Direction::Both,
+                Standing::WithinPointReach,
+            ),
+            (20.0 + margin * 1.1, Direction::Both, Standing::Outside),
+            (
+                10.0 - margin * 0.9,
+                Direction::Both,
+                Standing::WithinPointReach,
+            ),
+            (10.0 - margin * 1.1, Direction::Both, Standing::Outside),
+            (10.0 - margin * 1.1, Direction::Up, Standing::Inside),
+            (20.0 + margin * 1.1, Direction::Down, Standing::Inside),
+            (
+                20.0 + margin * 0.9,
+                Direction::Up,
+                Standing::WithinPointReach,
+            ),
+            (10.0 - margin * 1.1, Direction::Down, Standing::Outside),
         ] {
-            assert_eq!(
-                week.within_point_reach(value, now, direction),
-                within,
-                "{value} {direction:?}"
-            );
+            assert_standing(&week, value, now, direction, standing);
         }
-        assert!(!week.inside(20.0 + margin * 0.9, now, Direction::Both));
-        assert!(!learn(1, 10.0, 20.0).within_point_reach(15.0, DAY - 60, Direction::Both));
     }
 
     #[test]
@@ -258,8 +288,14 @@ mod tests {
         week.observe(5.0, morning + 60);
         assert_eq!(week.range(morning + 3_600), Some((10.0, 20.0)));
         for value in [45.0, 50.0, 5.0] {
-            assert_inside(&week, value, morning + 3_600, Direction::Both, false);
-            assert_inside(&week, value, 4 * DAY, Direction::Both, true);
+            assert_standing(
+                &week,
+                value,
+                morning + 3_600,
+                Direction::Both,
+                Standing::Outside,
+            );
+            assert_standing(&week, value, 4 * DAY, Direction::Both, Standing::Inside);
         }
     }
 
@@ -310,10 +346,10 @@ mod tests {
         let mut week = WeekRange::default();
         week.observe(value, 0);
         week.observe(value, DAY);
-        assert_inside(&week, value, DAY, Direction::Both, true);
+        assert_standing(&week, value, DAY, Direction::Both, Standing::Inside);
         week.observe(1e39, 2 * DAY);
         week.observe(-1e39, 2 * DAY + 60);
-        assert_inside(&week, 1e39, 3 * DAY, Direction::Both, true);
+        assert_standing(&week, 1e39, 3 * DAY, Direction::Both, Standing::Inside);
     }
 
     #[test]
