@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::detect::Direction;
 use crate::evidence::{Evidence, Judged};
 use crate::profile::DailyProfile;
-use crate::week::{Standing, WeekRange, POINT_WITHIN_FACTOR, WITHIN_FACTOR};
+use crate::week::{Standing, WeekRange};
 
 /// Weight of an evaluation halves after this many later evaluations (a week of minutes).
 pub const HALF_LIFE_EVALUATIONS: f64 = 10_080.0;
@@ -241,11 +241,7 @@ impl Memory {
         let standing = newest.map_or(Standing::Outside, |(value, at)| {
             self.week.standing(value, at, direction)
         });
-        let (factor, point_factor) = match standing {
-            Standing::Inside => (WITHIN_FACTOR, WITHIN_FACTOR * POINT_WITHIN_FACTOR),
-            Standing::WithinPointReach => (1.0, WITHIN_FACTOR * POINT_WITHIN_FACTOR),
-            Standing::Outside => (1.0, 1.0),
-        };
+        let (factor, point_factor) = standing.bar_factors();
         let point = (
             score_of(odds(self.point.relative(scores.point?, threshold, pace)) / point_factor),
             Reason::Point,
@@ -401,6 +397,7 @@ impl ScoreMemory {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::week::{POINT_WITHIN_FACTOR, WITHIN_FACTOR};
 
     /// The pace the constants are calibrated at, five minutes.
     const FIVE: Pace = Pace::CALIBRATED;

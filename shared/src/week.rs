@@ -187,6 +187,19 @@ pub enum Standing {
     Outside,
 }
 
+impl Standing {
+    /// The multiples of the bar (in odds) at this standing: the sustained and daily scores',
+    /// then the point score's.
+    pub fn bar_factors(self) -> (f64, f64) {
+        let point = WITHIN_FACTOR * POINT_WITHIN_FACTOR;
+        match self {
+            Self::Inside => (WITHIN_FACTOR, point),
+            Self::WithinPointReach => (1.0, point),
+            Self::Outside => (1.0, 1.0),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,21 +243,16 @@ mod tests {
         let week = learn(3, 10.0, 20.0);
         let now = 3 * DAY - 60;
         assert_eq!(week.range(now), Some((10.0, 20.0)));
-        for (value, direction, inside) in [
-            (20.5, Direction::Both, false),
-            (9.5, Direction::Both, false),
-            (20.0, Direction::Both, true),
-            (15.0, Direction::Both, true),
-            (9.5, Direction::Up, true),
-            (20.5, Direction::Down, true),
-            (9.5, Direction::Down, false),
+        for (value, direction, standing) in [
+            (20.5, Direction::Both, Standing::WithinPointReach),
+            (9.5, Direction::Both, Standing::WithinPointReach),
+            (20.0, Direction::Both, Standing::Inside),
+            (15.0, Direction::Both, Standing::Inside),
+            (9.5, Direction::Up, Standing::Inside),
+            (20.5, Direction::Down, Standing::Inside),
+            (9.5, Direction::Down, Standing::WithinPointReach),
         ] {
-            let standing = week.standing(value, now, direction);
-            assert_eq!(
-                standing == Standing::Inside,
-                inside,
-                "{value} {direction:?}"
-            );
+            assert_standing(&week, value, now, direction, standing);
         }
     }
 
