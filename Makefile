@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help install demo test build fmt-check clippy compile unit lambda-host integration templates bench quality clean
+.PHONY: help install install-demo demo test build fmt-check modules clippy compile unit lambda-host integration templates bench quality clean
 
 help:
 	@echo "make demo   install the local stack, generate a week of traffic, run sla-report for the last full day"
@@ -19,13 +19,17 @@ install:
 demo: install
 	@scripts/demo.sh
 
-test: install fmt-check clippy compile unit integration templates
+test: install fmt-check modules clippy compile unit integration templates
 
 build: install
 	@scripts/build.sh
 
 fmt-check:
 	cargo fmt --all --check
+
+# No cycle between the core's top-level entries; the domain imports no adapter, I/O or logging.
+modules:
+	python3 scripts/check-modules.py
 
 clippy:
 	cargo clippy --workspace --all-targets -- -D warnings

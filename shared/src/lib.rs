@@ -1,37 +1,30 @@
 //! Vigil's core: everything the Lambda functions share.
 //!
-//! Three layers, kept apart:
+//! The tree shows the architecture:
 //!
-//! 1. **Domain**, pure and synchronous: [`promql`] building, [`schedule`] periods, the [`sla`]
-//!    report and its [`render`]ing. Data and an explicit period in, values out.
-//! 2. **Ports**: one narrow trait per outside capability, in [`ports`].
-//! 3. **Adapters**: the [`prometheus`] HTTP client, report stores over S3 and the local
-//!    file system in [`store`], [`secret`] reading, and [`telemetry`].
+//! - **Domain**, pure and synchronous: the daily [`report`] and the minute [`check`], over the
+//!   [`series`] a metrics source returns and the [`event`] that starts a run. Data and an
+//!   explicit time in, values out: no I/O, no clock, no logging.
+//! - **[`ports`]**: one narrow trait per outside capability, speaking domain types, each with
+//!   its own error.
+//! - **[`adapters`]**: Prometheus over HTTP, S3 and SNS over the AWS SDK, local variants.
+//! - **[`telemetry`]**: JSON logs, the EMF line and every log event's name.
 //!
-//! Plus the plumbing every function needs: [`config`] from the environment and the
-//! invocation [`deadline`].
+//! Plus the plumbing both jobs share: [`config`] from the environment, the metric
+//! [`conventions`], [`promql`] building and the invocation [`deadline`].
+//!
+//! Nothing in `report` or `check` imports `adapters`, tokio, the AWS SDK or reqwest, and the
+//! entries of this crate form no cycle (`scripts/check-modules.py` holds both in `make test`).
 
-pub mod alert;
-pub mod anomaly;
-pub mod checks;
+pub mod adapters;
+pub mod check;
 pub mod config;
 pub mod conventions;
 pub mod deadline;
-pub mod detect;
-pub mod evidence;
-pub mod memory;
-pub mod message;
-pub mod packed;
+pub mod event;
 pub mod ports;
-pub mod profile;
-pub mod prometheus;
 pub mod promql;
-pub mod publish;
-pub mod render;
-pub mod schedule;
-pub mod secret;
-pub mod sla;
-pub mod state;
-pub mod store;
+pub mod report;
+pub mod runtime;
+pub mod series;
 pub mod telemetry;
-pub mod week;

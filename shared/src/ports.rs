@@ -1,29 +1,45 @@
-//! One narrow trait per outside capability. Handlers are generic over these, so they run
-//! against in-memory fakes in unit tests and against real servers in integration tests.
+//! One narrow trait per outside capability, speaking domain types, each with its own error.
+//! Handlers are generic over these, so they run against in-memory fakes in unit tests and
+//! against real servers in integration tests; the implementations live in
+//! [`adapters`](crate::adapters).
 
+use std::error::Error;
 use std::future::Future;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use thiserror::Error;
 
-use crate::anomaly::Notification;
+use crate::check::plan::Notification;
+use crate::check::state::{Loaded, StateDocument};
 use crate::deadline::Deadline;
-use crate::prometheus::{PrometheusClient, PrometheusError, QueryResponse};
-use crate::publish::PublishError;
-use crate::state::{Loaded, StateDocument, StateError};
-use crate::store::StoreError;
+use crate::series::{Sample, Series};
+
+/// A dependency's own error, kept as the source of ours.
+pub type Cause = Box<dyn Error + Send + Sync>;
+
+/// What a metrics source answered: the values, and the notices that came with them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Answer<T> {
+    /// The values.
+    pub values: T,
+    /// Warnings, such as partial data.
+    pub warnings: Vec<String>,
+    /// Informational notices.
+    pub infos: Vec<String>,
+}
 
 /// Reads metrics: instant and range queries evaluated at pinned times.
 pub trait MetricsSource: Send + Sync {
-    /// Evaluates `query` at `time`.
+    /// Evaluates `query` at `time`: one sample per series.
     fn query(
         &self,
         query: &str,
         time: DateTime<Utc>,
         deadline: Deadline,
-    ) -> impl Future<Output = Result<QueryResponse, PrometheusError>> + Send;
+    ) -> impl Future<Output = Result<Answer<Vec<Sample>>, MetricsError>> + Send;
 
-    /// Evaluates `query` over `[start, end]` every `step`.
+    /// Evaluates `query` over `[start, end]` every `step`: the points of each series.
     fn query_range(
         &self,
         query: &str,
@@ -31,28 +47,36 @@ pub trait MetricsSource: Send + Sync {
         end: DateTime<Utc>,
         step: Duration,
         deadline: Deadline,
-    ) -> impl Future<Output = Result<QueryResponse, PrometheusError>> + Send;
+    ) -> impl Future<Output = Result<Answer<Vec<Series>>, MetricsError>> + Send;
 }
 
-impl MetricsSource for PrometheusClient {
-    async fn query(
-        &self,
-        query: &str,
-        time: DateTime<Utc>,
-        deadline: Deadline,
-    ) -> Result<QueryResponse, PrometheusError> {
-        PrometheusClient::query(self, query, time, deadline).await
-    }
+/// How a metrics query failed, as far as the job is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsFailure {
+    /// The source, or the time left, ran out before an answer.
+    Timeout,
+    /// The source could not answer now: unreachable, overloaded, or out of attempts.
+    Unavailable,
+    /// The source refused the query, or answered something that is not an answer.
+    Rejected,
+}
 
-    async fn query_range(
-        &self,
-        query: &str,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
-        step: Duration,
-        deadline: Deadline,
-    ) -> Result<QueryResponse, PrometheusError> {
-        PrometheusClient::query_range(self, query, start, end, step, deadline).await
+/// A failed metrics query.
+#[derive(Debug, Error)]
+#[error("{source}")]
+pub struct MetricsError {
+    /// What kind of failure.
+    pub failure: MetricsFailure,
+    /// Whether the same query could succeed later (a new invocation, the next minute).
+    pub transient: bool,
+    /// The source's own error.
+    pub source: Cause,
+}
+
+impl MetricsError {
+    /// Whether the same query could succeed later. The one predicate the jobs retry on.
+    pub fn is_transient(&self) -> bool {
+        self.transient
     }
 }
 
@@ -65,6 +89,33 @@ pub trait ReportStore: Send + Sync {
         body: Vec<u8>,
         content_type: &'static str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// A report object that could not be written.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The store refused or failed the write.
+    #[error("could not write {key}: {source}")]
+    Write {
+        /// The object key.
+        key: String,
+        /// The store's error.
+        #[source]
+        source: Cause,
+    },
+    /// The key would leave the store's root (absolute, or with `..`).
+    #[error("refusing to write outside the report directory: {key}")]
+    UnsafeKey {
+        /// The object key.
+        key: String,
+    },
+}
+
+impl StoreError {
+    /// Whether the same write could succeed later.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Write { .. })
+    }
 }
 
 /// Keeps the alert state, with compare-and-swap writes.
@@ -81,6 +132,21 @@ pub trait StateStore: Send + Sync {
     ) -> impl Future<Output = Result<String, StateError>> + Send;
 }
 
+/// A state store failure.
+#[derive(Debug, Error)]
+pub enum StateError {
+    /// Another invocation wrote the state since it was read.
+    #[error("the alert state changed since it was read (another invocation is running)")]
+    Conflict,
+    /// The store failed.
+    #[error("alert state store failed: {source}")]
+    Store {
+        /// The store's error.
+        #[source]
+        source: Cause,
+    },
+}
+
 /// Publishes alert messages.
 pub trait AlertPublisher: Send + Sync {
     /// Publishes one notification; `Ok` means the message service accepted it.
@@ -88,4 +154,45 @@ pub trait AlertPublisher: Send + Sync {
         &self,
         notification: &Notification,
     ) -> impl Future<Output = Result<(), PublishError>> + Send;
+}
+
+/// A message the service did not accept.
+#[derive(Debug, Error)]
+#[error("could not publish {check} {transition}: {source}")]
+pub struct PublishError {
+    /// The check.
+    pub check: String,
+    /// `firing`, `repeat` or `resolved`.
+    pub transition: String,
+    /// The service's error.
+    #[source]
+    pub source: Cause,
+}
+
+impl PublishError {
+    /// The error for `notification`, caused by `source`.
+    pub fn new(notification: &Notification, source: impl Into<Cause>) -> Self {
+        Self {
+            check: notification.key.check.clone(),
+            transition: notification.transition.as_str().to_owned(),
+            source: source.into(),
+        }
+    }
+}
+
+/// Reads a document a user keeps (the checks document) by its address.
+pub trait DocumentSource: Send + Sync {
+    /// The document's text.
+    fn read(&self) -> impl Future<Output = Result<String, DocumentError>> + Send;
+}
+
+/// A document that could not be read.
+#[derive(Debug, Error)]
+#[error("{address}: {source}")]
+pub struct DocumentError {
+    /// Where the document was looked for.
+    pub address: String,
+    /// Why it could not be read.
+    #[source]
+    pub source: Cause,
 }

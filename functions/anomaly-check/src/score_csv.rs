@@ -1,25 +1,23 @@
 //! `anomaly-check score-csv`: the deployed decision, row by row, for offline evaluation.
 //!
 //! Reads `timestamp,value` CSV and writes `timestamp,value,anomaly_score,alert`. Each row is
-//! treated as one invocation of a default-settings custom check (direction both, medium
-//! sensitivity, default lifecycle) whose window holds the rows the Lambda would read: the row
-//! itself and the `window_points − 1` rows before it, their spacing the evaluation step (the
-//! memory's [`vigil_core::memory::Pace`]), and the series' score memory carries from row to
-//! row. `anomaly_score` is the row's score in proportion to that memory, as evidence of a new
-//! incident ([`opening_score`]: 0 while the series' alert is pending or firing, scaled to the
-//! re-fire bar just after one; 0 where it cannot score), and `alert` is 1 exactly on the rows
-//! where the lifecycle publishes a *firing* message. The row's timestamp is the evaluation
-//! time, so hold, repeat and clear durations mean what they mean in production.
+//! one invocation of a default-settings custom check (direction both, medium sensitivity,
+//! default lifecycle), replayed by [`Replay`]: `anomaly_score` is the row's score as evidence
+//! of a new incident, and `alert` is 1 exactly on the rows where the lifecycle publishes a
+//! *firing* message.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::process::ExitCode;
 
 use chrono::{DateTime, NaiveDateTime};
+use clap::ValueEnum;
 use thiserror::Error;
-use vigil_core::alert::{AlertState, Observation, Transition};
-use vigil_core::anomaly::{evaluate_window, mask_incident, opening_score, plan_check, AlertRecord};
-use vigil_core::checks::{Check, CheckSpec};
-use vigil_core::detect::Detector;
-use vigil_core::memory::Memory;
+use vigil_core::check::detector::{Detector, DetectorChoice};
+use vigil_core::check::document::{build_checks, CheckSpec, ChecksDocument};
+use vigil_core::check::model::Check;
+use vigil_core::check::replay::Replay;
+use vigil_core::config::Env;
+use vigil_core::conventions::MetricConventions;
 
 /// Input that cannot be scored.
 #[derive(Debug, Error)]
@@ -40,19 +38,58 @@ pub enum ScoreCsvError {
     },
 }
 
+/// The detectors `--detector` names.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DetectorName {
+    /// The default detector.
+    RobustBaseline,
+    /// The seed's rule, for comparison.
+    RollingZscore,
+}
+
+impl From<DetectorName> for DetectorChoice {
+    fn from(name: DetectorName) -> Self {
+        match name {
+            DetectorName::RobustBaseline => Self::RobustBaseline,
+            DetectorName::RollingZscore => Self::RollingZScore,
+        }
+    }
+}
+
+/// The subcommand's flags.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The detector to score with.
+    #[arg(long, value_enum, default_value_t = DetectorName::RobustBaseline)]
+    pub detector: DetectorName,
+}
+
+/// The subcommand: scores stdin into stdout.
+pub fn run(args: &Args) -> ExitCode {
+    let detector = DetectorChoice::from(args.detector).build();
+    let input = BufReader::new(std::io::stdin().lock());
+    let output = BufWriter::new(std::io::stdout().lock());
+    match score_csv(input, output, detector.as_ref(), &default_custom_check()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("anomaly-check score-csv: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// The check `score-csv` evaluates: a custom check with every default.
 pub fn default_custom_check() -> Check {
     let spec: CheckSpec =
         serde_json::from_value(serde_json::json!({"name": "score_csv", "query": "csv"}))
             .unwrap_or_else(|_| unreachable!("a name and a query make a valid spec"));
-    let document = vigil_core::checks::ChecksDocument {
+    let document = ChecksDocument {
         default_checks: false,
         checks: vec![spec],
     };
-    let conventions =
-        vigil_core::conventions::MetricConventions::from_env(&vigil_core::config::Env::default())
-            .unwrap_or_else(|_| unreachable!("the default conventions are valid"));
-    vigil_core::checks::build_checks(document, &conventions)
+    let conventions = MetricConventions::from_env(&Env::default())
+        .unwrap_or_else(|_| unreachable!("the default conventions are valid"));
+    build_checks(document, &conventions)
         .ok()
         .and_then(|mut checks| checks.pop())
         .unwrap_or_else(|| unreachable!("a valid spec builds"))
@@ -89,13 +126,7 @@ pub fn score_csv(
         return Err(ScoreCsvError::Header(header));
     };
     writeln!(output, "timestamp,value,anomaly_score,alert")?;
-    let capacity = check.window_points();
-    let mut window: std::collections::VecDeque<(i64, f64)> =
-        std::collections::VecDeque::with_capacity(capacity + 1);
-    let mut records: Vec<AlertRecord> = Vec::new();
-    let mut scratch = Vec::with_capacity(capacity);
-    let mut times = Vec::with_capacity(capacity);
-    let mut memory = Memory::default();
+    let mut replay = Replay::new(check, detector);
     for (index, line) in lines.enumerate() {
         let line = line?;
         let line = line.trim_end_matches('\r');
@@ -109,49 +140,12 @@ pub fn score_csv(
             row: index + 1,
             found: timestamp.to_owned(),
         })?;
-        window.push_back((now, raw_value.trim().parse::<f64>().unwrap_or(f64::NAN)));
-        if window.len() > capacity {
-            window.pop_front();
-        }
-        scratch.clear();
-        scratch.extend(window.iter().map(|(_, value)| *value));
-        // The series' own latest incident is not part of its normal, as in the Lambda.
-        mask_incident(
-            &mut scratch,
-            window.iter().map(|(time, _)| *time),
-            records
-                .first()
-                .filter(|r| matches!(r.state, AlertState::Recovered { .. }))
-                .and_then(|r| r.incident),
-        );
-        times.clear();
-        times.extend(window.iter().map(|(time, _)| *time));
-        let evaluation = evaluate_window(check, detector, &scratch, &times, None, Some(&memory));
-        let state = records.first().map(|r| r.state);
-        let span = times
-            .last()
-            .zip(times.first())
-            .map_or(0, |(last, first)| last - first);
-        memory.observe(
-            evaluation.detector_scores,
-            evaluation.reading.value,
-            evaluation.judged(check, span),
-            now,
-        );
-        let (observation, reading) = (evaluation.observation, evaluation.reading);
-        let plan = plan_check(check, vec![evaluation], &records, now);
-        records = plan.next;
-        let mut fired = false;
-        for (notification, record) in plan.notifications {
-            fired |= notification.transition == Transition::Firing;
-            records.extend(record);
-        }
-        debug_assert!(observation != Observation::Anomalous || reading.score > Some(0.0));
-        let score = opening_score(check, state, reading.score.unwrap_or(0.0), now);
+        let decision = replay.push(now, raw_value.trim().parse::<f64>().unwrap_or(f64::NAN));
         writeln!(
             output,
-            "{timestamp},{raw_value},{score:.6},{}",
-            u8::from(fired)
+            "{timestamp},{raw_value},{:.6},{}",
+            decision.score,
+            u8::from(decision.fired)
         )?;
     }
     output.flush()?;
@@ -162,7 +156,7 @@ pub fn score_csv(
 mod tests {
     use super::*;
     use std::fmt::Write as _;
-    use vigil_core::detect::RobustBaseline;
+    use vigil_core::check::detector::RobustBaseline;
 
     fn run(csv: &str) -> Vec<(f64, u8)> {
         let mut out = Vec::new();

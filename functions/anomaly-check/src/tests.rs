@@ -2,8 +2,19 @@
 
 use std::sync::Mutex;
 
+use chrono::Utc;
+use lambda_runtime::Diagnostic;
 use serde_json::json;
-use vigil_core::prometheus::{QueryResponse, QueryResult};
+use vigil_core::check::detector::DetectorChoice;
+use vigil_core::check::lifecycle::Transition;
+use vigil_core::check::plan::Notification;
+use vigil_core::check::state::Lease;
+use vigil_core::config::Env;
+use vigil_core::conventions::MetricConventions;
+
+use crate::config::load_checks;
+use vigil_core::ports::{Answer, MetricsFailure, PublishError};
+use vigil_core::series::Sample;
 
 use super::*;
 
@@ -21,7 +32,7 @@ impl MetricsSource for &FakeMetrics {
         _: &str,
         _: DateTime<Utc>,
         _: Deadline,
-    ) -> Result<QueryResponse, PrometheusError> {
+    ) -> Result<Answer<Vec<Sample>>, MetricsError> {
         unreachable!("the anomaly check only issues range queries")
     }
 
@@ -32,13 +43,12 @@ impl MetricsSource for &FakeMetrics {
         end: DateTime<Utc>,
         step: Duration,
         _: Deadline,
-    ) -> Result<QueryResponse, PrometheusError> {
+    ) -> Result<Answer<Vec<Series>>, MetricsError> {
         if self.fail_query == Some(query) {
-            return Err(PrometheusError::Api {
-                status: 400,
-                error_type: "bad_data".into(),
-                message: "parse error".into(),
-                retry_after: None,
+            return Err(MetricsError {
+                failure: MetricsFailure::Rejected,
+                transient: false,
+                source: "bad_data: parse error".into(),
             });
         }
         let step = i64::try_from(step.as_secs()).expect("small");
@@ -56,13 +66,12 @@ impl MetricsSource for &FakeMetrics {
                 )
             })
             .collect();
-        Ok(QueryResponse {
-            result: QueryResult::Matrix(vec![Series {
+        Ok(Answer {
+            values: vec![Series {
                 labels: [("service".to_owned(), "api".to_owned())].into(),
                 points,
-            }]),
-            warnings: vec![],
-            infos: vec![],
+            }],
+            ..Answer::default()
         })
     }
 }
@@ -206,10 +215,10 @@ async fn an_incident_sends_one_firing_and_one_resolved() {
         ]
     );
     let (document, _) = state.stored.lock().expect("lock").clone().expect("saved");
-    assert!(document
-        .alerts
-        .iter()
-        .all(|r| matches!(r.state, vigil_core::alert::AlertState::Recovered { .. })));
+    assert!(document.alerts.iter().all(|r| matches!(
+        r.state,
+        vigil_core::check::lifecycle::AlertState::Recovered { .. }
+    )));
     assert!(document.outbox.is_empty() && document.lease.is_none());
 }
 

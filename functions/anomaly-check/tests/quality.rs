@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use anomaly_check::score_csv::{default_custom_check, score_csv};
-use vigil_core::detect::{Detector, RobustBaseline, RollingZScore};
+use vigil_core::check::detector::{Detector, RobustBaseline, RollingZScore};
 
 /// A deterministic uniform number in [0, 1) for (seed, index).
 fn uniform(seed: u64, index: u64) -> f64 {

@@ -2,9 +2,13 @@
 
 use std::sync::Mutex;
 
+use std::time::Duration;
+
 use chrono::NaiveDate;
+use lambda_runtime::Diagnostic;
 use serde_json::json;
-use vigil_core::prometheus::{QueryResponse, QueryResult};
+use vigil_core::config::Env;
+use vigil_core::ports::{MetricsFailure, StoreError};
 
 use super::*;
 
@@ -12,7 +16,7 @@ use super::*;
 #[derive(Default)]
 struct FakeMetrics {
     instant: Vec<(&'static str, Vec<(&'static str, f64)>)>,
-    fail_with: Option<fn() -> PrometheusError>,
+    fail_with: Option<fn() -> MetricsError>,
     calls: Mutex<Vec<(String, DateTime<Utc>)>>,
 }
 
@@ -102,7 +106,7 @@ impl MetricsSource for &FakeMetrics {
         query: &str,
         time: DateTime<Utc>,
         _deadline: Deadline,
-    ) -> Result<QueryResponse, PrometheusError> {
+    ) -> Result<Answer<Vec<Sample>>, MetricsError> {
         self.calls
             .lock()
             .expect("lock")
@@ -110,10 +114,9 @@ impl MetricsSource for &FakeMetrics {
         if let Some(fail) = self.fail_with {
             return Err(fail());
         }
-        Ok(QueryResponse {
-            result: QueryResult::Vector(self.answer(query)),
-            warnings: vec![],
-            infos: vec![],
+        Ok(Answer {
+            values: self.answer(query),
+            ..Answer::default()
         })
     }
 
@@ -124,16 +127,12 @@ impl MetricsSource for &FakeMetrics {
         end: DateTime<Utc>,
         _step: Duration,
         _deadline: Deadline,
-    ) -> Result<QueryResponse, PrometheusError> {
+    ) -> Result<Answer<Vec<Series>>, MetricsError> {
         self.calls
             .lock()
             .expect("lock")
             .push((query.to_owned(), end));
-        Ok(QueryResponse {
-            result: QueryResult::Matrix(vec![]),
-            warnings: vec![],
-            infos: vec![],
-        })
+        Ok(Answer::default())
     }
 }
 
@@ -247,11 +246,10 @@ async fn backfilling_an_older_day_leaves_latest_alone_and_scheduled_runs_always_
 #[tokio::test]
 async fn a_failed_query_writes_nothing_and_bad_data_is_not_retryable() {
     let metrics = FakeMetrics {
-        fail_with: Some(|| PrometheusError::Api {
-            status: 400,
-            error_type: "bad_data".into(),
-            message: "parse error".into(),
-            retry_after: None,
+        fail_with: Some(|| MetricsError {
+            failure: MetricsFailure::Rejected,
+            transient: false,
+            source: "bad_data: parse error".into(),
         }),
         ..FakeMetrics::default()
     };

@@ -11,17 +11,18 @@ use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 use clap::Parser;
-use vigil_core::alert::AlertKey;
-use vigil_core::anomaly::{evaluate_check, remember};
-use vigil_core::checks::{build_checks, CheckSpec, ChecksDocument};
+use vigil_core::adapters::prometheus::wire::Envelope;
+use vigil_core::adapters::prometheus::QueryResponse;
+use vigil_core::check::detector::evidence::Judged;
+use vigil_core::check::detector::memory::{DetectorScores, Memory};
+use vigil_core::check::detector::{Detector, RobustBaseline, RollingZScore};
+use vigil_core::check::document::{build_checks, CheckSpec, ChecksDocument};
+use vigil_core::check::evaluate::{evaluate_check, remember};
+use vigil_core::check::lifecycle::AlertKey;
+use vigil_core::check::state::{SeriesMemory, StateDocument};
 use vigil_core::config::Env;
 use vigil_core::conventions::MetricConventions;
-use vigil_core::detect::{Detector, RobustBaseline, RollingZScore};
-use vigil_core::evidence::Judged;
-use vigil_core::memory::{DetectorScores, Memory};
-use vigil_core::prometheus::wire::Envelope;
-use vigil_core::prometheus::{QueryResponse, Series};
-use vigil_core::state::{SeriesMemory, StateDocument};
+use vigil_core::series::Series;
 
 /// Times one anomaly check over many series.
 #[derive(Debug, Parser)]
@@ -84,7 +85,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let Envelope::Success { data, .. } = serde_json::from_slice::<Envelope>(&body)? else {
         return Err("prometheus returned an error".into());
     };
-    let series = QueryResponse::from(data).into_matrix()?;
+    let series = QueryResponse::from(data).result.into_matrix()?;
     let parse_ms = started.elapsed().as_secs_f64() * 1000.0;
     let stats: serde_json::Value = serde_json::from_slice(&body)?;
     let eval_ms = stats["data"]["stats"]["timings"]["evalTotalTime"]
@@ -115,7 +116,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let score_ms = started.elapsed().as_secs_f64() * 1000.0;
         let anomalous = evaluations
             .iter()
-            .filter(|e| e.observation == vigil_core::alert::Observation::Anomalous)
+            .filter(|e| e.observation == vigil_core::check::lifecycle::Observation::Anomalous)
             .count();
         report[format!("{}_score_ms", detector.name())] = serde_json::json!(score_ms);
         report[format!("{}_points_per_second", detector.name())] =
@@ -129,7 +130,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // was before this minute, so the real binary does the same work.
     let mut taken = memories.clone();
     let started = Instant::now();
-    remember(&check, &robust, &mut taken, end);
+    let span = i64::try_from(check.window_seconds)?;
+    remember(&check, &robust, &mut taken, span, end);
     report["remember_ms"] = serde_json::json!(started.elapsed().as_secs_f64() * 1000.0);
     let stored: Vec<SeriesMemory> = memories
         .into_iter()

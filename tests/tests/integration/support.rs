@@ -53,7 +53,7 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
 }
 
 pub async fn s3(endpoint: &str) -> aws_sdk_s3::Client {
-    vigil_core::store::s3_client(&sdk_config(endpoint).await, true)
+    vigil_core::adapters::aws::s3_client(&sdk_config(endpoint).await, true)
 }
 
 /// A bucket of its own for one test.

@@ -1,0 +1,182 @@
+//! What `anomaly-check` reads from its environment, validated once at start-up.
+
+use std::path::PathBuf;
+
+use url::Url;
+use vigil_core::adapters::prometheus::PrometheusSettings;
+use vigil_core::check::detector::DetectorChoice;
+use vigil_core::check::document::{build_checks, parse_document, ChecksDocument, ChecksError};
+use vigil_core::check::model::Check;
+use vigil_core::config::{ConfigError, Env, OneOf};
+use vigil_core::conventions::MetricConventions;
+
+/// Where the alert state lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateLocation {
+    /// `STATE_BUCKET` and `STATE_KEY`.
+    S3 {
+        /// The bucket.
+        bucket: String,
+        /// The object key.
+        key: String,
+    },
+    /// `STATE_DIR`: a local directory.
+    Directory(PathBuf),
+}
+
+/// Where the checks document comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChecksSource {
+    /// Only the default checks.
+    Defaults,
+    /// `CHECKS_FILE`: a file bundled with the function.
+    File(PathBuf),
+    /// `CHECKS_S3_URI`: `s3://bucket/key`.
+    S3 {
+        /// The bucket.
+        bucket: String,
+        /// The key.
+        key: String,
+    },
+}
+
+/// Everything `anomaly-check` reads from its environment.
+#[derive(Debug, Clone)]
+pub struct AnomalyCheckConfig {
+    /// How to reach Prometheus.
+    pub prometheus: PrometheusSettings,
+    /// Metric conventions for the default checks.
+    pub conventions: MetricConventions,
+    /// `ALERT_TOPIC_ARN`; without it alerts go to stdout as JSON lines.
+    pub topic_arn: Option<String>,
+    /// Where the state lives.
+    pub state: StateLocation,
+    /// `S3_FORCE_PATH_STYLE`.
+    pub force_path_style: bool,
+    /// Where the checks come from.
+    pub checks: ChecksSource,
+    /// `PROMETHEUS_GRAPH_URL`, default `PROMETHEUS_URL`: the UI linked from messages.
+    pub graph_url: Url,
+    /// The job's settings.
+    pub job: JobSettings,
+}
+
+/// What the job needs besides its ports and checks.
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    /// `EVALUATION_DELAY_SECONDS`: how far behind the event time to evaluate.
+    pub evaluation_delay_seconds: i64,
+    /// `STATE_LEASE_SECONDS`: how long a claim on the outbox holds.
+    pub lease_seconds: i64,
+    /// `DETECTOR`.
+    pub detector: DetectorChoice,
+}
+
+impl AnomalyCheckConfig {
+    /// Reads and validates the configuration.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the variable at fault.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let prometheus = PrometheusSettings::from_env(env)?;
+        let state = match env.one_of("STATE_BUCKET, STATE_DIR", "STATE_BUCKET", "STATE_DIR")? {
+            OneOf::First(bucket) => StateLocation::S3 {
+                bucket: bucket.to_owned(),
+                key: env
+                    .get("STATE_KEY")
+                    .unwrap_or("anomaly-check/state.json")
+                    .trim()
+                    .to_owned(),
+            },
+            OneOf::Second(dir) => StateLocation::Directory(PathBuf::from(dir)),
+            OneOf::Neither => {
+                return Err(ConfigError::Missing {
+                    variable: "STATE_BUCKET",
+                    expected:
+                        "the S3 bucket for the alert state (or STATE_DIR for a local directory)"
+                            .to_owned(),
+                })
+            }
+        };
+        let checks =
+            match env.one_of("CHECKS_FILE, CHECKS_S3_URI", "CHECKS_FILE", "CHECKS_S3_URI")? {
+                OneOf::Neither => ChecksSource::Defaults,
+                OneOf::First(file) => ChecksSource::File(PathBuf::from(file)),
+                OneOf::Second(uri) => {
+                    let (bucket, key) = uri
+                        .strip_prefix("s3://")
+                        .and_then(|rest| rest.split_once('/'))
+                        .filter(|(bucket, key)| !bucket.is_empty() && !key.is_empty())
+                        .ok_or_else(|| ConfigError::Invalid {
+                            variable: "CHECKS_S3_URI",
+                            expected: "an S3 URI such as s3://my-bucket/vigil/checks.yaml"
+                                .to_owned(),
+                            found: uri.to_owned(),
+                        })?;
+                    ChecksSource::S3 {
+                        bucket: bucket.to_owned(),
+                        key: key.to_owned(),
+                    }
+                }
+            };
+        let graph_url = env
+            .parse_with(
+                "PROMETHEUS_GRAPH_URL",
+                "an http(s) URL of the Prometheus UI",
+                Url::parse,
+            )?
+            .unwrap_or_else(|| prometheus.url.clone());
+        let detector = match env.get("DETECTOR").map(str::trim) {
+            None => DetectorChoice::default(),
+            Some(name) => DetectorChoice::from_name(name).ok_or_else(|| ConfigError::Invalid {
+                variable: "DETECTOR",
+                expected: "robust-baseline or rolling-zscore".to_owned(),
+                found: name.to_owned(),
+            })?,
+        };
+        let whole_seconds = |variable: &'static str, default: i64, max: i64| {
+            let value = env.parse_or(variable, "a whole number of seconds", default)?;
+            if (0..=max).contains(&value) {
+                Ok(value)
+            } else {
+                Err(ConfigError::Invalid {
+                    variable,
+                    expected: format!("a whole number of seconds from 0 to {max}"),
+                    found: value.to_string(),
+                })
+            }
+        };
+        Ok(Self {
+            conventions: MetricConventions::from_env(env)?,
+            topic_arn: env.get("ALERT_TOPIC_ARN").map(|arn| arn.trim().to_owned()),
+            state,
+            force_path_style: env.flag("S3_FORCE_PATH_STYLE", false)?,
+            checks,
+            graph_url,
+            job: JobSettings {
+                evaluation_delay_seconds: whole_seconds("EVALUATION_DELAY_SECONDS", 60, 3600)?,
+                lease_seconds: whole_seconds("STATE_LEASE_SECONDS", 120, 3600)?,
+                detector,
+            },
+            prometheus,
+        })
+    }
+}
+
+/// Turns the checks document's text (if any) into checks.
+///
+/// # Errors
+/// [`ChecksError`] naming the check and field at fault.
+pub fn load_checks(
+    text: Option<&str>,
+    conventions: &MetricConventions,
+) -> Result<Vec<Check>, ChecksError> {
+    let document = match text {
+        Some(text) => parse_document(text)?,
+        None => ChecksDocument {
+            default_checks: true,
+            checks: Vec::new(),
+        },
+    };
+    build_checks(document, conventions)
+}

@@ -1,0 +1,108 @@
+//! The deployed job's wiring: reads the checks document and the Prometheus secret and builds
+//! the clients, once per process.
+
+use thiserror::Error;
+use vigil_core::adapters::aws::documents::S3Document;
+use vigil_core::adapters::aws::s3_client;
+use vigil_core::adapters::aws::sns::SnsPublisher;
+use vigil_core::adapters::aws::state::S3StateStore;
+use vigil_core::adapters::local::documents::FileDocument;
+use vigil_core::adapters::local::state::FileStateStore;
+use vigil_core::adapters::local::stdout::StdoutPublisher;
+use vigil_core::adapters::prometheus::{ConnectError, PrometheusClient};
+use vigil_core::adapters::{ConfiguredDocument, ConfiguredPublisher, ConfiguredStateStore};
+use vigil_core::check::document::ChecksError;
+use vigil_core::ports::{DocumentError, DocumentSource};
+use vigil_core::telemetry::Event;
+
+use crate::config::{load_checks, AnomalyCheckConfig, ChecksSource, StateLocation};
+use crate::AnomalyCheckJob;
+
+/// The job as deployed.
+pub type DeployedJob = AnomalyCheckJob<PrometheusClient, ConfiguredStateStore, ConfiguredPublisher>;
+
+/// Start-up failed after the configuration was read.
+#[derive(Debug, Error)]
+pub enum StartupError {
+    /// The Prometheus client could not be set up.
+    #[error(transparent)]
+    Prometheus(#[from] ConnectError),
+    /// The checks document could not be read.
+    #[error("{variable}: could not read the checks document: {source}")]
+    ChecksUnreadable {
+        /// `CHECKS_FILE` or `CHECKS_S3_URI`.
+        variable: &'static str,
+        /// Why.
+        #[source]
+        source: DocumentError,
+    },
+    /// The checks document is invalid.
+    #[error("{variable}: {source}")]
+    Checks {
+        /// `CHECKS_FILE`, `CHECKS_S3_URI`, or the default.
+        variable: &'static str,
+        /// What is wrong.
+        #[source]
+        source: ChecksError,
+    },
+}
+
+/// Builds the deployed job.
+///
+/// # Errors
+/// [`StartupError`] naming the setting at fault.
+pub async fn connect(
+    config: AnomalyCheckConfig,
+    sdk: &aws_config::SdkConfig,
+) -> Result<DeployedJob, StartupError> {
+    let s3 = s3_client(sdk, config.force_path_style);
+    let (variable, document) = match &config.checks {
+        ChecksSource::Defaults => ("CHECKS_FILE", None),
+        ChecksSource::File(path) => (
+            "CHECKS_FILE",
+            Some(ConfiguredDocument::File(FileDocument::new(path))),
+        ),
+        ChecksSource::S3 { bucket, key } => (
+            "CHECKS_S3_URI",
+            Some(ConfiguredDocument::S3(S3Document::new(
+                s3.clone(),
+                bucket,
+                key,
+            ))),
+        ),
+    };
+    let text = match document {
+        Some(document) => Some(
+            document
+                .read()
+                .await
+                .map_err(|source| StartupError::ChecksUnreadable { variable, source })?,
+        ),
+        None => None,
+    };
+    let checks = load_checks(text.as_deref(), &config.conventions)
+        .map_err(|source| StartupError::Checks { variable, source })?;
+    let metrics = config.prometheus.connect(sdk).await?;
+    let state = match config.state {
+        StateLocation::S3 { bucket, key } => {
+            ConfiguredStateStore::S3(S3StateStore::new(s3, bucket, key))
+        }
+        StateLocation::Directory(dir) => {
+            ConfiguredStateStore::File(FileStateStore::in_directory(dir))
+        }
+    };
+    let graph = Some(config.graph_url);
+    let publisher = match config.topic_arn {
+        Some(topic) => ConfiguredPublisher::Sns(SnsPublisher::new(
+            aws_sdk_sns::Client::new(sdk),
+            topic,
+            graph,
+        )),
+        None => ConfiguredPublisher::Stdout(StdoutPublisher::new(graph)),
+    };
+    let names: Vec<&str> = checks.iter().map(|c| c.name.as_str()).collect();
+    tracing::info!(checks = checks.len(), names = %names.join(","), "{}", Event::ChecksLoaded);
+    Ok(AnomalyCheckJob::new(
+        metrics, state, publisher, checks, config.job,
+    ))
+}

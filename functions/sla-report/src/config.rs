@@ -1,0 +1,131 @@
+//! What `sla-report` reads from its environment, validated once at start-up.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use vigil_core::adapters::prometheus::PrometheusSettings;
+use vigil_core::config::{ConfigError, Env, OneOf};
+use vigil_core::conventions::MetricConventions;
+use vigil_core::report::figures::{SlaPolicy, SloTarget};
+
+/// Where reports go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// An S3 bucket (`REPORT_BUCKET`).
+    S3 {
+        /// The bucket.
+        bucket: String,
+        /// `S3_FORCE_PATH_STYLE`: path-style addressing for S3-compatible endpoints.
+        force_path_style: bool,
+    },
+    /// A local directory (`REPORT_DIR`), for runs outside AWS.
+    Directory(PathBuf),
+}
+
+/// Everything `sla-report` reads from its environment.
+#[derive(Debug, Clone)]
+pub struct SlaReportConfig {
+    /// How to reach Prometheus.
+    pub prometheus: PrometheusSettings,
+    /// Where reports go.
+    pub output: Output,
+    /// What the report settings are.
+    pub report: ReportSettings,
+}
+
+/// The settings the job itself needs.
+#[derive(Debug, Clone)]
+pub struct ReportSettings {
+    /// `REPORT_PREFIX`, prepended to every key.
+    pub prefix: String,
+    /// `REPORT_TIME_ZONE`, whose calendar defines the day.
+    pub time_zone: Tz,
+    /// `SLO_TARGET` and `SLO_TARGETS`.
+    pub policy: SlaPolicy,
+    /// Metric and label names.
+    pub metrics: MetricConventions,
+    /// `WRITE_RESERVE_SECONDS`: time kept back from the deadline for writing the report (at
+    /// most a quarter of the time left).
+    pub write_reserve: Duration,
+}
+
+impl SlaReportConfig {
+    /// Reads and validates the configuration.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the variable at fault.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let output = match env.one_of("REPORT_BUCKET, REPORT_DIR", "REPORT_BUCKET", "REPORT_DIR")? {
+            OneOf::First(bucket) => Output::S3 {
+                bucket: bucket.to_owned(),
+                force_path_style: env.flag("S3_FORCE_PATH_STYLE", false)?,
+            },
+            OneOf::Second(dir) => Output::Directory(PathBuf::from(dir)),
+            OneOf::Neither => {
+                return Err(ConfigError::Missing {
+                    variable: "REPORT_BUCKET",
+                    expected: "the S3 bucket for reports (or REPORT_DIR for a local directory)"
+                        .to_owned(),
+                })
+            }
+        };
+        let prefix = env
+            .get("REPORT_PREFIX")
+            .unwrap_or("sla-reports/")
+            .trim()
+            .to_owned();
+        if prefix.starts_with('/') || prefix.split('/').any(|part| part == "..") {
+            return Err(ConfigError::Invalid {
+                variable: "REPORT_PREFIX",
+                expected: "a relative key prefix such as sla-reports/".to_owned(),
+                found: prefix,
+            });
+        }
+        let time_zone = env
+            .parse_with(
+                "REPORT_TIME_ZONE",
+                "an IANA time zone such as UTC or Europe/Berlin",
+                str::parse::<Tz>,
+            )?
+            .unwrap_or(Tz::UTC);
+        let target = |variable: &'static str, value: f64| {
+            SloTarget::try_from(value).map_err(|error| ConfigError::Invalid {
+                variable,
+                expected: error.to_string(),
+                found: value.to_string(),
+            })
+        };
+        let default_target = target(
+            "SLO_TARGET",
+            env.parse_or("SLO_TARGET", "a number strictly between 0 and 1", 0.999_f64)?,
+        )?;
+        let mut overrides = BTreeMap::new();
+        let raw_overrides: BTreeMap<String, f64> = env
+            .parse_with(
+                "SLO_TARGETS",
+                r#"a JSON object of service names to targets, such as {"checkout": 0.9995}"#,
+                |raw| serde_json::from_str::<BTreeMap<String, f64>>(raw),
+            )?
+            .unwrap_or_default();
+        for (service, value) in raw_overrides {
+            overrides.insert(service, target("SLO_TARGETS", value)?);
+        }
+        let metrics = MetricConventions::from_env(env)?;
+        Ok(Self {
+            prometheus: PrometheusSettings::from_env(env)?,
+            output,
+            report: ReportSettings {
+                prefix,
+                time_zone,
+                policy: SlaPolicy {
+                    default_target,
+                    overrides,
+                },
+                metrics,
+                write_reserve: env.seconds("WRITE_RESERVE_SECONDS", Duration::from_secs(5))?,
+            },
+        })
+    }
+}

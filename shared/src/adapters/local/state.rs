@@ -1,0 +1,164 @@
+//! The alert state as a local file, for runs outside AWS.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::PathBuf;
+
+use crate::check::state::{Loaded, StateDocument};
+use crate::ports::{StateError, StateStore};
+
+fn store_error(error: impl std::error::Error + Send + Sync + 'static) -> StateError {
+    StateError::Store {
+        source: Box::new(error),
+    }
+}
+
+/// The state as a local file, for runs outside AWS.
+#[derive(Debug, Clone)]
+pub struct FileStateStore {
+    path: PathBuf,
+}
+
+impl FileStateStore {
+    /// The state in `dir/state.json`.
+    pub fn in_directory(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            path: dir.into().join("state.json"),
+        }
+    }
+
+    fn version(bytes: &[u8]) -> String {
+        let mut hasher = DefaultHasher::new();
+        bytes.hash(&mut hasher);
+        format!("{:016x}", hasher.finish())
+    }
+
+    async fn current(&self) -> Result<Option<Vec<u8>>, StateError> {
+        match tokio::fs::read(&self.path).await {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(store_error(error)),
+        }
+    }
+}
+
+impl StateStore for FileStateStore {
+    async fn load(&self) -> Result<Loaded, StateError> {
+        Ok(match self.current().await? {
+            None => Loaded::Missing,
+            Some(bytes) => Loaded::from_bytes(&bytes, Self::version(&bytes)),
+        })
+    }
+
+    async fn save(
+        &self,
+        document: &StateDocument,
+        expected: Option<&str>,
+    ) -> Result<String, StateError> {
+        let current = self.current().await?.map(|bytes| Self::version(&bytes));
+        if current.as_deref() != expected {
+            return Err(StateError::Conflict);
+        }
+        let bytes = document.to_bytes().map_err(store_error)?;
+        if let Some(parent) = self.path.parent() {
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(store_error)?;
+        }
+        let partial = self.path.with_extension("partial");
+        tokio::fs::write(&partial, &bytes)
+            .await
+            .map_err(store_error)?;
+        tokio::fs::rename(&partial, &self.path)
+            .await
+            .map_err(store_error)?;
+        Ok(Self::version(&bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::detector::memory::Memory;
+    use crate::check::lifecycle::AlertKey;
+    use crate::check::state::{Lease, SeriesMemory};
+
+    #[tokio::test]
+    async fn the_file_store_compares_and_swaps() {
+        let dir = std::env::temp_dir().join(format!("vigil-state-{}", std::process::id()));
+        let store = FileStateStore::in_directory(&dir);
+        assert_eq!(store.load().await.expect("loads"), Loaded::Missing);
+        let first = store
+            .save(&StateDocument::default(), None)
+            .await
+            .expect("created");
+        assert!(matches!(
+            store.save(&StateDocument::default(), None).await,
+            Err(StateError::Conflict)
+        ));
+        let Loaded::Found { version, .. } = store.load().await.expect("loads") else {
+            panic!("expected a document");
+        };
+        assert_eq!(version, first);
+        let mut memory = Memory::default();
+        for minute in 1..=50 {
+            let taken = Some(f64::from(minute % 9) / 10.0);
+            memory.observe(
+                crate::check::detector::memory::DetectorScores {
+                    point: taken,
+                    sustained: taken,
+                    daily: taken,
+                },
+                Some(f64::from(minute)),
+                None,
+                60 * i64::from(minute),
+            );
+        }
+        let changed = StateDocument {
+            lease: Some(Lease {
+                holder: "a".into(),
+                expires_at: 1,
+            }),
+            memories: vec![SeriesMemory {
+                key: AlertKey {
+                    check: "request_rate".into(),
+                    labels: [("service".to_owned(), "api".to_owned())].into(),
+                },
+                memory,
+            }],
+            ..StateDocument::default()
+        };
+        let second = store.save(&changed, Some(&first)).await.expect("swapped");
+        let Loaded::Found { document, .. } = store.load().await.expect("loads") else {
+            panic!("expected a document");
+        };
+        assert_eq!(document, changed, "memories survive the round trip");
+        let stored: serde_json::Value =
+            serde_json::from_slice(&tokio::fs::read(dir.join("state.json")).await.expect("read"))
+                .expect("json");
+        assert!(stored.get("memories").is_none(), "older code finds none");
+        assert!(stored["series_memories"][0]["point"]["counts"].is_string());
+        let mut older = stored.clone();
+        let packed = older["series_memories"].take();
+        older["memories"] = packed;
+        older["memories"][0]["point"]["counts"] = serde_json::json!([1.5, 2.0]);
+        older
+            .as_object_mut()
+            .expect("object")
+            .remove("series_memories");
+        let older: StateDocument = serde_json::from_value(older).expect("an older state loads");
+        assert_eq!(older.memories.len(), 1);
+        assert!(matches!(
+            store.save(&changed, Some(&first)).await,
+            Err(StateError::Conflict)
+        ));
+        assert_ne!(first, second);
+        tokio::fs::write(dir.join("state.json"), b"{not json")
+            .await
+            .expect("written");
+        assert!(matches!(
+            store.load().await.expect("loads"),
+            Loaded::Corrupt { .. }
+        ));
+        let _ = tokio::fs::remove_dir_all(&dir).await;
+    }
+}

@@ -1,0 +1,16 @@
+//! The minute check, pure and synchronous: the checks document a user writes and the checks
+//! model it becomes; the [`detector`]s and a series' remembered state; the evaluation of a
+//! check's series; the alert [`lifecycle`]; the [`plan`] of messages; the [`run`] of one
+//! invocation over all checks; the stored [`state`]; and the [`message`]s subscribers receive.
+//! Data and an explicit `now` in, values out: no I/O, no clock, no logging.
+
+pub mod detector;
+pub mod document;
+pub mod evaluate;
+pub mod lifecycle;
+pub mod message;
+pub mod model;
+pub mod plan;
+pub mod replay;
+pub mod run;
+pub mod state;

@@ -1,0 +1,182 @@
+//! The checks model: what `anomaly-check` evaluates every minute, once the checks document
+//! is validated, and the default checks the metric conventions give.
+//!
+//! Default checks, one series per service:
+//!
+//! | check | query | direction | material when |
+//! | --- | --- | --- | --- |
+//! | `request_rate` | `sum by (service) (rate(requests[5m]))` | both: a drop matters as much as a spike | ≥ 30 % off the baseline |
+//! | `error_ratio` | errors / requests per service, where requests ≥ 0.1/s | up | ≥ 1 percentage point up |
+//! | `latency_p99` | `histogram_quantile(0.99, …)` per service, where requests ≥ 1/s | up | ≥ 50 ms and at least doubled |
+
+use serde::Deserialize;
+
+use super::detector::Direction;
+use super::lifecycle::LifecyclePolicy;
+use crate::conventions::MetricConventions;
+use crate::promql::{self, RangeSeconds};
+
+/// The score from which a point is anomalous at the default, `medium` sensitivity.
+pub const DEFAULT_THRESHOLD: f64 = 0.6;
+
+/// How eager a check is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sensitivity {
+    /// Threshold 0.75: only large deviations.
+    Low,
+    /// Threshold [`DEFAULT_THRESHOLD`].
+    #[default]
+    Medium,
+    /// Threshold 0.45: smaller deviations too.
+    High,
+}
+
+impl Sensitivity {
+    /// The score threshold.
+    pub fn threshold(self) -> f64 {
+        match self {
+            Self::Low => 0.75,
+            Self::Medium => DEFAULT_THRESHOLD,
+            Self::High => 0.45,
+        }
+    }
+}
+
+/// How urgent an alert is; subscribers filter on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Wake someone up.
+    Critical,
+    /// Look soon.
+    #[default]
+    Warning,
+    /// For the record.
+    Info,
+}
+
+impl Severity {
+    /// The name used in messages and attributes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Critical => "critical",
+            Self::Warning => "warning",
+            Self::Info => "info",
+        }
+    }
+}
+
+/// What to compare the window with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Seasonality {
+    /// The window alone.
+    #[default]
+    None,
+    /// The same window a day earlier.
+    Daily,
+    /// The same window a week earlier.
+    Weekly,
+}
+
+impl Seasonality {
+    /// How far back the comparison window lies, in seconds.
+    pub fn offset_seconds(self) -> Option<u64> {
+        match self {
+            Self::None => None,
+            Self::Daily => Some(86_400),
+            Self::Weekly => Some(7 * 86_400),
+        }
+    }
+}
+
+/// A validated check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    /// Unique name, `[a-z0-9_-]`, part of every alert's identity.
+    pub name: String,
+    /// The PromQL evaluated with `query_range` over the window (traffic filter included).
+    pub query: String,
+    /// Which deviations matter.
+    pub direction: Direction,
+    /// The score from which a point is anomalous.
+    pub threshold: f64,
+    /// The alert's severity.
+    pub severity: Severity,
+    /// Hold, repeat and clear timings.
+    pub lifecycle: LifecyclePolicy,
+    /// History read each evaluation, in seconds.
+    pub window_seconds: u64,
+    /// Resolution of the window, in seconds.
+    pub step_seconds: u64,
+    /// Deviations from the baseline smaller than this never count.
+    pub min_absolute_change: f64,
+    /// Deviations smaller than this fraction of the baseline never count.
+    pub min_relative_change: f64,
+    /// What the window is compared with.
+    pub seasonality: Seasonality,
+}
+
+impl Check {
+    /// The end of the window evaluated at `now`: `now` rounded down to the step.
+    pub fn window_end(&self, now: i64) -> i64 {
+        let step = i64::try_from(self.step_seconds).unwrap_or(60);
+        now.div_euclid(step) * step
+    }
+
+    /// Points per window, the newest included.
+    pub fn window_points(&self) -> usize {
+        usize::try_from(self.window_seconds / self.step_seconds).unwrap_or(usize::MAX) + 1
+    }
+}
+
+/// The default checks for the conventions.
+pub fn default_checks(conventions: &MetricConventions) -> Vec<Check> {
+    let by = [&conventions.service_label];
+    let rate = RangeSeconds(300);
+    let requests = promql::sum_rate_by(&by, &conventions.requests(), rate);
+    let errors = promql::sum_rate_by(&by, &conventions.errors(), rate);
+    // Ratios and quantiles of a handful of requests are noise: only judge busy services.
+    let busy = format!("({requests}) >= 0.1");
+    let busy_for_latency = format!("({requests}) >= 1");
+    let p99 = format!(
+        "histogram_quantile(0.99, sum by ({}, le) (rate({}[{rate}])))",
+        conventions.service_label,
+        conventions.latency_buckets()
+    );
+    let base =
+        |name: &str, query: String, direction, min_absolute_change, min_relative_change| Check {
+            name: name.to_owned(),
+            query,
+            direction,
+            threshold: DEFAULT_THRESHOLD,
+            severity: Severity::Warning,
+            lifecycle: LifecyclePolicy {
+                recovery_memory_seconds: 6 * 3600,
+                ..LifecyclePolicy::default()
+            },
+            window_seconds: 6 * 3600,
+            step_seconds: 60,
+            min_absolute_change,
+            min_relative_change,
+            seasonality: Seasonality::None,
+        };
+    vec![
+        base("request_rate", requests.clone(), Direction::Both, 0.0, 0.3),
+        base(
+            "error_ratio",
+            format!("(({errors}) / ({requests})) and ({busy})"),
+            Direction::Up,
+            0.01,
+            0.0,
+        ),
+        base(
+            "latency_p99",
+            format!("({p99}) and ({busy_for_latency})"),
+            Direction::Up,
+            0.05,
+            1.0,
+        ),
+    ]
+}

@@ -1,0 +1,131 @@
+//! The alert state: one JSON object, read at the start of an invocation and written with a
+//! compare-and-swap, so two overlapping invocations never both send the same message.
+//!
+//! The protocol (see `anomaly-check`): an invocation that has messages to send first writes a
+//! claim — the old alert states, the messages in an `outbox`, and a `lease` naming itself —
+//! conditionally on the version it read. Only the winner publishes; a loser sees a conflict
+//! (or a live lease) and sends nothing. After publishing, the winner writes the advanced
+//! states, keeping any message SNS did not accept in the outbox for the next run.
+//!
+//! Stores (in `adapters`): S3 with `If-Match: <etag>` / `If-None-Match: *`, or a local file
+//! for runs outside AWS (compare-and-swap on a content hash; fine for one process at a time).
+
+use serde::{Deserialize, Serialize};
+
+use super::detector::memory::Memory;
+use super::lifecycle::AlertKey;
+use super::plan::{AlertRecord, Notification};
+
+/// The version of the state object's schema.
+pub const STATE_SCHEMA_VERSION: u32 = 1;
+
+/// A message claimed for sending, with the record to keep once it is sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// The message.
+    pub notification: Notification,
+    /// The alert's record after the message (`None`: back to normal).
+    pub record: Option<AlertRecord>,
+}
+
+/// An invocation's claim on the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    /// The invocation (request id).
+    pub holder: String,
+    /// Wall-clock unix seconds after which the claim is void.
+    pub expires_at: i64,
+}
+
+/// The whole stored state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateDocument {
+    /// [`STATE_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Every alert that is not normal.
+    pub alerts: Vec<AlertRecord>,
+    /// Messages claimed but not yet accepted by SNS.
+    #[serde(default)]
+    pub outbox: Vec<OutboxEntry>,
+    /// The claim of the invocation sending the outbox, if any.
+    #[serde(default)]
+    pub lease: Option<Lease>,
+    /// Each evaluated series' memory of its scores. Stored packed under a new name: code from
+    /// before the packing reads `memories` as arrays, so after a rollback it finds none and
+    /// learns afresh instead of refusing the whole state (and its alerts) as corrupt. States
+    /// with the older `memories` still load.
+    #[serde(default, rename = "series_memories", alias = "memories")]
+    pub memories: Vec<SeriesMemory>,
+}
+
+/// One series' score memories, with its identity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesMemory {
+    /// Check and labels.
+    pub key: AlertKey,
+    /// The memories.
+    #[serde(flatten)]
+    pub memory: Memory,
+}
+
+impl Default for StateDocument {
+    fn default() -> Self {
+        Self {
+            schema_version: STATE_SCHEMA_VERSION,
+            alerts: Vec::new(),
+            outbox: Vec::new(),
+            lease: None,
+            memories: Vec::new(),
+        }
+    }
+}
+
+/// What loading found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Loaded {
+    /// No state yet: start fresh; create with `If-None-Match: *`.
+    Missing,
+    /// A valid state at this version.
+    Found {
+        /// The state.
+        document: StateDocument,
+        /// Its version (ETag).
+        version: String,
+    },
+    /// An unreadable object: log it, start fresh, replace it at this version.
+    Corrupt {
+        /// Its version.
+        version: String,
+        /// Why it could not be read.
+        problem: String,
+    },
+}
+
+impl Loaded {
+    /// What the stored bytes at `version` hold: a state of this schema, or a corrupt one.
+    pub fn from_bytes(bytes: &[u8], version: String) -> Self {
+        match serde_json::from_slice::<StateDocument>(bytes) {
+            Ok(document) if document.schema_version == STATE_SCHEMA_VERSION => {
+                Self::Found { document, version }
+            }
+            Ok(document) => Self::Corrupt {
+                version,
+                problem: format!("unknown schema_version {}", document.schema_version),
+            },
+            Err(error) => Self::Corrupt {
+                version,
+                problem: error.to_string(),
+            },
+        }
+    }
+}
+
+impl StateDocument {
+    /// The stored form.
+    ///
+    /// # Errors
+    /// When serialisation fails (it does not for documents built by this crate).
+    pub fn to_bytes(&self) -> serde_json::Result<Vec<u8>> {
+        serde_json::to_vec(self)
+    }
+}

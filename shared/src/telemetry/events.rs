@@ -1,0 +1,98 @@
+//! Every log event's name, defined once. A log line's `message` is one of these, so a
+//! metric filter or an Insights query written against a name keeps working.
+
+use std::fmt;
+
+macro_rules! events {
+    ($($(#[$doc:meta])* $name:ident,)*) => {
+        /// A log event, named `NounVerb` in the past tense.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Event {
+            $($(#[$doc])* $name,)*
+        }
+
+        impl Event {
+            /// Every event, in the order defined.
+            pub const ALL: &'static [Event] = &[$(Event::$name,)*];
+
+            /// The event's name, as logged in `message`.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Event::$name => stringify!($name),)*
+                }
+            }
+        }
+    };
+}
+
+events! {
+    /// An alert was written to stdout (runs without a topic).
+    AlertNotified,
+    /// A message was not accepted by the topic; it stays in the outbox.
+    AlertPublishFailed,
+    /// A message was accepted by the topic.
+    AlertPublished,
+    /// One check's series were evaluated.
+    CheckEvaluated,
+    /// One check's query failed; its alerts stay as they were.
+    CheckFailed,
+    /// The checks document was read and validated.
+    ChecksLoaded,
+    /// An anomaly-check invocation finished.
+    ChecksCompleted,
+    /// The configuration was rejected at start-up.
+    ConfigRejected,
+    /// The local run's event file could not be read.
+    EventUnreadable,
+    /// An invocation failed.
+    InvocationFailed,
+    /// Another invocation holds the state's lease; this one sends nothing.
+    LeaseHeld,
+    /// The invocation's EMF metrics line.
+    MetricsEmitted,
+    /// The report's period was derived from the event.
+    PeriodSelected,
+    /// A query succeeded.
+    QueryCompleted,
+    /// A query failed after its retries.
+    QueryFailed,
+    /// Prometheus sent an informational notice with an answer.
+    QueryNoticed,
+    /// A query attempt failed and is tried again.
+    QueryRetried,
+    /// Prometheus sent a warning with an answer.
+    QueryWarned,
+    /// The daily report was written.
+    ReportWritten,
+    /// The Lambda runtime loop failed.
+    RuntimeFailed,
+    /// Start-up failed after the configuration was read.
+    StartupFailed,
+    /// The state changed since it was read: another invocation won.
+    StateConflict,
+    /// The stored state could not be read; it is replaced.
+    StateCorrupt,
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_is_one_pascal_case_word_and_unique() {
+        let mut seen = std::collections::BTreeSet::new();
+        for event in Event::ALL {
+            let name = event.name();
+            assert!(name.starts_with(char::is_uppercase), "{name}");
+            assert!(name.chars().all(|c| c.is_ascii_alphabetic()), "{name}");
+            assert!(seen.insert(name), "{name} twice");
+            assert_eq!(event.to_string(), name);
+        }
+    }
+}
