@@ -16,7 +16,11 @@ help:
 install:
 	@scripts/install-stack.sh
 
-demo: install
+# The demo needs only Prometheus and moto.
+install-demo:
+	@scripts/install-stack.sh --demo
+
+demo: install-demo
 	@scripts/demo.sh
 
 test: install fmt-check modules clippy compile unit integration templates

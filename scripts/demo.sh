@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=.stack/demo
 out=out/demo
-cargo build --quiet --workspace
+cargo build --quiet -p sla-report -p anomaly-check
 trap 'scripts/stack.sh down "$dir"' EXIT
 scripts/stack.sh up demo "$dir"
 # shellcheck disable=SC1091

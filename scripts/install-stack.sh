@@ -3,6 +3,7 @@
 #   - Debian: prometheus (with promtool), python3-venv
 #   - PyPI, each tool in its own virtual environment under .tools/: moto[server], the SAM CLI
 #     (with cfn-lint), cargo-lambda (with zig), checkov
+# With --demo only what `make demo` runs: prometheus and moto.
 # Safe to run again: every step is skipped when its result is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +39,9 @@ venv() {
 }
 
 venv moto moto_server "moto[server]==$MOTO_VERSION"
+if [ "${1:-}" = "--demo" ]; then
+  exit 0
+fi
 venv sam cfn-lint "aws-sam-cli==$SAM_CLI_VERSION" "cfn-lint==$CFN_LINT_VERSION"
 venv cargo-lambda cargo-lambda "cargo-lambda==$CARGO_LAMBDA_VERSION"
 venv checkov checkov "checkov==$CHECKOV_VERSION"

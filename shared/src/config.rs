@@ -5,14 +5,13 @@
 //! `SLO_TARGET: expected a number strictly between 0 and 1, found "1.5"`.
 
 use std::collections::HashMap;
-use std::fmt::Display;
 use std::str::FromStr;
 use std::time::Duration;
 
 use thiserror::Error;
 
 /// A setting that is missing or malformed.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[derive(Debug, Error)]
 pub enum ConfigError {
     /// A required variable is not set (or empty).
     #[error("{variable}: required, expected {expected}")]
@@ -31,6 +30,19 @@ pub enum ConfigError {
         expected: String,
         /// What it holds (never a secret: secrets are not read from variables).
         found: String,
+    },
+    /// A variable's value does not parse.
+    #[error("{variable}: expected {expected} ({source}), found {found:?}")]
+    Unparsable {
+        /// The environment variable.
+        variable: &'static str,
+        /// What it should hold.
+        expected: String,
+        /// What it holds (never a secret: secrets are not read from variables).
+        found: String,
+        /// The parser's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// Two variables that exclude or require each other.
     #[error("{variables}: {problem}")]
@@ -116,7 +128,7 @@ impl Env {
     /// Parses the variable with `parse`, or returns `None` when unset.
     ///
     /// # Errors
-    /// [`ConfigError::Invalid`] naming `variable` and `expected` when `parse` fails.
+    /// [`ConfigError::Unparsable`] naming `variable` and `expected` when `parse` fails.
     pub fn parse_with<T, E>(
         &self,
         variable: &'static str,
@@ -124,14 +136,15 @@ impl Env {
         parse: impl FnOnce(&str) -> Result<T, E>,
     ) -> Result<Option<T>, ConfigError>
     where
-        E: Display,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         self.get(variable)
             .map(|raw| {
-                parse(raw.trim()).map_err(|error| ConfigError::Invalid {
+                parse(raw.trim()).map_err(|error| ConfigError::Unparsable {
                     variable,
-                    expected: format!("{expected} ({error})"),
+                    expected: expected.to_owned(),
                     found: raw.to_owned(),
+                    source: error.into(),
                 })
             })
             .transpose()
@@ -140,7 +153,7 @@ impl Env {
     /// Parses the variable with [`FromStr`], or returns `default` when unset.
     ///
     /// # Errors
-    /// [`ConfigError::Invalid`] when the value does not parse.
+    /// [`ConfigError::Unparsable`] when the value does not parse.
     pub fn parse_or<T>(
         &self,
         variable: &'static str,
@@ -149,7 +162,7 @@ impl Env {
     ) -> Result<T, ConfigError>
     where
         T: FromStr,
-        T::Err: Display,
+        T::Err: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         Ok(self
             .parse_with(variable, expected, str::parse::<T>)?
@@ -159,7 +172,7 @@ impl Env {
     /// A boolean: `true`/`false`/`1`/`0`/`yes`/`no`, case-insensitive.
     ///
     /// # Errors
-    /// [`ConfigError::Invalid`] for anything else.
+    /// [`ConfigError::Unparsable`] for anything else.
     pub fn flag(&self, variable: &'static str, default: bool) -> Result<bool, ConfigError> {
         Ok(self
             .parse_with(variable, "true or false", |raw| {
@@ -175,7 +188,7 @@ impl Env {
     /// A positive number of seconds (fractions allowed).
     ///
     /// # Errors
-    /// [`ConfigError::Invalid`] when not a positive finite number.
+    /// [`ConfigError::Unparsable`] when not a positive finite number.
     pub fn seconds(
         &self,
         variable: &'static str,

@@ -8,7 +8,7 @@ use serde_json::json;
 use vigil_core::check::detector::DetectorChoice;
 use vigil_core::check::lifecycle::Transition;
 use vigil_core::check::plan::Notification;
-use vigil_core::check::state::Lease;
+use vigil_core::check::state::{Corruption, Lease};
 use vigil_core::config::Env;
 use vigil_core::conventions::MetricConventions;
 
@@ -90,7 +90,7 @@ impl StateStore for &MemoryState {
             None => Loaded::Missing,
             Some((document, version)) if document.schema_version != 1 => Loaded::Corrupt {
                 version: version.to_string(),
-                problem: "unknown schema".into(),
+                problem: Corruption::Schema(document.schema_version),
             },
             Some((document, version)) => Loaded::Found {
                 document: document.clone(),

@@ -76,15 +76,16 @@ pub struct CheckSpec {
 }
 
 /// A checks document that cannot be used.
-#[derive(Debug, Error, Clone, PartialEq)]
+#[derive(Debug, Error)]
 pub enum ChecksError {
     /// The document does not parse.
-    #[error("the checks document is not valid {format}: {message}")]
+    #[error("the checks document is not valid {format}: {source}")]
     Syntax {
         /// `JSON` or `YAML`.
         format: &'static str,
-        /// The parser's message, with the place.
-        message: String,
+        /// The parser's error, with the place.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A field of a check is wrong.
     #[error("checks[{index}] {name:?}: {field}: {problem}")]
@@ -113,12 +114,12 @@ pub fn parse_document(text: &str) -> Result<ChecksDocument, ChecksError> {
     if text.trim_start().starts_with('{') {
         serde_json::from_str(text).map_err(|error| ChecksError::Syntax {
             format: "JSON",
-            message: error.to_string(),
+            source: Box::new(error),
         })
     } else {
         serde_saphyr::from_str(text).map_err(|error| ChecksError::Syntax {
             format: "YAML",
-            message: error.to_string(),
+            source: Box::new(error),
         })
     }
 }

@@ -81,7 +81,7 @@ impl Default for StateDocument {
 }
 
 /// What loading found.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub enum Loaded {
     /// No state yet: start fresh; create with `If-None-Match: *`.
     Missing,
@@ -97,8 +97,19 @@ pub enum Loaded {
         /// Its version.
         version: String,
         /// Why it could not be read.
-        problem: String,
+        problem: Corruption,
     },
+}
+
+/// Why a stored state could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum Corruption {
+    /// Written by a version of Vigil with another schema.
+    #[error("unknown schema_version {0}")]
+    Schema(u32),
+    /// Not a state document.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
 }
 
 impl Loaded {
@@ -110,11 +121,11 @@ impl Loaded {
             }
             Ok(document) => Self::Corrupt {
                 version,
-                problem: format!("unknown schema_version {}", document.schema_version),
+                problem: Corruption::Schema(document.schema_version),
             },
             Err(error) => Self::Corrupt {
                 version,
-                problem: error.to_string(),
+                problem: error.into(),
             },
         }
     }

@@ -7,6 +7,7 @@ use url::Url;
 use crate::check::message::render;
 use crate::check::plan::Notification;
 use crate::ports::{AlertPublisher, PublishError};
+use crate::telemetry::Event;
 
 /// Writes each alert as one JSON line on stdout (`"message": "AlertNotified"`).
 #[derive(Debug, Clone, Default)]
@@ -29,7 +30,7 @@ impl AlertPublisher for StdoutPublisher {
         let line = serde_json::json!({
             "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             "level": "INFO",
-            "message": "AlertNotified",
+            "message": Event::AlertNotified.name(),
             "subject": rendered.subject,
             "alert": alert,
         });

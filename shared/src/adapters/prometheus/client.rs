@@ -185,7 +185,8 @@ impl PrometheusClient {
                 error = %error,
                 attempt = attempts.load(Ordering::Relaxed),
                 retry_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
-                "QueryRetried"
+                "{}",
+                crate::telemetry::Event::QueryRetried
             );
         })
         .await;
@@ -429,9 +430,9 @@ fn sensitive_header(value: &str) -> Result<HeaderValue, PrometheusError> {
     Ok(value)
 }
 
-fn request_error(error: impl std::fmt::Display) -> PrometheusError {
+fn request_error(error: impl std::error::Error + Send + Sync + 'static) -> PrometheusError {
     PrometheusError::Request {
-        message: error.to_string(),
+        source: Box::new(error),
     }
 }
 

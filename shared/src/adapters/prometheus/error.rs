@@ -70,10 +70,11 @@ pub enum PrometheusError {
     },
     /// The request could not be built: a bad URL or header, or SigV4 signing failed
     /// (no credentials).
-    #[error("could not build the request: {message}")]
+    #[error("could not build the request: {source}")]
     Request {
         /// What failed.
-        message: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The deadline had passed before the first attempt.
     #[error("no time left before the invocation deadline to query prometheus")]

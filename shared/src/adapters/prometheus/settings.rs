@@ -192,14 +192,14 @@ impl PrometheusSettings {
     }
 }
 
-fn parse_headers(raw: &str) -> Result<HeaderMap, String> {
-    let pairs: BTreeMap<String, String> = serde_json::from_str(raw).map_err(|e| e.to_string())?;
+fn parse_headers(raw: &str) -> Result<HeaderMap, Box<dyn std::error::Error + Send + Sync>> {
+    let pairs: BTreeMap<String, String> = serde_json::from_str(raw)?;
     let mut headers = HeaderMap::new();
     for (name, value) in pairs {
         let name = HeaderName::try_from(name.as_str())
             .map_err(|_| format!("{name:?} is not a header name"))?;
         if name == AUTHORIZATION {
-            return Err("Authorization belongs in PROMETHEUS_SECRET_ARN".to_owned());
+            return Err("Authorization belongs in PROMETHEUS_SECRET_ARN".into());
         }
         let value = HeaderValue::try_from(value.as_str())
             .map_err(|_| format!("the value of {name} is not a valid header value"))?;
@@ -218,9 +218,9 @@ mod tests {
 
     fn variable_of(error: &ConfigError) -> &'static str {
         match error {
-            ConfigError::Missing { variable, .. } | ConfigError::Invalid { variable, .. } => {
-                variable
-            }
+            ConfigError::Missing { variable, .. }
+            | ConfigError::Invalid { variable, .. }
+            | ConfigError::Unparsable { variable, .. } => variable,
             ConfigError::Conflict { variables, .. } => variables,
         }
     }
