@@ -4,9 +4,9 @@
     scripts/jitter-nab.py NAB_DIR OUT_DIR SEED
 
 Copies NAB_DIR/labels.json and every NAB_DIR/data/<category>/<file>.csv to OUT_DIR with each
-value multiplied by (1 + 0.001 · N(0, 1)), timestamps unchanged. docs/QUALITY.md scores seeds 1,
-2 and 3 with the same scorer command as `make quality`, pointed at OUT_DIR. Deterministic for a
-given Python 3 (one random.Random per file, seeded with SEED and the file's path). Standard
+value multiplied by (1 + 0.001 · N(0, 1)), timestamps unchanged: score the copies with
+`make quality NAB=OUT_DIR NAB_SCORER=../shared/bench/nab_score.py` to see how far a setting's
+score moves on data that differs only by noise. Deterministic for a given Python 3 (one random.Random per file, seeded with SEED and the file's path). Standard
 library only.
 """
 

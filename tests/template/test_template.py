@@ -150,12 +150,12 @@ class Functions(unittest.TestCase):
 
     def test_every_environment_variable_is_read_by_the_code_and_documented(self):
         code = source_text()
-        readme = (ROOT / "README.md").read_text()
+        reference = (ROOT / "docs" / "configuration.md").read_text()
         for logical_id in FUNCTIONS:
             for name in environment(logical_id):
                 with self.subTest(logical_id, variable=name):
                     self.assertIn(f'"{name}"', code, "no code reads it")
-                    self.assertIn(f"`{name}`", readme, "the README's reference lacks it")
+                    self.assertIn(f"`{name}`", reference, "docs/configuration.md lacks it")
 
 
 class Schedules(unittest.TestCase):

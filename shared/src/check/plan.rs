@@ -93,12 +93,12 @@ pub struct Plan {
 
 /// How long an incident is judged against the expectation from before it began. After that
 /// its level is the series' new normal: a shift that lasts a day resolves (and the series can
-/// fire again) instead of repeating for ever. Measured on NAB (docs/QUALITY.md).
+/// fire again) instead of repeating for ever. Measured on NAB (docs/quality.md).
 pub const SETTLE_AFTER_SECONDS: i64 = 86_400;
 
 /// The score a series needs to fire again while its last incident is remembered
 /// (`recovered`): the low sensitivity's bar, or the check's own if that is higher.
-/// Measured on NAB (docs/QUALITY.md): 19 fewer false alerts, the same incidents caught.
+/// Measured on NAB (docs/quality.md): 19 fewer false alerts, the same incidents caught.
 pub fn refire_threshold(check: &Check) -> f64 {
     check.threshold.max(Sensitivity::Low.threshold())
 }

@@ -19,7 +19,7 @@
 //! points in the window make what follows look moderately unusual, which is not news. Five
 //! numbers in the alert state, and the start of an anomaly while its alert is pending. This is the role the short-term average of
 //! HTM's anomaly likelihood plays, judged against the series' own long run. Measured on NAB
-//! in docs/QUALITY.md.
+//! in docs/quality.md.
 
 use serde::{Deserialize, Serialize};
 

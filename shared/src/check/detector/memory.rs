@@ -19,7 +19,7 @@
 //! and daily scores, each at most 32 numbers (trailing empty buckets are not stored), kept in
 //! the alert state with its daily profile, its week's range, which moves the bar once more
 //! ([`crate::check::detector::week`]), and its accumulated evidence of a moderate anomaly that lasts
-//! ([`crate::check::detector::evidence`]). Measured on NAB in docs/QUALITY.md.
+//! ([`crate::check::detector::evidence`]). Measured on NAB in docs/quality.md.
 
 use serde::{Deserialize, Serialize};
 
@@ -48,7 +48,7 @@ pub const YOUNG_FLOOR: f64 = 0.8;
 pub const GROWN_EVALUATIONS: f64 = 500.0;
 
 /// The evaluation step [`RARITY`], [`FLOOR`] and [`YOUNG_FLOOR`] are calibrated at: the five
-/// minutes of the benchmark they were measured on (docs/QUALITY.md).
+/// minutes of the benchmark they were measured on (docs/quality.md).
 pub const CALIBRATED_STEP_SECONDS: i64 = 300;
 /// The check runs once a minute: evaluations come no more often than this, whatever the step.
 pub const EVALUATION_INTERVAL_SECONDS: i64 = 60;

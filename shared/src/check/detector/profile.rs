@@ -9,7 +9,7 @@
 //! average of its values, so a young profile is not one noisy point. Once every hour has been
 //! seen [`READY_VISITS`] times the
 //! profile gives an expected value for any time, and the window's residuals against it can be
-//! scored like any series. Measured on NAB in docs/QUALITY.md.
+//! scored like any series. Measured on NAB in docs/quality.md.
 
 use serde::{Deserialize, Serialize};
 

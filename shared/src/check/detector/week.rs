@@ -14,7 +14,7 @@
 //! direction) meets the bar unchanged, and so does a lone point beyond the point score's reach.
 //! The range is of raw values, so it tells what the deviation scores cannot: where the newest
 //! value stands against everything the series did this week. Measured on NAB in
-//! docs/QUALITY.md.
+//! docs/quality.md.
 
 use serde::{Deserialize, Serialize};
 
@@ -26,10 +26,10 @@ pub const DAYS: usize = 7;
 pub const WITHIN_FACTOR: f64 = 1.4;
 /// Inside the week's range the point score's bar is multiplied by this as well (2.8 in all):
 /// one point at a level the series reached this week is the weakest evidence there is, where a
-/// shifted mean or a day off its pattern can be news at any level (docs/QUALITY.md).
+/// shifted mean or a day off its pattern can be news at any level (docs/quality.md).
 pub const POINT_WITHIN_FACTOR: f64 = 2.0;
 /// For the point score the range reaches this share of its width beyond each edge: a lone point
-/// just past the week's high or low is as weak evidence as one inside (docs/QUALITY.md).
+/// just past the week's high or low is as weak evidence as one inside (docs/quality.md).
 pub const POINT_REACH: f64 = 0.4;
 
 const DAY: i64 = 86_400;
