@@ -57,8 +57,28 @@ pub enum MetricsFailure {
     Timeout,
     /// The source could not answer now: unreachable, overloaded, or out of attempts.
     Unavailable,
-    /// The source refused the query, or answered something that is not an answer.
+    /// The answer was cut short or garbled on its way (the last attempt's, when out of time).
+    Truncated,
+    /// The source refused the query: `bad_data` or another 4xx.
     Rejected,
+    /// The source answered with something that is not its API (an HTML login page).
+    Invalid,
+    /// The request could not be made: signing failed, no credentials.
+    Unsendable,
+}
+
+impl MetricsFailure {
+    /// A short, stable name for the failure, as error types and logs use it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Timeout => "PrometheusTimeout",
+            Self::Unavailable => "PrometheusUnavailable",
+            Self::Truncated => "PrometheusResponseTruncated",
+            Self::Rejected => "QueryRejected",
+            Self::Invalid => "PrometheusResponseInvalid",
+            Self::Unsendable => "PrometheusRequestFailed",
+        }
+    }
 }
 
 /// A failed metrics query.

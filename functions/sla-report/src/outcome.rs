@@ -4,7 +4,7 @@ use lambda_runtime::Diagnostic;
 use serde::Serialize;
 use thiserror::Error;
 use vigil_core::event::EventError;
-use vigil_core::ports::{MetricsError, MetricsFailure, StoreError};
+use vigil_core::ports::{MetricsError, StoreError};
 use vigil_core::report::period::PeriodError;
 use vigil_core::telemetry;
 
@@ -61,11 +61,7 @@ impl ReportError {
             Self::Event(_) => "BadEvent",
             Self::Period(_) => "BadPeriod",
             Self::PeriodNotOver { .. } => "PeriodNotOver",
-            Self::Query { source, .. } => match source.failure {
-                MetricsFailure::Timeout => "PrometheusTimeout",
-                MetricsFailure::Unavailable => "PrometheusUnavailable",
-                MetricsFailure::Rejected => "QueryRejected",
-            },
+            Self::Query { source, .. } => source.failure.name(),
             Self::Render(_) => "RenderFailed",
             Self::Store(_) => "StoreFailed",
         }

@@ -9,8 +9,10 @@
 //! - `runtime`: the release `bootstrap` binaries under a local Lambda runtime API.
 //! - `anomaly_check`: minute-by-minute replays: one firing and one resolved message per
 //!   incident at an SQS subscriber, none for calm series, and the failure cases.
+//! - `chaos`: both functions through proxies that mix faults as they come, seeded.
 
 mod anomaly_check;
+mod chaos;
 mod local_run;
 mod runtime;
 mod sla_report;

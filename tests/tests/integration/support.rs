@@ -1,7 +1,6 @@
 //! What the integration tests share: the running stack, AWS clients pointed at moto, the
 //! deployed job wired the way `main` wires it, and a fault-injecting HTTP proxy.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -141,9 +140,28 @@ pub enum Action {
     },
     /// Wait, then pass it on.
     Delay(Duration),
+    /// Pass it on, then answer with the upstream's status and headers but only the first half
+    /// of its body, as a proxy that cuts a response does.
+    Truncate,
+    /// Close the connection without an answer.
+    Reset,
+    /// Answer 429 with `Retry-After` in seconds.
+    Throttle(u64),
 }
 
-type Plan = dyn Fn(usize, &http::request::Parts) -> Action + Send + Sync;
+type Plan = dyn Fn(usize, &http::request::Parts, &Bytes) -> Action + Send + Sync;
+
+/// The connection was closed on purpose ([`Action::Reset`]).
+#[derive(Debug)]
+struct ResetByProxy;
+
+impl std::fmt::Display for ResetByProxy {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("connection reset by the fault proxy")
+    }
+}
+
+impl std::error::Error for ResetByProxy {}
 
 /// An HTTP proxy on a free loopback port that forwards to `upstream` or injects faults,
 /// request by request, and remembers what it saw.
@@ -158,6 +176,16 @@ impl FaultProxy {
         upstream: &str,
         plan: impl Fn(usize, &http::request::Parts) -> Action + Send + Sync + 'static,
     ) -> Self {
+        Self::start_with_body(upstream, move |index, parts, _| plan(index, parts)).await
+    }
+
+    /// As [`Self::start`], the plan seeing the request's body too.
+    pub async fn start_with_body(
+        upstream: &str,
+        plan: impl Fn(usize, &http::request::Parts, &Bytes) -> Action + Send + Sync + 'static,
+    ) -> Self {
+        // reqwest is built without a default TLS provider; the functions install this one.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .expect("bind");
@@ -197,9 +225,29 @@ impl FaultProxy {
                                 .map(http_body_util::Collected::to_bytes)
                                 .unwrap_or_default();
                             let index = counter.fetch_add(1, Ordering::SeqCst);
-                            let action = plan(index, &parts);
+                            let action = plan(index, &parts, &body);
                             log.lock().expect("lock").push(parts.clone());
                             let response = match action {
+                                Action::Reset => return Err(ResetByProxy),
+                                Action::Throttle(seconds) => Response::builder()
+                                    .status(429)
+                                    .header("retry-after", seconds.to_string())
+                                    .header("content-type", "text/plain")
+                                    .body(Full::new(Bytes::from("slow down")))
+                                    .expect("response"),
+                                Action::Truncate => {
+                                    let whole = forward(&client, &upstream, parts, body).await;
+                                    let (head, full) = whole.into_parts();
+                                    let bytes = full
+                                        .collect()
+                                        .await
+                                        .map(http_body_util::Collected::to_bytes)
+                                        .unwrap_or_default();
+                                    Response::from_parts(
+                                        head,
+                                        Full::new(bytes.slice(..bytes.len() / 2)),
+                                    )
+                                }
                                 Action::Respond {
                                     status,
                                     content_type,
@@ -215,7 +263,7 @@ impl FaultProxy {
                                 }
                                 Action::Forward => forward(&client, &upstream, parts, body).await,
                             };
-                            Ok::<_, Infallible>(response)
+                            Ok::<_, ResetByProxy>(response)
                         }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()

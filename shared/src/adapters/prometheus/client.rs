@@ -19,6 +19,8 @@ use crate::deadline::Deadline;
 const MAX_GET_PARAMS_BYTES: usize = 2_000;
 /// How much of an unexpected body is kept for the error message.
 const BODY_START_CHARS: usize = 200;
+/// Bytes kept of a streamed body for its first characters (UTF-8: at most 4 a character).
+const BODY_START_BYTES: usize = 4 * BODY_START_CHARS;
 /// An attempt is not started with less time than this left before the deadline.
 const MIN_ATTEMPT_TIME: Duration = Duration::from_millis(100);
 
@@ -349,11 +351,7 @@ async fn decode(response: reqwest::Response) -> Result<QueryResponse, Prometheus
             warnings,
             infos,
         }) if success => Ok(QueryResponse::with_notices(data, warnings, infos)),
-        Err(source) if success => Err(PrometheusError::Decode {
-            content_type,
-            body_start: body_start(&body),
-            source,
-        }),
+        Err(source) if success => Err(undecodable(&body, body.len(), content_type, source)),
         _ => Err(PrometheusError::Http {
             status,
             content_type,
@@ -373,9 +371,13 @@ async fn decode_streaming(
 
     let stream = response.bytes_stream().map_err(std::io::Error::other);
     let reader = tokio_util::io::StreamReader::new(stream);
-    let parsed = tokio::task::spawn_blocking(move || {
-        let bridge = tokio_util::io::SyncIoBridge::new(reader);
-        serde_json::from_reader::<_, Envelope>(std::io::BufReader::with_capacity(64 * 1024, bridge))
+    let (parsed, head, received) = tokio::task::spawn_blocking(move || {
+        let mut body = Recorded::new(tokio_util::io::SyncIoBridge::new(reader));
+        let parsed = serde_json::from_reader::<_, Envelope>(std::io::BufReader::with_capacity(
+            64 * 1024,
+            &mut body,
+        ));
+        (parsed, body.head, body.received)
     })
     .await
     .map_err(request_error)?;
@@ -394,11 +396,60 @@ async fn decode_streaming(
             retry_after: None,
         }),
         Err(source) if source.is_io() => Err(PrometheusError::Body { source }),
-        Err(source) => Err(PrometheusError::Decode {
+        Err(source) => Err(undecodable(&head, received, content_type, source)),
+    }
+}
+
+/// A 2xx body that did not parse as the API's envelope: cut short or garbled part-way when it
+/// began as a JSON object and broke off (the end of input, or a syntax error after the
+/// start), else not the API at all.
+fn undecodable(
+    head: &[u8],
+    received: usize,
+    content_type: String,
+    source: serde_json::Error,
+) -> PrometheusError {
+    let began_as_json = head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if began_as_json && (source.is_eof() || source.is_syntax()) {
+        PrometheusError::Truncated {
             content_type,
-            body_start: String::new(),
+            received,
+            body_start: body_start(head),
             source,
-        }),
+        }
+    } else {
+        PrometheusError::Decode {
+            content_type,
+            body_start: body_start(head),
+            source,
+        }
+    }
+}
+
+/// A reader that keeps the first bytes it passes on, and counts them all.
+struct Recorded<R> {
+    inner: R,
+    head: Vec<u8>,
+    received: usize,
+}
+
+impl<R> Recorded<R> {
+    fn new(inner: R) -> Self {
+        Self {
+            inner,
+            head: Vec::with_capacity(BODY_START_BYTES),
+            received: 0,
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Recorded<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buffer)?;
+        let keep = read.min(BODY_START_BYTES.saturating_sub(self.head.len()));
+        self.head.extend_from_slice(&buffer[..keep]);
+        self.received += read;
+        Ok(read)
     }
 }
 
@@ -444,6 +495,60 @@ fn base64_encode(input: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn classify(body: &str) -> PrometheusError {
+        let source =
+            serde_json::from_reader::<_, Envelope>(body.as_bytes()).expect_err("not an envelope");
+        undecodable(
+            body.as_bytes(),
+            body.len(),
+            "application/json".to_owned(),
+            source,
+        )
+    }
+
+    #[test]
+    fn a_body_cut_short_is_a_fault_on_the_way_and_not_the_api_is_not() {
+        let whole = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"service":"api"},"value":[1,"2"]}]}}"#;
+        for cut in [whole.len() / 2, 3, whole.len() - 1] {
+            let error = classify(&whole[..cut]);
+            assert!(
+                matches!(error, PrometheusError::Truncated { received, .. } if received == cut),
+                "{error}"
+            );
+            assert!(error.is_retryable());
+            assert!(
+                error.to_string().contains(r#"body starts "{\"s"#),
+                "{error}"
+            );
+        }
+        let garbled = format!("{}\u{0}garbage", &whole[..40]);
+        assert!(matches!(
+            classify(&garbled),
+            PrometheusError::Truncated { .. }
+        ));
+        for not_the_api in ["<html>Sign in</html>", r#"{"hello": "world"}"#, "[1, 2]"] {
+            let error = classify(not_the_api);
+            assert!(matches!(error, PrometheusError::Decode { .. }), "{error}");
+            assert!(!error.is_retryable());
+            assert!(
+                error.to_string().contains("not the prometheus api"),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_streamed_body_keeps_its_first_bytes_and_counts_the_rest() {
+        use std::io::Read as _;
+        let body = "x".repeat(BODY_START_BYTES * 3);
+        let mut recorded = Recorded::new(body.as_bytes());
+        let mut sink = Vec::new();
+        recorded.read_to_end(&mut sink).expect("reads");
+        assert_eq!(sink, body.as_bytes());
+        assert_eq!(recorded.head.len(), BODY_START_BYTES);
+        assert_eq!(recorded.received, body.len());
+    }
 
     #[test]
     fn times_are_sent_as_unix_seconds() {

@@ -49,8 +49,23 @@ pub enum PrometheusError {
         /// The `Retry-After` the server asked for, if any.
         retry_after: Option<Duration>,
     },
-    /// A 2xx response whose body is not a Prometheus envelope.
-    #[error("prometheus response is not valid api json ({content_type}): {source}; body starts {body_start:?}")]
+    /// A 2xx response whose JSON body broke off or turned to garbage part-way: a fault on the
+    /// way (a proxy cutting the response, a reset), not an answer. Another attempt may pass.
+    #[error("prometheus response was cut short or garbled after {received} bytes ({content_type}): {source}; body starts {body_start:?}")]
+    Truncated {
+        /// The `Content-Type` header, or `unknown`.
+        content_type: String,
+        /// Bytes of body received.
+        received: usize,
+        /// The first bytes of the body, for the log.
+        body_start: String,
+        /// The parser's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A 2xx response whose body is not the Prometheus API at all (an HTML login page of a
+    /// misconfigured proxy, another service's JSON): trying again gives the same.
+    #[error("prometheus endpoint answered with something that is not the prometheus api ({content_type}): {source}; body starts {body_start:?}")]
     Decode {
         /// The `Content-Type` header, or `unknown`.
         content_type: String,
@@ -95,7 +110,7 @@ impl PrometheusError {
     /// Prometheus said the query itself is wrong (`bad_data`, `execution`).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Transport { .. } | Self::Body { .. } => true,
+            Self::Transport { .. } | Self::Body { .. } | Self::Truncated { .. } => true,
             Self::Api {
                 status, error_type, ..
             } => {
@@ -177,6 +192,43 @@ mod tests {
         ];
         for (name, error, retryable) in cases {
             assert_eq!(error.is_retryable(), retryable, "{name}");
+        }
+    }
+
+    #[test]
+    fn each_failure_is_named_by_its_cause() {
+        use crate::ports::MetricsFailure;
+        let truncated = || PrometheusError::Truncated {
+            content_type: "application/json".to_owned(),
+            received: 10,
+            body_start: "{".to_owned(),
+            source: serde_json::from_str::<serde_json::Value>("{").expect_err("eof"),
+        };
+        let out_of_time = |last| PrometheusError::DeadlineExceeded {
+            attempts: 3,
+            last: Box::new(last),
+        };
+        let cases = [
+            (api(400, "bad_data"), MetricsFailure::Rejected),
+            (http(404), MetricsFailure::Rejected),
+            (api(503, "unavailable"), MetricsFailure::Unavailable),
+            (http(502), MetricsFailure::Unavailable),
+            (http(504), MetricsFailure::Timeout),
+            (api(503, "timeout"), MetricsFailure::Timeout),
+            (truncated(), MetricsFailure::Truncated),
+            (out_of_time(truncated()), MetricsFailure::Truncated),
+            (out_of_time(http(503)), MetricsFailure::Unavailable),
+            (PrometheusError::NoTimeLeft, MetricsFailure::Timeout),
+            (
+                PrometheusError::UnexpectedResultType {
+                    expected: "vector",
+                    actual: "scalar",
+                },
+                MetricsFailure::Invalid,
+            ),
+        ];
+        for (error, failure) in cases {
+            assert_eq!(error.failure(), failure, "{error}");
         }
     }
 }
