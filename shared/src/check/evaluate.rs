@@ -563,8 +563,8 @@ mod tests {
         // A series used to spikes like this one (5 % of its minutes), whose evidence has been
         // calm for 2,000 minutes and then at 0.7 of its bar for the last 40.
         let at_share = |share: f64| {
-            crate::check::detector::memory::score_of(
-                share * crate::check::detector::memory::odds(check.threshold),
+            crate::check::detector::scale::score_of(
+                share * crate::check::detector::scale::odds(check.threshold),
             )
         };
         let mut memory = Memory::default();

@@ -169,7 +169,10 @@ async fn an_html_error_page_is_reported_with_its_status_and_first_bytes() {
         .await
         .expect_err("fails");
     assert!(error.to_string().contains("<html>Sign in"), "{error}");
-    assert!(error.to_string().contains("not the prometheus api"), "{error}");
+    assert!(
+        error.to_string().contains("not the prometheus api"),
+        "{error}"
+    );
     assert_eq!(
         Diagnostic::from(error).error_type,
         "NonRetryable.PrometheusResponseInvalid"

@@ -9,7 +9,7 @@
 //! [`HALF_LIFE_EVALUATIONS`]. The level is evidence of an incident when it reaches
 //! [`LEVEL_BAR`] of the bar and is also unusual for this series: at least [`UNUSUAL_SIGMAS`]
 //! standard deviations above the level's own long-run mean (which the series needs
-//! [`crate::check::detector::memory::MIN_EVALUATIONS`] to know), so that a series whose scores are always
+//! [`MIN_EVALUATIONS`](super::scale::MIN_EVALUATIONS) to know), so that a series whose scores are always
 //! moderate, a regular pattern the detector never quite expects, does not page every day. It
 //! then counts as a score that reaches the threshold exactly at that bar.
 //!
@@ -23,8 +23,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::detector::memory::{
-    odds, score_of, HALF_LIFE_EVALUATIONS as LONG_RUN_EVALUATIONS, MIN_EVALUATIONS,
+use super::scale::{
+    kept_per_evaluation, odds, score_of, HALF_LIFE_EVALUATIONS as LONG_RUN_EVALUATIONS,
+    MIN_EVALUATIONS,
 };
 
 /// Weight of an evaluation in the level halves after this many later evaluations.
@@ -93,7 +94,7 @@ impl From<Stored> for Evidence {
         // The level never exceeds the cap, so neither do its mean and mean square; the weight
         // never exceeds that of an endless run of evaluations.
         let mean = number(2).min(CAP);
-        let most = 1.0 / (1.0 - 0.5_f64.powf(1.0 / LONG_RUN_EVALUATIONS));
+        let most = 1.0 / (1.0 - kept_per_evaluation(LONG_RUN_EVALUATIONS));
         Self {
             level: number(0).min(CAP),
             quiet_until: stored.quiet_until,
@@ -129,7 +130,7 @@ impl Evidence {
     fn next_level(&self, score: f64, threshold: f64) -> f64 {
         let share = (odds(score) / odds(threshold)).min(CAP);
         let share = if share.is_nan() { 0.0 } else { share };
-        let keep = 0.5_f64.powf(1.0 / HALF_LIFE_EVALUATIONS);
+        let keep = kept_per_evaluation(HALF_LIFE_EVALUATIONS);
         self.level * keep + share * (1.0 - keep)
     }
 
@@ -172,7 +173,7 @@ impl Evidence {
         if at < self.quiet_until {
             return;
         }
-        let keep = 0.5_f64.powf(1.0 / LONG_RUN_EVALUATIONS);
+        let keep = kept_per_evaluation(LONG_RUN_EVALUATIONS);
         self.weight = self.weight * keep + 1.0;
         self.mean += (level - self.mean) / self.weight;
         self.square += (level * level - self.square) / self.weight;
@@ -252,7 +253,7 @@ mod tests {
             .score(at_share(100.0), THRESHOLD, 60 * 2_001)
             .expect("unusual");
         let odds = level / (1.0 - level);
-        let keep = 0.5_f64.powf(1.0 / HALF_LIFE_EVALUATIONS);
+        let keep = kept_per_evaluation(HALF_LIFE_EVALUATIONS);
         let most = (0.1 * keep + CAP * (1.0 - keep)) / LEVEL_BAR * THRESHOLD / (1.0 - THRESHOLD);
         assert!(odds <= most + 1e-9, "{odds} {most}");
     }

@@ -23,15 +23,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::scale::{kept_per_evaluation, odds, score_of};
 use crate::check::detector::evidence::{Evidence, Judged};
 use crate::check::detector::profile::DailyProfile;
 use crate::check::detector::week::{Standing, WeekRange};
 use crate::check::detector::Direction;
 
-/// Weight of an evaluation halves after this many later evaluations (a week of minutes).
-pub const HALF_LIFE_EVALUATIONS: f64 = 10_080.0;
-/// Evaluations remembered (in decayed weight) before the memory sets the bar.
-pub const MIN_EVALUATIONS: f64 = 250.0;
+pub use super::scale::{HALF_LIFE_EVALUATIONS, MIN_EVALUATIONS};
 /// The share of remembered evaluations allowed above the series' bar.
 pub const RARITY: f64 = 0.002;
 /// The bar is this multiple of the deviation exceeded in [`RARITY`] of evaluations.
@@ -302,24 +300,6 @@ pub fn rescale(score: f64, bar: f64, threshold: f64) -> f64 {
     }
 }
 
-/// A score's odds, `s / (1 − s)`: for our detectors, proportional to the deviation.
-pub(crate) fn odds(score: f64) -> f64 {
-    if score >= 1.0 {
-        f64::INFINITY
-    } else {
-        score.max(0.0) / (1.0 - score.max(0.0))
-    }
-}
-
-/// The score whose odds are `odds`.
-pub(crate) fn score_of(odds: f64) -> f64 {
-    if odds.is_infinite() {
-        1.0
-    } else {
-        odds / (1.0 + odds)
-    }
-}
-
 /// Upper edge of bucket `index` (as odds).
 fn edge(index: usize) -> f64 {
     FIRST_EDGE * RATIO.powi(i32::try_from(index).unwrap_or(i32::MAX))
@@ -342,7 +322,7 @@ impl ScoreMemory {
         if !score.is_finite() {
             return;
         }
-        let decay = 0.5_f64.powf(1.0 / HALF_LIFE_EVALUATIONS);
+        let decay = kept_per_evaluation(HALF_LIFE_EVALUATIONS);
         let target = bucket(odds(score));
         if self.counts.len() <= target {
             self.counts.resize(target + 1, 0.0);

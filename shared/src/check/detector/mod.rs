@@ -22,6 +22,7 @@ pub mod evidence;
 pub mod memory;
 mod packed;
 pub mod profile;
+pub mod scale;
 pub mod week;
 
 use serde::{Deserialize, Serialize};
