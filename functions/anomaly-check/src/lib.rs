@@ -182,12 +182,11 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             }
         }
         let mut round = round.finish(&document.outbox);
-        let mut unsent = Vec::new();
         let mut publish_errors = Vec::new();
         if round.outbox.is_empty() {
             outcome.active_alerts = round.active();
             outcome.skipped = self
-                .save(round.into_state(Vec::new()), version.as_deref())
+                .save(round.into_state(), version.as_deref())
                 .await?
                 .is_none();
         } else {
@@ -200,7 +199,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
                 outcome.skipped = true;
                 return finish(outcome, failures, Vec::new());
             };
-            for entry in std::mem::take(&mut round.outbox) {
+            for entry in round.take_outbox() {
                 match self.publisher.publish(&entry.notification).await {
                     Ok(()) => {
                         outcome.published += 1;
@@ -210,14 +209,12 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
                     Err(error) => {
                         tracing::error!(check = %entry.notification.key.check, error = %error, "{}", Event::AlertPublishFailed);
                         publish_errors.push(error);
-                        round.unsent(entry, &document.alerts, &mut unsent);
+                        round.unsent(entry, &document.alerts);
                     }
                 }
             }
             outcome.active_alerts = round.active();
-            self.state
-                .save(&round.into_state(unsent), Some(&claimed))
-                .await?;
+            self.state.save(&round.into_state(), Some(&claimed)).await?;
         }
         finish(outcome, failures, publish_errors)
     }

@@ -187,17 +187,12 @@ impl Outcome {
     }
 
     /// `entry` was not accepted: its alert goes back to its stored record (`previous`), and
-    /// the message waits for the next invocation.
-    pub fn unsent(
-        &mut self,
-        entry: OutboxEntry,
-        previous: &[AlertRecord],
-        unsent: &mut Vec<OutboxEntry>,
-    ) {
+    /// the message goes back to the outbox, for the next invocation.
+    pub fn unsent(&mut self, entry: OutboxEntry, previous: &[AlertRecord]) {
         if let Some(before) = previous.iter().find(|r| r.key == entry.notification.key) {
             self.alerts.insert(before.key.clone(), before.clone());
         }
-        unsent.push(entry);
+        self.outbox.push(entry);
     }
 
     /// Alerts pending or firing (recovered ones are only remembered).
@@ -208,11 +203,17 @@ impl Outcome {
             .count()
     }
 
-    /// The state to store, with `outbox` left to send.
-    pub fn into_state(self, outbox: Vec<OutboxEntry>) -> StateDocument {
+    /// The messages to send, taken out: each goes back through [`Self::sent`] or
+    /// [`Self::unsent`].
+    pub fn take_outbox(&mut self) -> Vec<OutboxEntry> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// The state to store, with what is left in the outbox still to send.
+    pub fn into_state(self) -> StateDocument {
         StateDocument {
             alerts: self.alerts.into_values().collect(),
-            outbox,
+            outbox: self.outbox,
             memories: self.memories,
             ..StateDocument::default()
         }
@@ -318,10 +319,9 @@ mod tests {
         assert_eq!(at, [("web".to_owned(), 60), ("api".to_owned(), 120)]);
 
         let previous = vec![old.clone()];
-        let mut unsent = Vec::new();
-        let mut outbox = outcome.outbox.clone().into_iter();
+        let mut outbox = outcome.take_outbox().into_iter();
         outcome.sent(outbox.next().expect("web"));
-        outcome.unsent(outbox.next().expect("api"), &previous, &mut unsent);
+        outcome.unsent(outbox.next().expect("api"), &previous);
         assert_eq!(
             outcome.alerts[&key("c", "api")],
             old,
@@ -332,8 +332,9 @@ mod tests {
             AlertState::Firing { .. }
         ));
         assert_eq!(outcome.active(), 2);
-        let state = outcome.into_state(unsent);
+        let state = outcome.into_state();
         assert_eq!(state.outbox.len(), 1);
+        assert_eq!(state.outbox[0].notification.key, key("c", "api"));
         assert!(state.lease.is_none());
     }
 
