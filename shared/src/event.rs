@@ -109,17 +109,19 @@ impl ScheduledEvent {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
-    fn utc(text: &str) -> DateTime<Utc> {
+    /// The instant written in RFC 3339.
+    pub(crate) fn utc(text: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(text)
             .expect("valid time")
             .with_timezone(&Utc)
     }
 
-    fn date(text: &str) -> NaiveDate {
+    /// The calendar day written `YYYY-MM-DD`.
+    pub(crate) fn date(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("valid date")
     }
 

@@ -111,16 +111,7 @@ fn start_of_day(date: NaiveDate, time_zone: Tz) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn utc(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
-            .expect("valid time")
-            .with_timezone(&Utc)
-    }
-
-    fn date(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("valid date")
-    }
+    use crate::event::tests::{date, utc};
 
     #[test]
     fn a_utc_day_is_24_hours() {

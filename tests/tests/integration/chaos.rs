@@ -19,8 +19,8 @@ use hyper::body::Bytes;
 use lambda_runtime::Diagnostic;
 
 use crate::support::{
-    anomaly_job, deadline_in, drain, job, keys, minutes, new_bucket, object, stack,
-    topic_with_queue, Action, FaultProxy,
+    anomaly_job, deadline_in, drain, job, keys, minutes, new_bucket, object, replay_incidents,
+    stack, summarise, topic_with_queue, Action, FaultProxy,
 };
 
 const REPORT_EVENT: &str = r#"{"time": "2026-11-03T00:15:00Z"}"#;
@@ -313,25 +313,6 @@ async fn a_body_cut_short_is_retried_and_named_with_the_bytes_that_arrived() {
     assert!(keys(&stack, &bucket).await.is_empty());
 }
 
-/// `(check, service, state)` of each message an SQS subscriber received.
-fn messages(envelopes: &[serde_json::Value]) -> Vec<(String, String, String)> {
-    let mut all: Vec<(String, String, String)> = envelopes
-        .iter()
-        .map(|envelope| {
-            let document: serde_json::Value =
-                serde_json::from_str(envelope["Message"].as_str().expect("message")).expect("json");
-            let text = |field: &serde_json::Value| field.as_str().unwrap_or("-").to_owned();
-            (
-                text(&document["check"]),
-                text(&document["labels"]["service"]),
-                text(&document["state"]),
-            )
-        })
-        .collect();
-    all.sort();
-    all
-}
-
 /// The minutes (from the replay's start) of the timed outages.
 struct Outages {
     prometheus_down: std::ops::Range<usize>,
@@ -426,27 +407,16 @@ async fn an_incident_replay_under_mixed_faults_and_outages_fires_and_resolves_ea
             failed.push((index, error.to_string()));
         }
     }
-    let received = messages(&drain(&stack, &queue).await);
-    let expected: Vec<(String, String, String)> = [
-        ("error_ratio", "api", "firing"),
-        ("error_ratio", "api", "resolved"),
-        ("latency_p99", "catalog", "firing"),
-        ("latency_p99", "catalog", "resolved"),
-        ("latency_p99", "reports", "firing"),
-        ("latency_p99", "reports", "resolved"),
-        ("request_rate", "cart", "firing"),
-        ("request_rate", "cart", "resolved"),
-    ]
-    .iter()
-    .map(|(c, s, t)| ((*c).to_owned(), (*s).to_owned(), (*t).to_owned()))
-    .collect();
+    let mut received = summarise(&drain(&stack, &queue).await);
+    received.sort();
     let tally = tally.lock().expect("lock").clone();
     eprintln!(
         "chaos replay (seed {seed}): {} of 420 invocations failed; faults {tally:?}",
         failed.len()
     );
     assert_eq!(
-        received, expected,
+        received,
+        replay_incidents(),
         "seed {seed}; failed minutes: {failed:?}"
     );
     for fault in ["prometheus_down", "sns_down", "state_write_failing"] {

@@ -434,3 +434,58 @@ pub fn minutes(from: &str, to: &str) -> Vec<serde_json::Value> {
         .map(|t| serde_json::json!({"time": chrono::DateTime::from_timestamp(t, 0).expect("time").to_rfc3339()}))
         .collect()
 }
+
+/// `(check, service, state)` of each message, from the SQS subscriber's SNS envelopes.
+pub fn summarise(envelopes: &[serde_json::Value]) -> Vec<(String, String, String)> {
+    envelopes
+        .iter()
+        .map(|envelope| {
+            let document: serde_json::Value =
+                serde_json::from_str(envelope["Message"].as_str().expect("message"))
+                    .expect("the sqs document is JSON");
+            let attributes = &envelope["MessageAttributes"];
+            assert_eq!(
+                attributes["state"]["Value"], document["state"],
+                "{envelope}"
+            );
+            assert_eq!(attributes["check"]["Value"], document["check"]);
+            assert!(envelope["Subject"].as_str().expect("subject").len() <= 100);
+            let reason = &document["reason"];
+            if document["state"] == "firing" {
+                let reason = reason.as_str().expect("a firing alert says why");
+                assert!(
+                    ["point", "sustained", "daily", "evidence"].contains(&reason),
+                    "{document}"
+                );
+            } else {
+                assert!(reason.is_null(), "{document}");
+            }
+            (
+                document["check"].as_str().expect("check").to_owned(),
+                document["labels"]["service"]
+                    .as_str()
+                    .unwrap_or("-")
+                    .to_owned(),
+                document["state"].as_str().expect("state").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// What the incident replay of 09:00 to 16:00 on the test history's third day must send: one
+/// firing and one resolved message for each of its four incidents, sorted.
+pub fn replay_incidents() -> Vec<(String, String, String)> {
+    [
+        ("error_ratio", "api", "firing"),
+        ("error_ratio", "api", "resolved"),
+        ("latency_p99", "catalog", "firing"),
+        ("latency_p99", "catalog", "resolved"),
+        ("latency_p99", "reports", "firing"),
+        ("latency_p99", "reports", "resolved"),
+        ("request_rate", "cart", "firing"),
+        ("request_rate", "cart", "resolved"),
+    ]
+    .iter()
+    .map(|(c, s, t)| ((*c).to_owned(), (*s).to_owned(), (*t).to_owned()))
+    .collect()
+}
