@@ -62,14 +62,29 @@ pub struct Args {
     /// The detector to score with.
     #[arg(long, value_enum, default_value_t = DetectorName::RobustBaseline)]
     pub detector: DetectorName,
+    /// The check's score threshold, strictly between 0 and 1 (default: the medium
+    /// sensitivity's); what `make quality`'s cross-validation chooses.
+    #[arg(long, value_name = "SCORE", value_parser = score_threshold)]
+    pub threshold: Option<f64>,
+}
+
+fn score_threshold(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|t| *t > 0.0 && *t < 1.0)
+        .ok_or_else(|| format!("{text:?} is not a number strictly between 0 and 1"))
 }
 
 /// The subcommand: scores stdin into stdout.
 pub fn run(args: &Args) -> ExitCode {
     let detector = DetectorChoice::from(args.detector).build();
+    let mut check = default_custom_check();
+    if let Some(threshold) = args.threshold {
+        check.threshold = threshold;
+    }
     let input = BufReader::new(std::io::stdin().lock());
     let output = BufWriter::new(std::io::stdout().lock());
-    match score_csv(input, output, detector.as_ref(), &default_custom_check()) {
+    match score_csv(input, output, detector.as_ref(), &check) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("anomaly-check score-csv: {error}");
@@ -231,6 +246,14 @@ mod tests {
             rows[151..170].iter().all(|r| r.0 == 0.0),
             "while firing, no row is evidence of a new incident"
         );
+    }
+
+    #[test]
+    fn the_threshold_flag_takes_a_score_strictly_between_0_and_1() {
+        assert_eq!(score_threshold("0.55"), Ok(0.55));
+        for bad in ["0", "1", "1.5", "-0.2", "NaN", "high"] {
+            assert!(score_threshold(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
