@@ -3,9 +3,9 @@
 
 use thiserror::Error;
 use vigil_core::adapters::aws::documents::S3Document;
-use vigil_core::adapters::aws::s3_client;
 use vigil_core::adapters::aws::sns::SnsPublisher;
 use vigil_core::adapters::aws::state::S3StateStore;
+use vigil_core::adapters::aws::{s3_client, S3Object};
 use vigil_core::adapters::local::documents::FileDocument;
 use vigil_core::adapters::local::state::FileStateStore;
 use vigil_core::adapters::local::stdout::StdoutPublisher;
@@ -64,11 +64,11 @@ pub async fn connect(
         ),
         ChecksSource::S3 { bucket, key } => (
             "CHECKS_S3_URI",
-            Some(ConfiguredDocument::S3(S3Document::new(
+            Some(ConfiguredDocument::S3(S3Document::new(S3Object::new(
                 s3.clone(),
                 bucket,
                 key,
-            ))),
+            )))),
         ),
     };
     let text = match document {
@@ -85,7 +85,7 @@ pub async fn connect(
     let metrics = config.prometheus.connect(sdk).await?;
     let state = match config.state {
         StateLocation::S3 { bucket, key } => {
-            ConfiguredStateStore::S3(S3StateStore::new(s3, bucket, key))
+            ConfiguredStateStore::S3(S3StateStore::new(S3Object::new(s3, bucket, key)))
         }
         StateLocation::Directory(dir) => {
             ConfiguredStateStore::File(FileStateStore::in_directory(dir))

@@ -1,32 +1,21 @@
 //! Documents a user keeps in S3, such as the checks document.
 
+use super::S3Object;
 use crate::ports::{DocumentError, DocumentSource};
 
 /// One S3 object read as UTF-8 text.
 #[derive(Debug, Clone)]
-pub struct S3Document {
-    client: aws_sdk_s3::Client,
-    bucket: String,
-    key: String,
-}
+pub struct S3Document(S3Object);
 
 impl S3Document {
-    /// The document at `s3://bucket/key`.
-    pub fn new(
-        client: aws_sdk_s3::Client,
-        bucket: impl Into<String>,
-        key: impl Into<String>,
-    ) -> Self {
-        Self {
-            client,
-            bucket: bucket.into(),
-            key: key.into(),
-        }
+    /// The document in `object`.
+    pub fn new(object: S3Object) -> Self {
+        Self(object)
     }
 
     fn error(&self, source: impl Into<crate::ports::Cause>) -> DocumentError {
         DocumentError {
-            address: format!("s3://{}/{}", self.bucket, self.key),
+            address: self.0.uri(),
             source: source.into(),
         }
     }
@@ -35,10 +24,8 @@ impl S3Document {
 impl DocumentSource for S3Document {
     async fn read(&self) -> Result<String, DocumentError> {
         let object = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(&self.key)
+            .0
+            .get()
             .send()
             .await
             .map_err(|error| self.error(aws_sdk_s3::Error::from(error)))?;

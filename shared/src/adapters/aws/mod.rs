@@ -16,3 +16,41 @@ pub fn s3_client(sdk: &SdkConfig, force_path_style: bool) -> aws_sdk_s3::Client 
         .build();
     aws_sdk_s3::Client::from_conf(config)
 }
+
+/// One object in a bucket, with the client that reaches it.
+#[derive(Debug, Clone)]
+pub struct S3Object {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    key: String,
+}
+
+impl S3Object {
+    /// The object at `s3://bucket/key`.
+    pub fn new(
+        client: aws_sdk_s3::Client,
+        bucket: impl Into<String>,
+        key: impl Into<String>,
+    ) -> Self {
+        Self {
+            client,
+            bucket: bucket.into(),
+            key: key.into(),
+        }
+    }
+
+    /// A GET of the object, to send.
+    pub fn get(&self) -> aws_sdk_s3::operation::get_object::builders::GetObjectFluentBuilder {
+        self.client.get_object().bucket(&self.bucket).key(&self.key)
+    }
+
+    /// A PUT of the object, to complete and send.
+    pub fn put(&self) -> aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder {
+        self.client.put_object().bucket(&self.bucket).key(&self.key)
+    }
+
+    /// `s3://bucket/key`.
+    pub fn uri(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.key)
+    }
+}

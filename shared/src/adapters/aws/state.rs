@@ -1,28 +1,17 @@
 //! The alert state as one S3 object, written with conditional requests.
 
+use super::S3Object;
 use crate::check::state::{Loaded, StateDocument};
 use crate::ports::{StateError, StateStore};
 
 /// The state as one S3 object, written with conditional requests.
 #[derive(Debug, Clone)]
-pub struct S3StateStore {
-    client: aws_sdk_s3::Client,
-    bucket: String,
-    key: String,
-}
+pub struct S3StateStore(S3Object);
 
 impl S3StateStore {
-    /// The state at `s3://bucket/key`.
-    pub fn new(
-        client: aws_sdk_s3::Client,
-        bucket: impl Into<String>,
-        key: impl Into<String>,
-    ) -> Self {
-        Self {
-            client,
-            bucket: bucket.into(),
-            key: key.into(),
-        }
+    /// The state in `object`.
+    pub fn new(object: S3Object) -> Self {
+        Self(object)
     }
 }
 
@@ -34,14 +23,7 @@ fn store_error(error: impl std::error::Error + Send + Sync + 'static) -> StateEr
 
 impl StateStore for S3StateStore {
     async fn load(&self) -> Result<Loaded, StateError> {
-        let output = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(&self.key)
-            .send()
-            .await
-        {
+        let output = match self.0.get().send().await {
             Ok(output) => output,
             Err(error)
                 if error.as_service_error().is_some_and(
@@ -68,10 +50,8 @@ impl StateStore for S3StateStore {
         expected: Option<&str>,
     ) -> Result<String, StateError> {
         let request = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(&self.key)
+            .0
+            .put()
             .content_type("application/json")
             .body(document.to_bytes().map_err(store_error)?.into());
         let request = match expected {
