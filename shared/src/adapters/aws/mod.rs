@@ -9,10 +9,18 @@ pub mod state;
 
 use aws_config::SdkConfig;
 
+/// Attempts an S3 request gets when S3 answers 5xx, throttles or drops the connection: the
+/// SDK's standard backoff over five attempts waits at most about 15 seconds in all, well inside
+/// either function's timeout, and a write is only lost to five faults in a row.
+const S3_MAX_ATTEMPTS: u32 = 5;
+
 /// Builds an S3 client; `force_path_style` for S3-compatible endpoints (moto, MinIO).
 pub fn s3_client(sdk: &SdkConfig, force_path_style: bool) -> aws_sdk_s3::Client {
     let config = aws_sdk_s3::config::Builder::from(sdk)
         .force_path_style(force_path_style)
+        .retry_config(
+            aws_sdk_s3::config::retry::RetryConfig::standard().with_max_attempts(S3_MAX_ATTEMPTS),
+        )
         .build();
     aws_sdk_s3::Client::from_conf(config)
 }
