@@ -109,8 +109,6 @@ def main(argv):
             chosen_optimised[held_out] = best(optimised)[1:]
 
         # Every file scored with what was chosen without its category.
-        for way in ("shipped", "optimised"):
-            os.makedirs(f"{work}/cv-{way}", exist_ok=True)
         for f in files:
             category = f.split("/")[0]
             os.makedirs(f"{work}/cv-shipped/{category}", exist_ok=True)

@@ -186,7 +186,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
         if round.outbox.is_empty() {
             outcome.active_alerts = round.active();
             outcome.skipped = self
-                .save(round.into_state(), version.as_deref())
+                .save(&round.into_state(), version.as_deref())
                 .await?
                 .is_none();
         } else {
@@ -195,7 +195,9 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
                 request_id,
                 wall_now + self.settings.lease_seconds,
             );
-            let Some(claimed) = self.save(claim, version.as_deref()).await? else {
+            let saved = self.save(&claim, version.as_deref()).await?;
+            round.claimed(claim);
+            let Some(claimed) = saved else {
                 outcome.skipped = true;
                 return finish(outcome, failures, Vec::new());
             };
@@ -223,10 +225,10 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
     /// wrote it first.
     async fn save(
         &self,
-        document: StateDocument,
+        document: &StateDocument,
         version: Option<&str>,
     ) -> Result<Option<String>, StateError> {
-        match self.state.save(&document, version).await {
+        match self.state.save(document, version).await {
             Err(StateError::Conflict) => {
                 tracing::warn!("{}", Event::StateConflict);
                 Ok(None)

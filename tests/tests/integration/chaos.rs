@@ -6,8 +6,7 @@
 //! Seeded: a request's fate is drawn from the seed, the request (method, path, body) and how
 //! many times that same request was seen before, so a run's faults do not depend on the order
 //! in which concurrent queries arrive, and a failure reproduces with its seed
-//! (`VIGIL_CHAOS_SEED`) unless the machine's load added retries of its own.
-//! `VIGIL_CHAOS_RUNS` sets how many report runs the report test makes.
+//! (`VIGIL_CHAOS_SEED`). `VIGIL_CHAOS_RUNS` sets how many report runs the report test makes.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap};
@@ -278,11 +277,9 @@ async fn a_report_under_mixed_faults_is_whole_or_absent_and_failures_are_retryab
             "no {fault} was injected: {tally:?}"
         );
     }
-    // Retries carry most runs through; how many depends on the machine's load as well (the
-    // SDK's own timeouts under a busy moto), so the floor is loose and the rate is measured
-    // (docs/operations.md).
+    // The bar: at least nine runs in ten succeed (seeds 1 to 40 all do).
     assert!(
-        succeeded * 2 >= usize::try_from(runs).expect("small"),
+        succeeded * 10 >= usize::try_from(runs).expect("small") * 9,
         "{succeeded} of {runs} runs succeeded: {outcomes:?}"
     );
 }
@@ -439,19 +436,18 @@ async fn an_incident_replay_under_mixed_faults_and_outages_fires_and_resolves_ea
         replay_incidents(),
         "seed {seed}; failed minutes: {failed:?}"
     );
-    for fault in ["prometheus_down", "sns_down", "state_write_failing"] {
+    for (fault, window) in [
+        ("prometheus_down", &outages.prometheus_down),
+        ("sns_down", &outages.sns_down),
+        ("state_write_failing", &outages.state_write_failing),
+    ] {
         assert!(
             tally.get(fault).copied().unwrap_or(0) > 0,
             "{fault} never happened: {tally:?}"
         );
-        let window = match fault {
-            "prometheus_down" => &outages.prometheus_down,
-            "sns_down" => &outages.sns_down,
-            _ => &outages.state_write_failing,
-        };
         assert!(
             failed.iter().any(|(index, _)| window.contains(index)),
-            "{fault}: no invocation failed in minutes {window:?}"
+            "{fault}: no invocation failed in window {window:?}"
         );
     }
 }

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+use crate::ports::{MetricsError, MetricsFailure};
+
 /// A failed Prometheus query.
 ///
 /// Transport failures ([`Self::Transport`]) are kept apart from failures Prometheus (or a proxy
@@ -147,6 +149,39 @@ impl PrometheusError {
     }
 }
 
+impl PrometheusError {
+    /// What kind of failure this is, for the job: the name its error type carries.
+    pub fn failure(&self) -> MetricsFailure {
+        match self {
+            Self::DeadlineExceeded { last, .. } => match last.failure() {
+                MetricsFailure::Timeout => MetricsFailure::Timeout,
+                MetricsFailure::Truncated => MetricsFailure::Truncated,
+                _ => MetricsFailure::Unavailable,
+            },
+            error if error.is_timeout() => MetricsFailure::Timeout,
+            Self::Truncated { .. } => MetricsFailure::Truncated,
+            error if error.is_retryable() => MetricsFailure::Unavailable,
+            Self::Api { .. } | Self::Http { .. } => MetricsFailure::Rejected,
+            Self::Request { .. } => MetricsFailure::Unsendable,
+            _ => MetricsFailure::Invalid,
+        }
+    }
+}
+
+impl From<PrometheusError> for MetricsError {
+    fn from(error: PrometheusError) -> Self {
+        let out_of_time = matches!(
+            error,
+            PrometheusError::DeadlineExceeded { .. } | PrometheusError::NoTimeLeft
+        );
+        Self {
+            failure: error.failure(),
+            transient: error.is_retryable() || out_of_time,
+            source: Box::new(error),
+        }
+    }
+}
+
 fn retryable_status(status: u16) -> bool {
     status == 429 || (500..600).contains(&status)
 }
@@ -197,7 +232,6 @@ mod tests {
 
     #[test]
     fn each_failure_is_named_by_its_cause() {
-        use crate::ports::MetricsFailure;
         let truncated = || PrometheusError::Truncated {
             content_type: "application/json".to_owned(),
             received: 10,

@@ -20,41 +20,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::deadline::Deadline;
-use crate::ports::{Answer, MetricsError, MetricsFailure, MetricsSource};
+use crate::ports::{Answer, MetricsError, MetricsSource};
 use crate::series::{Sample, Series};
-
-impl PrometheusError {
-    /// What kind of failure this is, for the job.
-    pub fn failure(&self) -> MetricsFailure {
-        match self {
-            Self::DeadlineExceeded { last, .. } => match last.failure() {
-                MetricsFailure::Timeout => MetricsFailure::Timeout,
-                MetricsFailure::Truncated => MetricsFailure::Truncated,
-                _ => MetricsFailure::Unavailable,
-            },
-            error if error.is_timeout() => MetricsFailure::Timeout,
-            Self::Truncated { .. } => MetricsFailure::Truncated,
-            error if error.is_retryable() => MetricsFailure::Unavailable,
-            Self::Api { .. } | Self::Http { .. } => MetricsFailure::Rejected,
-            Self::Request { .. } => MetricsFailure::Unsendable,
-            _ => MetricsFailure::Invalid,
-        }
-    }
-}
-
-impl From<PrometheusError> for MetricsError {
-    fn from(error: PrometheusError) -> Self {
-        let out_of_time = matches!(
-            error,
-            PrometheusError::DeadlineExceeded { .. } | PrometheusError::NoTimeLeft
-        );
-        Self {
-            failure: error.failure(),
-            transient: error.is_retryable() || out_of_time,
-            source: Box::new(error),
-        }
-    }
-}
 
 impl MetricsSource for PrometheusClient {
     async fn query(
