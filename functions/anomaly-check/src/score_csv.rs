@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use chrono::{DateTime, NaiveDateTime};
 use clap::ValueEnum;
 use thiserror::Error;
+use vigil_core::check::detector::tuning::Tuning;
 use vigil_core::check::detector::{Detector, DetectorChoice};
 use vigil_core::check::document::{build_checks, CheckSpec, ChecksDocument};
 use vigil_core::check::model::Check;
@@ -66,6 +67,18 @@ pub struct Args {
     /// sensitivity's); what `make quality`'s cross-validation chooses.
     #[arg(long, value_name = "SCORE", value_parser = score_threshold)]
     pub threshold: Option<f64>,
+    /// A decision setting other than its default, `NAME=VALUE` (repeatable): rarity, floor,
+    /// week_factor, memory_half_life, min_evaluations, sustained_points, daily_share
+    /// (docs/alerts.md); what `make quality`'s cross-validation chooses.
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = setting)]
+    pub settings: Vec<String>,
+}
+
+fn setting(text: &str) -> Result<String, String> {
+    Tuning::default()
+        .set(text)
+        .map(|()| text.to_owned())
+        .map_err(|error| error.to_string())
 }
 
 fn score_threshold(text: &str) -> Result<f64, String> {
@@ -81,6 +94,12 @@ pub fn run(args: &Args) -> ExitCode {
     let mut check = default_custom_check();
     if let Some(threshold) = args.threshold {
         check.threshold = threshold;
+    }
+    for setting in &args.settings {
+        if let Err(error) = check.tuning.set(setting) {
+            eprintln!("anomaly-check score-csv: --set {error}");
+            return ExitCode::FAILURE;
+        }
     }
     let input = BufReader::new(std::io::stdin().lock());
     let output = BufWriter::new(std::io::stdout().lock());
@@ -254,6 +273,35 @@ mod tests {
         for bad in ["0", "1", "1.5", "-0.2", "NaN", "high"] {
             assert!(score_threshold(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_setting_flag_is_validated_and_changes_the_decision() {
+        assert_eq!(setting("rarity=0.003"), Ok("rarity=0.003".to_owned()));
+        let error = setting("rarity=2").expect_err("out of range");
+        assert!(error.starts_with("rarity:"), "{error}");
+        let values: Vec<f64> = (0..400).map(|i| 100.0 + f64::from(i % 7) * 3.0).collect();
+        let spiky = series((0..400).map(|i| if i == 350 { 130.0 } else { values[i] }));
+        let mut check = default_custom_check();
+        let mut plain = Vec::new();
+        score_csv(
+            spiky.as_bytes(),
+            &mut plain,
+            &RobustBaseline::default(),
+            &check,
+        )
+        .expect("scored");
+        check.tuning.set("floor=0.99").expect("valid");
+        check.tuning.set("min_evaluations=1").expect("valid");
+        let mut strict = Vec::new();
+        score_csv(
+            spiky.as_bytes(),
+            &mut strict,
+            &RobustBaseline::default(),
+            &check,
+        )
+        .expect("scored");
+        assert_ne!(plain, strict, "the settings reach the decision");
     }
 
     #[test]

@@ -150,10 +150,16 @@ fn evaluate_every(detector: &dyn Detector, step: i64) -> (usize, usize, Vec<Stri
 fn the_shipped_decision_catches_the_labelled_anomalies_and_stays_quiet() {
     let (caught, false_alerts, notes) = evaluate(&RobustBaseline::default());
     let anomalies: usize = cases().iter().map(|c| c.anomalies.len()).sum();
-    // Measured: 8 of 8 caught (the flattened daily cycle by the daily profile), 3 false
-    // alerts, all on the series whose frequent spikes are normal.
+    // Measured: 7 of 8 caught and 2 false alerts, both on the series whose frequent spikes are
+    // normal. The flat line in a daily cycle is missed: it stays inside the week's range and
+    // within the daily score's bar; only the accumulated evidence of earlier versions caught it,
+    // and that gained nothing under cross-validation (docs/quality.md).
+    let missed: Vec<&String> = notes.iter().filter(|n| n.contains("MISSED")).collect();
     assert!(
-        caught == anomalies && false_alerts <= 4,
+        caught == anomalies - 1
+            && missed.len() == 1
+            && missed[0].starts_with("a flat line in a daily cycle")
+            && false_alerts <= 3,
         "caught {caught} of {anomalies}, {false_alerts} false alert(s):\n{}",
         notes.join("\n")
     );
@@ -163,15 +169,16 @@ fn the_shipped_decision_catches_the_labelled_anomalies_and_stays_quiet() {
 fn evaluated_every_minute_it_still_catches_them() {
     let (caught, false_alerts, notes) = evaluate_every(&RobustBaseline::default(), 60);
     let anomalies: usize = cases().iter().map(|c| c.anomalies.len()).sum();
-    // Measured: 7 of 8 and 1 false alert. A minute apart, the daily cycle's 288 rows are 4.8
-    // hours, not a day, so the flattened cycle is not a day unlike the others; everything else
-    // is caught, the spike 100 minutes after a far bigger one too.
+    // Measured: 7 of 8 and 4 false alerts (on the series whose frequent spikes are normal). A
+    // minute apart, the daily cycle's 288 rows are 4.8 hours, not a day, so the flattened
+    // cycle is not a day unlike the others; everything else is caught, the spike 100 minutes
+    // after a far bigger one too.
     let missed: Vec<&String> = notes.iter().filter(|n| n.contains("MISSED")).collect();
     assert!(
         caught == anomalies - 1
             && missed.len() == 1
             && missed[0].starts_with("a flat line in a daily cycle")
-            && false_alerts <= 2,
+            && false_alerts <= 5,
         "caught {caught} of {anomalies}, {false_alerts} false alert(s):\n{}",
         notes.join("\n")
     );
@@ -186,8 +193,8 @@ fn standard(caught: usize, false_alerts: usize) -> f64 {
 fn the_shipped_detector_beats_the_old_rule_on_the_same_cases() {
     let (robust_caught, robust_false, robust_notes) = evaluate(&RobustBaseline::default());
     let (seed_caught, seed_false, seed_notes) = evaluate(&RollingZScore::default());
-    // Measured: 8 caught and 3 false against the seed rule's 7 and 4, both through the same
-    // lifecycle, sustained and daily scores, score memories, week's range and evidence. The
+    // Measured: 7 caught and 2 false against the seed rule's 7 and 5, both through the same
+    // lifecycle, sustained and daily scores, score memories and week's range. The
     // seed rule misses the spike eight hours after a far bigger one: that spike still in its
     // window inflates the standard deviation, where a robust noise estimate ignores one point.
     assert!(
@@ -266,7 +273,7 @@ fn calm_series_evaluated_every_minute_raise_few_false_alerts_in_a_week() {
     let (minutes, fives) = counts
         .iter()
         .fold((0, 0), |(m, f), (_, minute, five)| (m + minute, f + five));
-    // Measured: 10 false alerts at one minute (heavy-tailed 6, spiky 4), 5 at five minutes
-    // (2 and 3). Judged per evaluation as at five minutes, the minutes raised 22.
-    assert!(minutes <= 13 && fives <= 6, "{counts:?}");
+    // Measured: 14 false alerts at one minute (heavy-tailed 9, spiky 5), 5 at five minutes
+    // (2 and 3).
+    assert!(minutes <= 16 && fives <= 6, "{counts:?}");
 }

@@ -28,6 +28,7 @@
 use serde::Deserialize;
 use thiserror::Error;
 
+use super::detector::tuning::Tuning;
 use super::detector::Direction;
 use super::lifecycle::LifecyclePolicy;
 use super::model::{default_checks, Check, Seasonality, Sensitivity, Severity};
@@ -268,6 +269,7 @@ fn build_check(index: usize, spec: CheckSpec) -> Result<Check, ChecksError> {
         min_absolute_change,
         min_relative_change,
         seasonality: spec.seasonality,
+        tuning: Tuning::default(),
     })
 }
 

@@ -3,10 +3,11 @@
 //!
 //! For each series of the check's `query_range` result the newest point is scored by the
 //! [`Detector`] against the rest of the window (and, with seasonality, against the same window
-//! one season earlier), and so is the mean of its newest [`SUSTAINED_POINTS`] against the
-//! window's means of as many. Each score is put in proportion to the series' own past (its
-//! [`Memory`], whose bar is higher for a value inside the series' week's range), and the larger
-//! counts. It is anomalous when that score reaches the check's threshold **and** the change is
+//! one season earlier), and so is the mean of its newest few points (the tuning's
+//! `sustained_points`) against the window's means of as many, and the window's residuals
+//! against the series' daily profile. Each score is put in proportion to the series' own past
+//! (its [`Memory`], whose bar is higher for a value inside the series' week's range), and the
+//! largest counts. It is anomalous when that score reaches the check's threshold **and** the change is
 //! material: at least `min_absolute_change`, and at least `min_relative_change` of the
 //! baseline. A sensitive detector, then a materiality filter. The
 //! [`alert`](crate::check::lifecycle) lifecycle turns observations into notifications. A series that was
@@ -16,17 +17,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::detector::evidence::Judged;
 use super::detector::memory::{DetectorScores, Memory, Pace, Reason};
 use super::detector::{baseline_and_noise, means_of, Detector};
 use super::lifecycle::{AlertKey, AlertState, Observation};
 use super::model::Check;
 use super::plan::AlertRecord;
 use crate::series::{Labels, Points, Series};
-
-/// The sustained score judges the mean of this many newest points against the window's means
-/// of as many: a shift too small to stand out in one point stands out in six.
-pub const SUSTAINED_POINTS: usize = 6;
 
 /// The newest point of a series and what was expected of it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -42,12 +38,24 @@ pub struct Reading {
     pub expected_high: Option<f64>,
     /// The detector's score in proportion to the series' memory: it reaches the check's
     /// threshold exactly when the detector's score reaches the series' bar (raised for a value
-    /// inside the series' week's range, [`crate::check::detector::week`]), or when the series' accumulated
-    /// evidence reaches its own ([`crate::check::detector::evidence`]).
+    /// inside the series' week's range, [`crate::check::detector::week`]).
     pub score: Option<f64>,
     /// Which score that is; `None` where there is no score.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "known_reason"
+    )]
     pub reason: Option<Reason>,
+}
+
+/// A stored reason, `None` for one this version no longer gives (an alert stored by an earlier
+/// version keeps its state; its next message names the reason of the day).
+fn known_reason<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Reason>, D::Error> {
+    let stored = Option::<serde_json::Value>::deserialize(deserializer)?;
+    Ok(stored.and_then(|value| serde_json::from_value(value).ok()))
 }
 
 /// The decision for one series.
@@ -62,23 +70,6 @@ pub struct SeriesEvaluation {
     /// The detector's own scores, before the series' memory puts them in proportion (what the
     /// memory takes in).
     pub detector_scores: DetectorScores,
-    /// The evaluation's own score in proportion to the series' memory, before its accumulated
-    /// evidence ([`crate::check::detector::evidence`]): what it adds to that evidence.
-    pub own_score: Option<f64>,
-}
-
-impl SeriesEvaluation {
-    /// What the series' evidence takes from this evaluation of `check`, whose window spans
-    /// `span` seconds.
-    pub fn judged(&self, check: &Check, span: i64) -> Option<Judged> {
-        self.own_score.map(|score| Judged {
-            score,
-            threshold: check.threshold,
-            anomalous: self.observation == Observation::Anomalous,
-            hold: check.lifecycle.hold_seconds,
-            span,
-        })
-    }
 }
 
 /// Marks the window's points inside the series' latest incident as missing, all but the
@@ -133,10 +124,11 @@ pub fn evaluate_window(
     let value = window.last().copied().filter(|v| v.is_finite());
     let seasonal = seasonal.filter(|s| s.len() == window.len());
     let point = detector.score(window, seasonal, check.direction);
+    let sustained_points = usize::try_from(check.tuning.sustained_points.get()).unwrap_or(1);
     let sustained = point.and_then(|_| {
-        let season = seasonal.map(|s| means_of(s, SUSTAINED_POINTS));
+        let season = seasonal.map(|s| means_of(s, sustained_points));
         detector.score(
-            &means_of(window, SUSTAINED_POINTS),
+            &means_of(window, sustained_points),
             season.as_deref(),
             check.direction,
         )
@@ -155,21 +147,16 @@ pub fn evaluate_window(
         daily,
     };
     let newest = value.zip(times.last().copied());
-    let own = memory.relative(
-        detector_scores,
-        check.threshold,
-        newest,
-        check.direction,
-        Pace::of_window(times),
-    );
-    let own_score = own.map(|(score, _)| score);
-    let decided = own.map(|(own, reason)| {
-        newest
-            .and_then(|(_, at)| memory.evidence.score(own, check.threshold, at))
-            .filter(|evidence| *evidence > own)
-            .map_or((own, reason), |evidence| (evidence, Reason::Evidence))
-    });
-    let (score, reason) = decided.unzip();
+    let (score, reason) = memory
+        .relative(
+            detector_scores,
+            check.threshold,
+            newest,
+            check.direction,
+            Pace::of_window(times),
+            &check.tuning,
+        )
+        .unzip();
     let history = &window[..window.len().saturating_sub(1)];
     let points: Vec<(f64, f64)> = match seasonal {
         Some(season) => history
@@ -228,7 +215,6 @@ pub fn evaluate_window(
         observation,
         reading,
         detector_scores,
-        own_score,
     }
 }
 
@@ -298,13 +284,12 @@ pub fn evaluate_check(
         .collect()
 }
 
-/// Takes each evaluated series' scores, newest value and evidence, at evaluation time `now`,
-/// into its memory; `span` is the seconds its window covers.
+/// Takes each evaluated series' scores and newest value, at evaluation time `now`, into its
+/// memory.
 pub fn remember(
     check: &Check,
     evaluations: &[SeriesEvaluation],
     memories: &mut BTreeMap<AlertKey, Memory>,
-    span: i64,
     now: i64,
 ) {
     for evaluation in evaluations {
@@ -318,8 +303,8 @@ pub fn remember(
                 .observe(
                     evaluation.detector_scores,
                     evaluation.reading.value,
-                    evaluation.judged(check, span),
                     now,
+                    &check.tuning,
                 );
         }
     }
@@ -331,9 +316,7 @@ mod tests {
     use crate::check::detector::RobustBaseline;
     use crate::check::lifecycle::{AlertState, Transition};
     use crate::check::model::{default_checks, Seasonality};
-    use crate::check::plan::{
-        opening_score, plan_check, refire_threshold, Plan, SETTLE_AFTER_SECONDS,
-    };
+    use crate::check::plan::{opening_score, plan_check, Plan, SETTLE_AFTER_SECONDS};
     use crate::config::Env;
     use crate::conventions::MetricConventions;
 
@@ -434,7 +417,12 @@ mod tests {
         };
         let mut memory = Memory::default();
         for at in (60..=4 * 86_400).step_by(60) {
-            memory.observe(DetectorScores::default(), Some(usual(at)), None, at);
+            memory.observe(
+                DetectorScores::default(),
+                Some(usual(at)),
+                at,
+                &check.tuning,
+            );
         }
         // Six hours down into the evening trough of day 5, the newest point 20 below its usual:
         // around the window's own trend line the curve of the day is as large as that.
@@ -509,7 +497,12 @@ mod tests {
         let mut memory = Memory::default();
         for minute in 1..=2_000 {
             let point = Some(if minute % 20 == 0 { score } else { 0.1 });
-            memory.observe(DetectorScores { point, ..scores }, None, None, 60 * minute);
+            memory.observe(
+                DetectorScores { point, ..scores },
+                None,
+                60 * minute,
+                &check.tuning,
+            );
         }
         let key = AlertKey {
             check: check.name.clone(),
@@ -540,73 +533,6 @@ mod tests {
             Observation::Anomalous,
             "another series' memory does not apply"
         );
-    }
-
-    #[test]
-    fn a_moderate_score_that_lasts_fires_through_the_series_evidence_once() {
-        let check = check();
-        let now = 1_800_000_000;
-        let evaluate = |at: i64, memories: &BTreeMap<AlertKey, Memory>| {
-            evaluate_check(
-                &check,
-                &RobustBaseline::default(),
-                vec![series("api", at, 160.0)],
-                &[],
-                at,
-                &[],
-                memories,
-            )[0]
-            .clone()
-        };
-        let scores = evaluate(now, &BTreeMap::new()).detector_scores;
-        let score = scores.point.expect("scored");
-        // A series used to spikes like this one (5 % of its minutes), whose evidence has been
-        // calm for 2,000 minutes and then at 0.7 of its bar for the last 40.
-        let at_share = |share: f64| {
-            crate::check::detector::scale::score_of(
-                share * crate::check::detector::scale::odds(check.threshold),
-            )
-        };
-        let mut memory = Memory::default();
-        for minute in 1..=2_040 {
-            let point = Some(if minute % 20 == 0 { score } else { 0.1 });
-            let judged = Judged {
-                score: at_share(if minute > 2_000 { 0.7 } else { 0.1 }),
-                threshold: check.threshold,
-                anomalous: false,
-                hold: 0,
-                span: 21_600,
-            };
-            memory.observe(
-                DetectorScores { point, ..scores },
-                None,
-                Some(judged),
-                60 * minute,
-            );
-        }
-        let key = AlertKey {
-            check: check.name.clone(),
-            labels: labels("api"),
-        };
-        let mut memories: BTreeMap<AlertKey, Memory> = [(key.clone(), memory)].into();
-        let lasting = evaluate(now, &memories);
-        let own = lasting.own_score.expect("scored");
-        let score = lasting.reading.score.expect("scored");
-        assert!(own < check.threshold, "not anomalous on its own: {own}");
-        assert!(score >= check.threshold, "{score}");
-        assert_eq!(lasting.observation, Observation::Anomalous);
-        assert_eq!(lasting.reading.reason, Some(Reason::Evidence));
-        // The incident spends the evidence: the next minute is judged on its own score.
-        remember(&check, &[lasting], &mut memories, 3600, now);
-        let next = evaluate(now + 60, &memories);
-        assert_eq!(next.reading.score, next.own_score);
-        assert_eq!(next.reading.reason, Some(Reason::Point));
-        assert_eq!(next.observation, Observation::Normal);
-        let spent = &memories[&key].evidence;
-        let span = i64::try_from(check.window_seconds).expect("seconds");
-        assert!(spent
-            .score(0.59, check.threshold, now + span - 60)
-            .is_none());
     }
 
     #[test]
@@ -712,15 +638,15 @@ mod tests {
     }
 
     #[test]
-    fn a_just_recovered_series_needs_a_clearly_larger_deviation_to_fire_again() {
+    fn a_recovered_series_fires_again_on_a_new_deviation_but_not_on_its_way_back() {
         let check = check();
         let now = 1_800_000_000;
-        let reading = |score: f64| Reading {
-            value: Some(400.0),
+        let reading = |value: f64| Reading {
+            value: Some(value),
             expected: Some(100.0),
             expected_low: Some(90.0),
             expected_high: Some(110.0),
-            score: Some(score),
+            score: Some(check.threshold),
             reason: Some(Reason::Point),
         };
         let recovered = AlertRecord {
@@ -730,66 +656,52 @@ mod tests {
             },
             state: AlertState::Recovered { until: now + 3600 },
             severity: check.severity,
-            reading: reading(0.1),
-            reference: None,
+            reading: reading(100.0),
+            reference: Some(reading(100.0)),
             incident: Some((now - 1800, Some(now - 600))),
         };
-        let fired = |score: f64, state: AlertState| {
+        let fired = |value: f64| {
             let evaluation = SeriesEvaluation {
                 labels: labels("api"),
                 observation: Observation::Anomalous,
-                reading: reading(score),
+                reading: reading(value),
                 detector_scores: DetectorScores {
-                    point: Some(score),
+                    point: Some(check.threshold),
                     ..DetectorScores::default()
                 },
-                own_score: Some(score),
             };
-            let record = AlertRecord {
-                state,
-                ..recovered.clone()
-            };
-            plan_check(&check, vec![evaluation], &[record], now)
-                .notifications
-                .iter()
-                .any(|(n, _)| n.transition == Transition::Firing)
+            plan_check(
+                &check,
+                vec![evaluation],
+                std::slice::from_ref(&recovered),
+                now,
+            )
+            .notifications
+            .iter()
+            .any(|(n, _)| n.transition == Transition::Firing)
         };
-        let between = f64::midpoint(check.threshold, refire_threshold(&check));
-        assert!(check.threshold < between && between < refire_threshold(&check));
-        assert!(!fired(between, recovered.state), "a wobble after recovery");
+        assert!(fired(400.0), "a recurrence fires at the check's bar");
         assert!(
-            fired(refire_threshold(&check), recovered.state),
-            "a real recurrence"
-        );
-        let long_gone = AlertState::Recovered { until: now };
-        assert!(
-            fired(between, long_gone),
-            "once the memory has lapsed, the usual bar"
+            !fired(104.0),
+            "back inside the range from before the incident is no news"
         );
     }
 
     #[test]
     #[allow(clippy::float_cmp)]
     fn the_opening_score_is_what_a_new_incident_must_beat() {
-        let check = check();
         let now = 1_800_000_000;
-        let refire = refire_threshold(&check);
-        assert!(check.threshold < refire);
         let firing = AlertState::Firing {
             since: now - 600,
             notified_at: now - 600,
             normal_since: None,
         };
-        assert_eq!(opening_score(&check, Some(firing), 0.99, now), 0.0);
+        assert_eq!(opening_score(Some(firing), 0.99), 0.0);
         let pending = AlertState::Pending { since: now - 60 };
-        assert_eq!(opening_score(&check, Some(pending), 0.99, now), 0.0);
+        assert_eq!(opening_score(Some(pending), 0.99), 0.0);
         let recovered = AlertState::Recovered { until: now + 60 };
-        let at_bar = opening_score(&check, Some(recovered), refire, now);
-        assert!((at_bar - check.threshold).abs() < 1e-12, "{at_bar}");
-        assert!(opening_score(&check, Some(recovered), check.threshold, now) < check.threshold);
-        let lapsed = AlertState::Recovered { until: now };
-        assert_eq!(opening_score(&check, Some(lapsed), 0.7, now), 0.7);
-        assert_eq!(opening_score(&check, None, 0.7, now), 0.7);
+        assert_eq!(opening_score(Some(recovered), 0.7), 0.7);
+        assert_eq!(opening_score(None, 0.7), 0.7);
     }
 
     /// Runs `check` every minute for `minutes` from `start` over one series whose value at

@@ -11,6 +11,7 @@
 
 use serde::Deserialize;
 
+use super::detector::tuning::Tuning;
 use super::detector::Direction;
 use super::lifecycle::LifecyclePolicy;
 use crate::conventions::MetricConventions;
@@ -116,6 +117,8 @@ pub struct Check {
     pub min_relative_change: f64,
     /// What the window is compared with.
     pub seasonality: Seasonality,
+    /// The decision's settings besides the threshold (the defaults for every check).
+    pub tuning: Tuning,
 }
 
 impl Check {
@@ -161,6 +164,7 @@ pub fn default_checks(conventions: &MetricConventions) -> Vec<Check> {
             min_absolute_change,
             min_relative_change,
             seasonality: Seasonality::None,
+            tuning: Tuning::default(),
         };
     vec![
         base("request_rate", requests.clone(), Direction::Both, 0.0, 0.3),

@@ -5,10 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::detector::memory::rescale;
 use super::evaluate::{Reading, SeriesEvaluation};
 use super::lifecycle::{advance, AlertKey, AlertState, Observation, Transition};
-use super::model::{Check, Sensitivity, Severity};
+use super::model::{Check, Severity};
 
 /// An alert's stored record: its state and the last reading, for messages.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,23 +95,12 @@ pub struct Plan {
 /// fire again) instead of repeating for ever. Measured on NAB (docs/quality.md).
 pub const SETTLE_AFTER_SECONDS: i64 = 86_400;
 
-/// The score a series needs to fire again while its last incident is remembered
-/// (`recovered`): the low sensitivity's bar, or the check's own if that is higher.
-/// Measured on NAB (docs/quality.md): 19 fewer false alerts, the same incidents caught.
-pub fn refire_threshold(check: &Check) -> f64 {
-    check.threshold.max(Sensitivity::Low.threshold())
-}
-
-/// The series' score as evidence of a *new* incident at `now`, given its alert's `state`
-/// before this evaluation: 0 while the alert is pending or firing (that incident is already
-/// reported), rescaled within the recovered memory so that the re-fire bar reads as the
-/// check's threshold, the score itself otherwise. What `score-csv` writes as `anomaly_score`.
-pub fn opening_score(check: &Check, state: Option<AlertState>, score: f64, now: i64) -> f64 {
+/// The series' score as evidence of a *new* incident, given its alert's `state` before this
+/// evaluation: 0 while the alert is pending or firing (that incident is already reported), the
+/// score itself otherwise. What `score-csv` writes as `anomaly_score`.
+pub fn opening_score(state: Option<AlertState>, score: f64) -> f64 {
     match state {
         Some(AlertState::Pending { .. } | AlertState::Firing { .. }) => 0.0,
-        Some(AlertState::Recovered { until }) if now < until => {
-            rescale(score, refire_threshold(check), check.threshold)
-        }
         _ => score,
     }
 }
@@ -163,13 +151,6 @@ pub fn plan_check(
             let off_reference = still_anomalous(check, value, &reference);
             observation = match (before.state, observation) {
                 (AlertState::Recovered { .. }, Observation::Anomalous) if !off_reference => {
-                    Observation::Normal
-                }
-                // Hysteresis: a series that has just recovered fires again only on a clearly
-                // larger deviation, so a flapping series does not page on every wobble.
-                (AlertState::Recovered { until }, Observation::Anomalous)
-                    if now < until && reading.score.unwrap_or(0.0) < refire_threshold(check) =>
-                {
                     Observation::Normal
                 }
                 (AlertState::Recovered { .. }, other) => other,

@@ -22,8 +22,7 @@ use super::run::conclude;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Decision {
     /// The point's score as evidence of a new incident ([`opening_score`]: 0 while the
-    /// series' alert is pending or firing, scaled to the re-fire bar just after one; 0 where
-    /// it cannot score).
+    /// series' alert is pending or firing; 0 where it cannot score).
     pub score: f64,
     /// Whether the lifecycle publishes a *firing* message at this point.
     pub fired: bool,
@@ -90,16 +89,10 @@ impl<'a> Replay<'a> {
             self.memories.get(&key),
         );
         let state = self.records.first().map(|r| r.state);
-        let span = self
-            .times
-            .last()
-            .zip(self.times.first())
-            .map_or(0, |(last, first)| last - first);
         let score = evaluation.reading.score.unwrap_or(0.0);
         let plan = conclude(
             check,
             vec![evaluation],
-            span,
             &mut self.memories,
             &self.records,
             now,
@@ -111,7 +104,7 @@ impl<'a> Replay<'a> {
             self.records.extend(record);
         }
         Decision {
-            score: opening_score(check, state, score, now),
+            score: opening_score(state, score),
             fired,
         }
     }

@@ -34,17 +34,16 @@ pub fn held_by_another<'a>(
 }
 
 /// The evaluation loop's step for one check, shared by the job and `score-csv`: takes each
-/// evaluation into its series' memory (`span`: the seconds its window covers) and advances the
-/// check's alerts, of which `previous` holds every stored one.
+/// evaluation into its series' memory and advances the check's alerts, of which `previous`
+/// holds every stored one.
 pub fn conclude(
     check: &Check,
     evaluations: Vec<SeriesEvaluation>,
-    span: i64,
     memories: &mut BTreeMap<AlertKey, Memory>,
     previous: &[AlertRecord],
     now: i64,
 ) -> Plan {
-    remember(check, &evaluations, memories, span, now);
+    remember(check, &evaluations, memories, now);
     plan_check(check, evaluations, previous, now)
 }
 
@@ -96,15 +95,7 @@ impl Round {
             &self.memories,
         );
         let series = evaluations.len();
-        let span = i64::try_from(check.window_seconds).unwrap_or(i64::MAX);
-        let plan = conclude(
-            check,
-            evaluations,
-            span,
-            &mut self.memories,
-            previous,
-            self.now,
-        );
+        let plan = conclude(check, evaluations, &mut self.memories, previous, self.now);
         self.alerts
             .extend(plan.next.into_iter().map(|r| (r.key.clone(), r)));
         self.pending.extend(

@@ -13,12 +13,12 @@ use chrono::{DateTime, Duration, Utc};
 use clap::Parser;
 use vigil_core::adapters::prometheus::wire::Envelope;
 use vigil_core::adapters::prometheus::QueryResponse;
-use vigil_core::check::detector::evidence::Judged;
 use vigil_core::check::detector::memory::{DetectorScores, Memory};
 use vigil_core::check::detector::{Detector, RobustBaseline, RollingZScore};
 use vigil_core::check::document::{build_checks, CheckSpec, ChecksDocument};
 use vigil_core::check::evaluate::{evaluate_check, remember};
 use vigil_core::check::lifecycle::AlertKey;
+use vigil_core::check::model::Check;
 use vigil_core::check::state::{SeriesMemory, StateDocument};
 use vigil_core::config::Env;
 use vigil_core::conventions::MetricConventions;
@@ -106,7 +106,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Box::new(RobustBaseline::default()),
         Box::new(RollingZScore::default()),
     ];
-    let memories = full_memories(&check.name, &series, end);
+    let memories = full_memories(&check, &series, end);
     let mut robust = Vec::new();
     for detector in detectors {
         let input = series.clone();
@@ -130,8 +130,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // was before this minute, so the real binary does the same work.
     let mut taken = memories.clone();
     let started = Instant::now();
-    let span = i64::try_from(check.window_seconds)?;
-    remember(&check, &robust, &mut taken, span, end);
+    remember(&check, &robust, &mut taken, end);
     report["remember_ms"] = serde_json::json!(started.elapsed().as_secs_f64() * 1000.0);
     let stored: Vec<SeriesMemory> = memories
         .into_iter()
@@ -153,7 +152,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// Every series with a memory as full as a long-lived one's: each bucket up to a score of
 /// 0.95 taken, a ready daily profile and seven days of highs and lows, so the stored state is
 /// at its largest.
-fn full_memories(check: &str, series: &[Series], end: i64) -> BTreeMap<AlertKey, Memory> {
+fn full_memories(check: &Check, series: &[Series], end: i64) -> BTreeMap<AlertKey, Memory> {
+    let tuning = check.tuning;
     series
         .iter()
         .map(|s| {
@@ -169,19 +169,13 @@ fn full_memories(check: &str, series: &[Series], end: i64) -> BTreeMap<AlertKey,
                         daily: score,
                     },
                     Some(f64::from(step)),
-                    score.map(|score| Judged {
-                        score,
-                        threshold: 0.6,
-                        anomalous: false,
-                        hold: 0,
-                        span: 21_600,
-                    }),
                     end - 420 * i64::from(1_500 - step),
+                    &tuning,
                 );
             }
             (
                 AlertKey {
-                    check: check.to_owned(),
+                    check: check.name.clone(),
                     labels: s.labels.clone(),
                 },
                 memory,

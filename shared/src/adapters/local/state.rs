@@ -112,8 +112,8 @@ mod tests {
                     daily: taken,
                 },
                 Some(f64::from(minute)),
-                None,
                 60 * i64::from(minute),
+                &crate::check::detector::tuning::Tuning::default(),
             );
         }
         let changed = StateDocument {

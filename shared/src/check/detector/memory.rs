@@ -4,73 +4,48 @@
 //! ten standard deviations of its window every few hours would page every few hours, and one
 //! that never strays past two hides a real four. So each series remembers how often its
 //! scores reached how far: a histogram over the deviation a score stands for, each
-//! evaluation's weight halving over [`HALF_LIFE_EVALUATIONS`] (a week of minutes). Once it
-//! holds [`MIN_EVALUATIONS`] the series' bar is the deviation it exceeded in no more than
-//! [`RARITY`] of its remembered evaluations, times [`MARGIN`]; never below [`FLOOR`] of the
-//! check's own bar ([`YOUNG_FLOOR`] until it holds [`GROWN_EVALUATIONS`]). Until then the
-//! check's threshold applies unchanged. The rarity is a share of evaluations, and the floors
-//! are deviations noise crosses in a share of them: both are calibrated at a five-minute step,
-//! and a series evaluated more often is held to rarer deviations, so that it does not page five
-//! times as often a day ([`Pace`]).
+//! evaluation's weight halving over the [`Tuning`]'s `memory_half_life`. Once it holds
+//! `min_evaluations` the series' bar is the deviation it exceeded in no more than `rarity` of
+//! its remembered evaluations, never below `floor` of the check's own bar; until then the
+//! check's threshold applies unchanged. The rarity is a share of evaluations at a five-minute
+//! step; a series evaluated more often is held to rarer deviations, so that it does not page
+//! five times as often a day ([`Pace`]).
 //!
 //! Scores are compared as odds, `s / (1 − s)`: for a score that squashes a deviation `d` as
-//! `d / (d + h)` the odds are `d / h`, so "1.1 × the odds" is "1.1 × the deviation" whatever
+//! `d / (d + h)` the odds are `d / h`, so "1.4 × the odds" is "1.4 × the deviation" whatever
 //! the detector's `h`. A series has three such memories ([`Memory`]), for its point, sustained
 //! and daily scores, each at most 32 numbers (trailing empty buckets are not stored), kept in
-//! the alert state with its daily profile, its week's range, which moves the bar once more
-//! ([`crate::check::detector::week`]), and its accumulated evidence of a moderate anomaly that lasts
-//! ([`crate::check::detector::evidence`]). Measured on NAB in docs/quality.md.
+//! the alert state with its daily profile and its week's range, which moves the bar once more
+//! ([`crate::check::detector::week`]). Measured on NAB in docs/quality.md.
 
 use serde::{Deserialize, Serialize};
 
 use super::scale::{kept_per_evaluation, odds, score_of};
-use crate::check::detector::evidence::{Evidence, Judged};
+use super::tuning::Tuning;
 use crate::check::detector::profile::DailyProfile;
-use crate::check::detector::week::{Standing, WeekRange};
+use crate::check::detector::week::WeekRange;
 use crate::check::detector::Direction;
 
-pub use super::scale::{HALF_LIFE_EVALUATIONS, MIN_EVALUATIONS};
-/// The share of remembered evaluations allowed above the series' bar.
-pub const RARITY: f64 = 0.002;
-/// The bar is this multiple of the deviation exceeded in [`RARITY`] of evaluations.
-pub const MARGIN: f64 = 1.1;
-/// The bar never falls below this share of the check's configured deviation.
-pub const FLOOR: f64 = 0.6;
-/// Until a memory holds [`GROWN_EVALUATIONS`], its bar never falls below this share instead:
-/// a young memory may raise the bar of a series it knows to be spiky, but a few quiet hours are
-/// weaker evidence that a smaller deviation is news. Halfway between the check's own bar and
-/// [`FLOOR`].
-pub const YOUNG_FLOOR: f64 = 0.8;
-/// Evaluations remembered before the bar may fall to [`FLOOR`], at the calibrated step (about
-/// 42 hours); at a finer step as many more as it takes to span as long.
-pub const GROWN_EVALUATIONS: f64 = 500.0;
-
-/// The evaluation step [`RARITY`], [`FLOOR`] and [`YOUNG_FLOOR`] are calibrated at: the five
-/// minutes of the benchmark they were measured on (docs/quality.md).
+/// The evaluation step the rarity is stated at: the five minutes of the benchmark it was
+/// measured on (docs/quality.md).
 pub const CALIBRATED_STEP_SECONDS: i64 = 300;
 /// The check runs once a minute: evaluations come no more often than this, whatever the step.
 pub const EVALUATION_INTERVAL_SECONDS: i64 = 60;
-/// At a step finer than [`CALIBRATED_STEP_SECONDS`] the floors rise by
-/// `(calibrated / step) ^ FLOOR_STEP_EXPONENT`: at one minute from 3.6 to 4.0 σ of normal
-/// noise, which it crosses there about as often per day as 3.6 σ at five minutes.
-pub const FLOOR_STEP_EXPONENT: f64 = 0.07;
 
 /// How often a series is evaluated. A bar allows a share of evaluations above it, but what an
 /// operator feels is false alerts per day: a series evaluated every minute has five times the
 /// chances of one evaluated every five minutes. So at a step finer than
-/// [`CALIBRATED_STEP_SECONDS`] the floors rise ([`FLOOR_STEP_EXPONENT`]), a memory stays young
-/// ([`YOUNG_FLOOR`]) for as long in time as at the calibrated step, and the share [`RARITY`]
-/// shrinks with the square root of the step (0.09 % at one minute). In proportion (0.04 %)
-/// would be the same share per day, but it leaves the bar to the six largest evaluations of a
-/// week, so that one incident of a few minutes sets it and hides the next; at a coarser step
-/// they all stay as calibrated.
+/// [`CALIBRATED_STEP_SECONDS`] the rarity shrinks with the square root of the step (to 45 % of
+/// it at one minute). In proportion (20 %) would be the same share per day, but it leaves the
+/// bar to the few largest evaluations of a week, so that one incident of a few minutes sets it
+/// and hides the next; at a coarser step it stays as stated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pace {
     step_seconds: i64,
 }
 
 impl Pace {
-    /// The pace the constants are calibrated at.
+    /// The pace the rarity is stated at.
     pub const CALIBRATED: Self = Self {
         step_seconds: CALIBRATED_STEP_SECONDS,
     };
@@ -94,25 +69,10 @@ impl Pace {
         }
     }
 
-    /// The step as a share of the calibrated one, at most 1.
-    fn share(self) -> f64 {
-        (self.step_seconds as f64 / CALIBRATED_STEP_SECONDS as f64).min(1.0)
-    }
-
-    /// The share of evaluations allowed above the bar.
-    fn rarity(self) -> f64 {
-        RARITY * self.share().sqrt()
-    }
-
-    /// How much the floors rise.
-    fn floor_factor(self) -> f64 {
-        self.share().powf(-FLOOR_STEP_EXPONENT)
-    }
-
-    /// The evaluations a memory holds before its bar may fall to [`FLOOR`]: quiet hours are
-    /// the evidence, not their number of evaluations.
-    fn grown(self) -> f64 {
-        GROWN_EVALUATIONS / self.share()
+    /// The share of evaluations allowed above the bar for a stated `rarity`.
+    fn rarity(self, rarity: f64) -> f64 {
+        let share = (self.step_seconds as f64 / CALIBRATED_STEP_SECONDS as f64).min(1.0);
+        rarity * share.sqrt()
     }
 }
 
@@ -147,8 +107,6 @@ pub enum Reason {
     Sustained,
     /// The window is off the series' usual level for the hour of the day.
     Daily,
-    /// A moderate deviation has lasted ([`crate::check::detector::evidence`]).
-    Evidence,
 }
 
 impl Reason {
@@ -158,13 +116,12 @@ impl Reason {
             Self::Point => "the newest point stands out from the window",
             Self::Sustained => "the mean of the newest points has moved",
             Self::Daily => "it is off its usual level for this hour of the day",
-            Self::Evidence => "a moderate deviation has lasted",
         }
     }
 }
 
 /// What a series carries from one evaluation to the next: a memory for each of its
-/// [`DetectorScores`], its daily profile, its week's range and its accumulated evidence.
+/// [`DetectorScores`], its daily profile and its week's range.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Memory {
     /// The evaluation time (unix seconds) of the newest evaluation taken.
@@ -184,28 +141,22 @@ pub struct Memory {
     /// The lowest and highest value of each of the series' last seven days.
     #[serde(default)]
     pub week: WeekRange,
-    /// Its accumulated evidence of a moderate anomaly that lasts.
-    #[serde(default)]
-    pub evidence: Evidence,
 }
 
 impl Memory {
-    /// Takes the evaluation's scores, newest value and, once it is judged, its evidence at
-    /// `at`. An evaluation with neither scores nor value is not taken, and neither is a second
-    /// one for the same or an earlier time (a retried invocation).
+    /// Takes the evaluation's scores and newest value at `at`. An evaluation with neither
+    /// scores nor value is not taken, and neither is a second one for the same or an earlier
+    /// time (a retried invocation).
     pub fn observe(
         &mut self,
         scores: DetectorScores,
         value: Option<f64>,
-        judged: Option<Judged>,
         at: i64,
+        tuning: &Tuning,
     ) {
         let value = value.filter(|v| v.is_finite());
         if at <= self.seen || (scores.point.is_none() && value.is_none()) {
             return;
-        }
-        if let Some(judged) = judged {
-            self.evidence.observe(judged, at);
         }
         for (memory, score) in [
             (&mut self.point, scores.point),
@@ -213,21 +164,21 @@ impl Memory {
             (&mut self.daily, scores.daily),
         ] {
             if let Some(score) = score {
-                memory.observe(score);
+                memory.observe(score, tuning);
             }
         }
         if let Some(value) = value {
             let step = if self.seen > 0 { at - self.seen } else { 60 };
-            self.profile.observe(value, at, step);
+            self.profile.observe(value, at, step, tuning.daily_share);
             self.week.observe(value, at);
         }
         self.seen = at;
     }
 
     /// The largest of the scores, each in proportion to its memory at `pace`, with the bar
-    /// moved by where the newest `value` at `at` stands in the series' week ([`Standing`]),
-    /// and which score it is (the point score on a tie); `None` without a point score (the
-    /// newest point is missing or the history too short).
+    /// raised by the `week_factor` when the newest `value` at `at` lies inside the series'
+    /// week's range, and which score it is (the point score on a tie); `None` without a point
+    /// score (the newest point is missing or the history too short).
     pub fn relative(
         &self,
         scores: DetectorScores,
@@ -235,28 +186,24 @@ impl Memory {
         newest: Option<(f64, i64)>,
         direction: Direction,
         pace: Pace,
+        tuning: &Tuning,
     ) -> Option<(f64, Reason)> {
-        let standing = newest.map_or(Standing::Outside, |(value, at)| {
-            self.week.standing(value, at, direction)
-        });
-        let (factor, point_factor) = standing.bar_factors();
-        let point = (
-            score_of(odds(self.point.relative(scores.point?, threshold, pace)) / point_factor),
-            Reason::Point,
-        );
+        let inside = newest.is_some_and(|(value, at)| self.week.contains(value, at, direction));
+        let factor = if inside {
+            tuning.week_factor.get()
+        } else {
+            1.0
+        };
+        let judge = |memory: &ScoreMemory, score: f64| {
+            score_of(odds(memory.relative(score, threshold, pace, tuning)) / factor)
+        };
+        let point = (judge(&self.point, scores.point?), Reason::Point);
         let largest = [
             (&self.sustained, scores.sustained, Reason::Sustained),
             (&self.daily, scores.daily, Reason::Daily),
         ]
         .into_iter()
-        .filter_map(|(memory, score, reason)| {
-            score.map(|s| {
-                (
-                    score_of(odds(memory.relative(s, threshold, pace)) / factor),
-                    reason,
-                )
-            })
-        })
+        .filter_map(|(memory, score, reason)| score.map(|s| (judge(memory, s), reason)))
         .fold(
             point,
             |best, next| if next.0 > best.0 { next } else { best },
@@ -318,11 +265,11 @@ impl ScoreMemory {
     }
 
     /// Takes one evaluation's score (a score that is not a number is ignored).
-    pub fn observe(&mut self, score: f64) {
+    pub fn observe(&mut self, score: f64, tuning: &Tuning) {
         if !score.is_finite() {
             return;
         }
-        let decay = kept_per_evaluation(HALF_LIFE_EVALUATIONS);
+        let decay = kept_per_evaluation(f64::from(tuning.memory_half_life.get()));
         let target = bucket(odds(score));
         if self.counts.len() <= target {
             self.counts.resize(target + 1, 0.0);
@@ -342,61 +289,66 @@ impl ScoreMemory {
     /// evaluated at `pace`: the score whose odds stand to `threshold`'s as `score`'s stand to
     /// the bar's. It reaches `threshold` exactly when `score` reaches the bar; without enough
     /// memory it is `score`.
-    pub fn relative(&self, score: f64, threshold: f64, pace: Pace) -> f64 {
-        if self.weight() < MIN_EVALUATIONS {
+    pub fn relative(&self, score: f64, threshold: f64, pace: Pace, tuning: &Tuning) -> f64 {
+        if self.weight() < f64::from(tuning.min_evaluations.get()) {
             return score;
         }
-        rescale(score, self.threshold(threshold, pace), threshold)
+        rescale(score, self.threshold(threshold, pace, tuning), threshold)
     }
 
     /// The detector score a new point needs to be anomalous, for a check configured at
     /// `threshold` and evaluated at `pace`.
-    pub fn threshold(&self, threshold: f64, pace: Pace) -> f64 {
+    pub fn threshold(&self, threshold: f64, pace: Pace, tuning: &Tuning) -> f64 {
         let total = self.weight();
-        if total < MIN_EVALUATIONS {
+        if total < f64::from(tuning.min_evaluations.get()) {
             return threshold;
         }
+        let allowed = pace.rarity(tuning.rarity.get()) * total;
         let mut above = 0.0;
         let mut bar = 0.0;
         for (index, count) in self.counts.iter().enumerate().rev() {
             above += f64::from(*count);
-            if above > pace.rarity() * total {
+            if above > allowed {
                 bar = edge(index);
                 break;
             }
         }
-        let floor = if total < pace.grown() {
-            YOUNG_FLOOR
-        } else {
-            FLOOR
-        };
-        score_of((floor * pace.floor_factor() * odds(threshold)).max(MARGIN * bar))
+        score_of((tuning.floor.get() * odds(threshold)).max(bar))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::detector::week::{POINT_WITHIN_FACTOR, WITHIN_FACTOR};
+    use crate::check::detector::tuning::Factor;
 
-    /// The pace the constants are calibrated at, five minutes.
+    /// The pace the rarity is stated at, five minutes.
     const FIVE: Pace = Pace::CALIBRATED;
+
+    fn tuning() -> Tuning {
+        Tuning::default()
+    }
 
     fn remember(scores: impl IntoIterator<Item = f64>) -> ScoreMemory {
         let mut memory = ScoreMemory::default();
         for score in scores {
-            memory.observe(score);
+            memory.observe(score, &tuning());
         }
         memory
+    }
+
+    /// The score whose odds are `share` of those of 0.6.
+    fn at_share(share: f64) -> f64 {
+        score_of(share * odds(0.6))
     }
 
     #[test]
     fn a_new_series_uses_the_configured_threshold() {
         let memory = remember(std::iter::repeat_n(0.1, 249));
-        assert!((memory.threshold(0.6, FIVE) - 0.6).abs() < 1e-12);
+        assert!((memory.threshold(0.6, FIVE, &tuning()) - 0.6).abs() < 1e-12);
         let memory = remember(std::iter::repeat_n(0.1, 260));
         assert!(
-            memory.threshold(0.6, FIVE) < 0.6,
+            memory.threshold(0.6, FIVE, &tuning()) < 0.6,
             "its own bar from about 250"
         );
     }
@@ -404,12 +356,8 @@ mod tests {
     #[test]
     fn a_calm_series_gets_a_lower_bar_but_not_below_the_floor() {
         let memory = remember(std::iter::repeat_n(0.1, 2_000));
-        let bar = memory.threshold(0.6, FIVE);
-        // Odds 1.5 × 0.6 = 0.9: a score of 0.9 / 1.9.
-        assert!((bar - 0.9 / 1.9).abs() < 1e-9, "{bar}");
-        // A young memory lowers it less: odds 1.5 × 0.8 = 1.2.
-        let young = remember(std::iter::repeat_n(0.1, 300)).threshold(0.6, FIVE);
-        assert!((young - 1.2 / 2.2).abs() < 1e-9, "{young}");
+        let bar = memory.threshold(0.6, FIVE, &tuning());
+        assert!((bar - at_share(tuning().floor.get())).abs() < 1e-9, "{bar}");
     }
 
     #[test]
@@ -423,32 +371,14 @@ mod tests {
         );
         assert_eq!(Pace::of_window(&[0, 300, 600]), FIVE);
         assert_eq!(Pace::of_window(&[7]), FIVE);
-        // A calm series grown at both paces (over 42 hours of minutes): its bar is the floor,
-        // which rises by 5^0.07 at one minute.
-        let calm = remember(std::iter::repeat_n(0.1, 3_000));
-        let floor = odds(calm.threshold(0.6, minute)) / odds(calm.threshold(0.6, FIVE));
-        assert!(
-            (floor - 5_f64.powf(FLOOR_STEP_EXPONENT)).abs() < 1e-9,
-            "{floor}"
-        );
-        // Scores of 0.75 in 0.14 % of evaluations: under the 0.2 % allowed at five minutes,
-        // over the 0.09 % allowed at one minute, so the bar rises above them.
-        let spiky = remember((0..5_000).map(|i| if i % 700 == 0 { 0.75 } else { 0.1 }));
-        assert!(spiky.threshold(0.6, FIVE) < 0.6);
-        assert!(spiky.threshold(0.6, minute) > 0.75);
-        // A memory of 1,000 calm minutes (under 17 hours) is still young, of 1,000 calm
-        // five-minute steps grown.
-        let young = remember(std::iter::repeat_n(0.1, 1_000));
-        let ratio = odds(young.threshold(0.6, minute)) / odds(young.threshold(0.6, FIVE));
-        assert!(
-            (ratio - YOUNG_FLOOR / FLOOR * floor).abs() < 1e-9,
-            "{ratio}"
-        );
-        // A coarser step keeps the calibrated bar.
-        for memory in [&calm, &spiky] {
-            let hourly = memory.threshold(0.6, Pace::every(3_600));
-            assert!((hourly - memory.threshold(0.6, FIVE)).abs() < f64::EPSILON);
-        }
+        // Scores of 0.75 in 0.1 % of evaluations: under the 0.15 % allowed at five minutes,
+        // over the 0.067 % allowed at one minute, so the bar rises above them.
+        let spiky = remember((0..5_000).map(|i| if i % 1_000 == 0 { 0.75 } else { 0.1 }));
+        assert!(spiky.threshold(0.6, FIVE, &tuning()) < 0.6);
+        assert!(spiky.threshold(0.6, minute, &tuning()) > 0.75);
+        // A coarser step keeps the stated rarity.
+        let hourly = spiky.threshold(0.6, Pace::every(3_600), &tuning());
+        assert!((hourly - spiky.threshold(0.6, FIVE, &tuning())).abs() < f64::EPSILON);
     }
 
     #[test]
@@ -456,42 +386,47 @@ mod tests {
         // Every 100th evaluation scores 0.75 (odds 3, about 12 σ): 1 % of the time, so the
         // bar moves above it.
         let memory = remember((0..5_000).map(|i| if i % 100 == 0 { 0.75 } else { 0.1 }));
-        let bar = memory.threshold(0.6, FIVE);
+        let bar = memory.threshold(0.6, FIVE, &tuning());
         assert!(bar > 0.75, "{bar}");
         assert!(bar < 0.8, "{bar}");
         // A rare spike (0.05 %) does not lift it.
         let memory = remember((0..6_000).map(|i| if i % 2_000 == 0 { 0.75 } else { 0.1 }));
-        assert!(memory.threshold(0.6, FIVE) < 0.6);
+        assert!(memory.threshold(0.6, FIVE, &tuning()) < 0.6);
     }
 
     #[test]
     fn a_relative_score_reaches_the_threshold_exactly_at_the_bar() {
+        let tuning = tuning();
         let fresh = ScoreMemory::default();
-        assert!((fresh.relative(0.42, 0.6, FIVE) - 0.42).abs() < 1e-12);
+        assert!((fresh.relative(0.42, 0.6, FIVE, &tuning) - 0.42).abs() < 1e-12);
         let spiky = remember((0..5_000).map(|i| if i % 100 == 0 { 0.75 } else { 0.1 }));
-        let bar = spiky.threshold(0.6, FIVE);
-        assert!((spiky.relative(bar, 0.6, FIVE) - 0.6).abs() < 1e-9);
-        assert!(spiky.relative(0.75, 0.6, FIVE) < 0.6);
-        assert!(spiky.relative(0.9, 0.6, FIVE) > 0.6);
-        assert!((spiky.relative(1.0, 0.6, FIVE) - 1.0).abs() < f64::EPSILON);
+        let bar = spiky.threshold(0.6, FIVE, &tuning);
+        assert!((spiky.relative(bar, 0.6, FIVE, &tuning) - 0.6).abs() < 1e-9);
+        assert!(spiky.relative(0.75, 0.6, FIVE, &tuning) < 0.6);
+        assert!(spiky.relative(0.9, 0.6, FIVE, &tuning) > 0.6);
+        assert!((spiky.relative(1.0, 0.6, FIVE, &tuning) - 1.0).abs() < f64::EPSILON);
         let calm = remember(std::iter::repeat_n(0.1, 2_000));
-        assert!(calm.relative(0.5, 0.6, FIVE) > 0.6);
-        assert!(calm.relative(0.0, 0.6, FIVE).abs() < f64::EPSILON);
+        assert!(calm.relative(0.55, 0.6, FIVE, &tuning) > 0.6);
+        assert!(calm.relative(0.0, 0.6, FIVE, &tuning).abs() < f64::EPSILON);
     }
 
     #[test]
     fn the_memory_fades() {
+        let tuning = tuning();
         let mut memory = remember((0..3_000).map(|i| if i % 50 == 0 { 0.9 } else { 0.1 }));
-        assert!(memory.threshold(0.6, FIVE) > 0.9);
+        assert!(memory.threshold(0.6, FIVE, &tuning) > 0.9);
         for _ in 0..40_000 {
-            memory.observe(0.1);
+            memory.observe(0.1, &tuning);
         }
-        assert!(memory.threshold(0.6, FIVE) < 0.6);
-        assert!(memory.weight() < 1.0 / (1.0 - 0.5_f64.powf(1.0 / HALF_LIFE_EVALUATIONS)) + 1.0);
+        assert!(memory.threshold(0.6, FIVE, &tuning) < 0.6);
+        let half_life = f64::from(tuning.memory_half_life.get());
+        assert!(memory.weight() < 1.0 / (1.0 - 0.5_f64.powf(1.0 / half_life)) + 1.0);
     }
 
     #[test]
     fn a_value_inside_the_week_s_range_needs_a_larger_deviation() {
+        let mut tuning = tuning();
+        tuning.week_factor = Factor::new(2.0).expect("valid");
         let mut memory = Memory::default();
         // Two days of values between 10 and 19.9, every minute.
         for minute in 0..2 * 1_440 {
@@ -501,62 +436,51 @@ mod tests {
                     ..DetectorScores::default()
                 },
                 Some(10.0 + f64::from(minute % 100) / 10.0),
-                None,
                 i64::from(minute) * 60 + 60,
+                &tuning,
             );
         }
-        let scores = DetectorScores {
-            point: Some(0.7),
-            ..DetectorScores::default()
-        };
         let now = 2 * 86_400 + 60;
-        let judge = |newest| {
-            memory
-                .relative(scores, 0.6, newest, Direction::Both, FIVE)
-                .map(|(score, reason)| {
-                    assert_eq!(reason, Reason::Point, "the only score there is");
-                    score
-                })
-        };
-        let unknown = judge(None).expect("a point score");
-        let beyond = judge(Some((25.0, now))).expect("a point score");
-        let below = judge(Some((5.0, now))).expect("a point score");
-        let inside = judge(Some((15.0, now))).expect("a point score");
-        let near = judge(Some((21.0, now))).expect("a point score");
-        assert!((beyond - unknown).abs() < 1e-12 && (below - unknown).abs() < 1e-12);
-        assert!(
-            (odds(beyond) / odds(inside) - WITHIN_FACTOR * POINT_WITHIN_FACTOR).abs() < 1e-9,
-            "a lone point inside the range: {beyond} {inside}"
-        );
-        assert!(
-            (near - inside).abs() < 1e-12,
-            "a lone point just past the range's high: {near} {inside}"
-        );
-        let up_only = memory.relative(scores, 0.6, Some((5.0, now)), Direction::Up, FIVE);
-        assert_eq!(
-            up_only,
-            Some((inside, Reason::Point)),
-            "a low is no news to an upward check"
-        );
-        let shifted = DetectorScores {
-            point: Some(0.1),
-            sustained: Some(0.7),
-            ..DetectorScores::default()
-        };
-        let judge = |newest| memory.relative(shifted, 0.6, newest, Direction::Both, FIVE);
-        let (beyond, reason) = judge(Some((25.0, now))).expect("a point score");
-        assert_eq!(reason, Reason::Sustained);
-        let (inside, reason) = judge(Some((15.0, now))).expect("a point score");
-        assert_eq!(reason, Reason::Sustained);
-        assert!(
-            (odds(beyond) / odds(inside) - WITHIN_FACTOR).abs() < 1e-9,
-            "a shifted mean inside the range: {beyond} {inside}"
-        );
-        assert_eq!(
-            judge(Some((21.0, now))),
-            Some((beyond, Reason::Sustained)),
-            "a shifted mean just past the range's high meets the plain bar"
-        );
+        for scores in [
+            DetectorScores {
+                point: Some(0.7),
+                ..DetectorScores::default()
+            },
+            DetectorScores {
+                point: Some(0.1),
+                sustained: Some(0.7),
+                ..DetectorScores::default()
+            },
+        ] {
+            let reason = if scores.sustained.is_some() {
+                Reason::Sustained
+            } else {
+                Reason::Point
+            };
+            let judge = |newest| {
+                let (score, given) = memory
+                    .relative(scores, 0.6, newest, Direction::Both, FIVE, &tuning)
+                    .expect("a point score");
+                assert_eq!(given, reason, "the largest score");
+                score
+            };
+            let unknown = judge(None);
+            let beyond = judge(Some((25.0, now)));
+            let below = judge(Some((5.0, now)));
+            let inside = judge(Some((15.0, now)));
+            assert!((beyond - unknown).abs() < 1e-12 && (below - unknown).abs() < 1e-12);
+            assert!(
+                (odds(beyond) / odds(inside) - 2.0).abs() < 1e-9,
+                "inside the range: {beyond} {inside}"
+            );
+            let up_only =
+                memory.relative(scores, 0.6, Some((5.0, now)), Direction::Up, FIVE, &tuning);
+            assert_eq!(
+                up_only,
+                Some((inside, reason)),
+                "a low is no news to an upward check"
+            );
+        }
     }
 
     #[test]
@@ -566,17 +490,18 @@ mod tests {
             sustained: Some(0.5),
             daily: None,
         };
+        let tuning = tuning();
         let mut memory = Memory::default();
-        memory.observe(scores, Some(10.0), None, 120);
-        memory.observe(scores, Some(10.0), None, 120);
-        memory.observe(scores, Some(10.0), None, 60);
+        memory.observe(scores, Some(10.0), 120, &tuning);
+        memory.observe(scores, Some(10.0), 120, &tuning);
+        memory.observe(scores, Some(10.0), 60, &tuning);
         assert!((memory.point.weight() - 1.0).abs() < 1e-6);
         assert!((memory.sustained.weight() - 1.0).abs() < 1e-6);
         assert!(memory.daily.weight().abs() < 1e-6);
         assert_eq!(memory.seen, 120);
-        memory.observe(DetectorScores::default(), Some(f64::NAN), None, 180);
+        memory.observe(DetectorScores::default(), Some(f64::NAN), 180, &tuning);
         assert_eq!(memory.seen, 120, "nothing to take");
-        memory.point.observe(f64::NAN);
+        memory.point.observe(f64::NAN, &tuning);
         assert!((memory.point.weight() - 1.0).abs() < 1e-6);
     }
 
@@ -592,7 +517,7 @@ mod tests {
         assert!(memory.counts[0].abs() < f32::EPSILON, "negative");
         assert!(memory.counts[1].abs() < f32::EPSILON, "beyond f32");
         assert!((memory.weight() - 30.0).abs() < 1e-6);
-        assert!((memory.threshold(0.6, FIVE) - 0.6).abs() < f64::EPSILON);
+        assert!((memory.threshold(0.6, FIVE, &tuning()) - 0.6).abs() < f64::EPSILON);
     }
 
     #[test]

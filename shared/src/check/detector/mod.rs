@@ -18,11 +18,11 @@
 //!   this series' normal; a scale floor keeps flat lines and low-volume noise from turning
 //!   tiny wiggles into huge scores.
 
-pub mod evidence;
 pub mod memory;
 mod packed;
 pub mod profile;
 pub mod scale;
+pub mod tuning;
 pub mod week;
 
 use serde::{Deserialize, Serialize};

@@ -3,7 +3,7 @@
 //!
 //! Seasonality that reads the same window a day earlier doubles every query; this costs 24
 //! numbers per series instead. Each hour's mean moves towards the values seen in that hour by
-//! [`DAILY_SHARE`] a day, whatever the evaluation step (a one-minute check and a five-minute
+//! the `daily_share` ([`crate::check::detector::tuning`]) a day, whatever the evaluation step (a one-minute check and a five-minute
 //! one learn at the same pace), so a lasting change of rhythm is learnt within weeks and a
 //! single odd day barely moves it; until an hour has been seen 255 times its mean is the plain
 //! average of its values, so a young profile is not one noisy point. Once every hour has been
@@ -13,8 +13,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// How far an hour's mean moves towards that hour's values in one day.
-pub const DAILY_SHARE: f64 = 0.05;
+use super::tuning::Share;
+
 /// Evaluations every hour needs before the profile is used.
 pub const READY_VISITS: u8 = 3;
 
@@ -65,9 +65,9 @@ fn hour(at: i64) -> usize {
 }
 
 impl DailyProfile {
-    /// Takes the value of the evaluation at `at`, `step` seconds after the previous one; a
-    /// value that is not a number is ignored.
-    pub fn observe(&mut self, value: f64, at: i64, step: i64) {
+    /// Takes the value of the evaluation at `at`, `step` seconds after the previous one, each
+    /// hour's mean moving by `daily_share` a day; a value that is not a number is ignored.
+    pub fn observe(&mut self, value: f64, at: i64, step: i64, daily_share: Share) {
         if !value.is_finite() {
             return;
         }
@@ -80,7 +80,7 @@ impl DailyProfile {
         #[allow(clippy::cast_precision_loss)]
         let step = step.clamp(1, HOUR) as f64;
         #[allow(clippy::cast_precision_loss)]
-        let share = 1.0 - (1.0 - DAILY_SHARE).powf(step / HOUR as f64);
+        let share = 1.0 - (1.0 - daily_share.get()).powf(step / HOUR as f64);
         let slot = hour(at);
         let mean = f64::from(self.means[slot]);
         // Until an hour has been seen often, its mean is the plain average of what was seen.
@@ -120,6 +120,11 @@ impl DailyProfile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::detector::tuning::Tuning;
+
+    fn share() -> Share {
+        Tuning::default().daily_share
+    }
 
     fn day(at: i64) -> f64 {
         #[allow(clippy::cast_precision_loss)]
@@ -130,7 +135,7 @@ mod tests {
     fn learn(days: i64, step: i64) -> DailyProfile {
         let mut profile = DailyProfile::default();
         for at in (step..=days * 86_400).step_by(usize::try_from(step).expect("positive")) {
-            profile.observe(day(at), at, step);
+            profile.observe(day(at), at, step, share());
         }
         profile
     }
@@ -139,7 +144,7 @@ mod tests {
     fn it_learns_a_daily_cycle_once_every_hour_is_seen() {
         let mut profile = DailyProfile::default();
         for at in (60..=2 * 3_600).step_by(60) {
-            profile.observe(day(at), at, 60);
+            profile.observe(day(at), at, 60, share());
         }
         assert_eq!(profile.expected(3_000), None, "most hours are still unseen");
         let profile = learn(3, 300);
@@ -160,11 +165,11 @@ mod tests {
             let before = profile.expected(29 * 86_400 + 43_200).expect("ready");
             for at in (28 * 86_400 + step..=29 * 86_400).step_by(usize::try_from(step).expect("+"))
             {
-                profile.observe(day(at) + 40.0, at, step);
+                profile.observe(day(at) + 40.0, at, step, share());
             }
             let moved = profile.expected(29 * 86_400 + 43_200).expect("ready") - before;
             assert!(
-                (moved - 40.0 * DAILY_SHARE).abs() < 0.5,
+                (moved - 40.0 * share().get()).abs() < 0.5,
                 "step {step}: moved {moved}"
             );
         }
@@ -174,7 +179,7 @@ mod tests {
     fn a_missing_value_is_ignored() {
         let mut profile = learn(4, 300);
         let stored = profile.clone();
-        profile.observe(f64::NAN, 4 * 86_400 + 300, 300);
+        profile.observe(f64::NAN, 4 * 86_400 + 300, 300, share());
         assert_eq!(profile, stored);
     }
 
@@ -189,7 +194,7 @@ mod tests {
                 .expect("parses");
         assert_eq!(means_lost.expected(0), None, "no means, no expectation");
         let mut short = short;
-        short.observe(7.0, 60, 60);
+        short.observe(7.0, 60, 60, share());
         assert_eq!(short.means.len(), HOURS);
         let json = serde_json::to_string(&learn(4, 300)).expect("serialises");
         let back: DailyProfile = serde_json::from_str(&json).expect("parses");

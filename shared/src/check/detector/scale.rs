@@ -1,11 +1,5 @@
-//! The arithmetic a series' memories share: how fast what they remember fades, how much they
-//! must hold before they speak, and the odds scale on which scores are compared.
-
-/// Weight of an evaluation in a series' score memories halves after this many later
-/// evaluations (a week of minutes).
-pub const HALF_LIFE_EVALUATIONS: f64 = 10_080.0;
-/// Evaluations remembered (in decayed weight) before a memory sets the bar.
-pub const MIN_EVALUATIONS: f64 = 250.0;
+//! The arithmetic a series' memories share: how fast what they remember fades, and the odds
+//! scale on which scores are compared.
 
 /// The share of its weight a remembered evaluation keeps at each later evaluation, for a
 /// weight that halves after `half_life` evaluations.

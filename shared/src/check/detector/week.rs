@@ -6,15 +6,12 @@
 //! unusual. So each series keeps the lowest and highest value of each of its last [`DAYS`] UTC
 //! days (today so far included, for tomorrow's range), 14 numbers in the alert state. The range
 //! is that of the days before today: today's own values are already what the deviation scores'
-//! window and the alert's lifecycle judge against, and counting them too only raised the bar
-//! for whatever followed the day's first spike. Once an earlier day is known, the series' bar
-//! is multiplied by [`WITHIN_FACTOR`] for a newest value inside that range, and the point
-//! score's by [`POINT_WITHIN_FACTOR`] as well, out to [`POINT_REACH`] of the range's width
-//! beyond each edge; a value beyond it (a new high, or low, of the week, in the check's
-//! direction) meets the bar unchanged, and so does a lone point beyond the point score's reach.
-//! The range is of raw values, so it tells what the deviation scores cannot: where the newest
-//! value stands against everything the series did this week. Measured on NAB in
-//! docs/quality.md.
+//! window and the alert's lifecycle judge against. Once an earlier day is known, the series'
+//! bar is multiplied by the `week_factor` ([`crate::check::detector::tuning`]) for a newest
+//! value inside that range; a value beyond it (a new high, or low, of the week, in the check's
+//! direction) meets the bar unchanged. The range is of raw values, so it tells what the
+//! deviation scores cannot: where the newest value stands against everything the series did
+//! this week. Measured on NAB in docs/quality.md.
 
 use serde::{Deserialize, Serialize};
 
@@ -22,15 +19,6 @@ use crate::check::detector::Direction;
 
 /// Days whose extremes are kept: today and the six before, whose range is the week's.
 pub const DAYS: usize = 7;
-/// The bar's multiple (in odds, so in deviation) for a value inside the week's range.
-pub const WITHIN_FACTOR: f64 = 1.4;
-/// Inside the week's range the point score's bar is multiplied by this as well (2.8 in all):
-/// one point at a level the series reached this week is the weakest evidence there is, where a
-/// shifted mean or a day off its pattern can be news at any level (docs/quality.md).
-pub const POINT_WITHIN_FACTOR: f64 = 2.0;
-/// For the point score the range reaches this share of its width beyond each edge: a lone point
-/// just past the week's high or low is as weak evidence as one inside (docs/quality.md).
-pub const POINT_REACH: f64 = 0.4;
 
 const DAY: i64 = 86_400;
 
@@ -155,48 +143,11 @@ impl WeekRange {
         range
     }
 
-    /// Where `value` at `at` stands against the week's range, judged in `direction`.
-    pub fn standing(&self, value: f64, at: i64, direction: Direction) -> Standing {
-        let Some((low, high)) = self.range(at) else {
-            return Standing::Outside;
-        };
-        let within = |reach: f64| {
-            let margin = reach * (high - low);
-            !direction.beyond(value, low - margin, high + margin)
-        };
-        if within(0.0) {
-            Standing::Inside
-        } else if within(POINT_REACH) {
-            Standing::WithinPointReach
-        } else {
-            Standing::Outside
-        }
-    }
-}
-
-/// Where the newest value stands against the week's range, in the check's direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Standing {
-    /// Not beyond the range: the series' bar is multiplied by [`WITHIN_FACTOR`], the point
-    /// score's by [`POINT_WITHIN_FACTOR`] as well.
-    Inside,
-    /// Beyond the range by at most [`POINT_REACH`] of its width: the point score's bar is
-    /// multiplied as inside, the others' not.
-    WithinPointReach,
-    /// Beyond the point score's reach, or no earlier day of the week known: the bar unchanged.
-    Outside,
-}
-
-impl Standing {
-    /// The multiples of the bar (in odds) at this standing: the sustained and daily scores',
-    /// then the point score's.
-    pub fn bar_factors(self) -> (f64, f64) {
-        let point = WITHIN_FACTOR * POINT_WITHIN_FACTOR;
-        match self {
-            Self::Inside => (WITHIN_FACTOR, point),
-            Self::WithinPointReach => (1.0, point),
-            Self::Outside => (1.0, 1.0),
-        }
+    /// Whether `value` at `at` lies inside the week's range, judged in `direction` (not
+    /// beyond it on the side that matters); `false` while no earlier day is known.
+    pub fn contains(&self, value: f64, at: i64, direction: Direction) -> bool {
+        self.range(at)
+            .is_some_and(|(low, high)| !direction.beyond(value, low, high))
     }
 }
 
@@ -214,17 +165,11 @@ mod tests {
         week
     }
 
-    /// Asserts where `value` at `at` stands in `week`'s range.
-    fn assert_standing(
-        week: &WeekRange,
-        value: f64,
-        at: i64,
-        direction: Direction,
-        expected: Standing,
-    ) {
+    /// Asserts whether `value` at `at` lies inside `week`'s range.
+    fn assert_inside(week: &WeekRange, value: f64, at: i64, direction: Direction, inside: bool) {
         assert_eq!(
-            week.standing(value, at, direction),
-            expected,
+            week.contains(value, at, direction),
+            inside,
             "{value} at {at} {direction:?}"
         );
     }
@@ -234,57 +179,26 @@ mod tests {
         let week = learn(1, 10.0, 20.0);
         assert_eq!(week.range(23 * 3_600), None);
         for value in [15.0, 100.0] {
-            assert_standing(&week, value, 23 * 3_600, Direction::Both, Standing::Outside);
+            assert_inside(&week, value, 23 * 3_600, Direction::Both, false);
         }
     }
 
     #[test]
-    fn a_value_inside_the_week_s_range_needs_a_higher_bar() {
+    fn a_value_is_inside_unless_beyond_the_range_on_the_side_that_matters() {
         let week = learn(3, 10.0, 20.0);
         let now = 3 * DAY - 60;
         assert_eq!(week.range(now), Some((10.0, 20.0)));
-        for (value, direction, standing) in [
-            (20.5, Direction::Both, Standing::WithinPointReach),
-            (9.5, Direction::Both, Standing::WithinPointReach),
-            (20.0, Direction::Both, Standing::Inside),
-            (15.0, Direction::Both, Standing::Inside),
-            (9.5, Direction::Up, Standing::Inside),
-            (20.5, Direction::Down, Standing::Inside),
-            (9.5, Direction::Down, Standing::WithinPointReach),
+        for (value, direction, inside) in [
+            (20.5, Direction::Both, false),
+            (9.5, Direction::Both, false),
+            (20.0, Direction::Both, true),
+            (15.0, Direction::Both, true),
+            (9.5, Direction::Up, true),
+            (20.5, Direction::Down, true),
+            (9.5, Direction::Down, false),
+            (20.5, Direction::Up, false),
         ] {
-            assert_standing(&week, value, now, direction, standing);
-        }
-    }
-
-    #[test]
-    fn the_point_score_s_range_reaches_beyond_the_edges() {
-        let week = learn(3, 10.0, 20.0);
-        let now = 3 * DAY - 60;
-        let margin = POINT_REACH * 10.0;
-        for (value, direction, standing) in [
-            (15.0, Direction::Both, Standing::Inside),
-            (
-                20.0 + margin * 0.9,
-                Direction::Both,
-                Standing::WithinPointReach,
-            ),
-            (20.0 + margin * 1.1, Direction::Both, Standing::Outside),
-            (
-                10.0 - margin * 0.9,
-                Direction::Both,
-                Standing::WithinPointReach,
-            ),
-            (10.0 - margin * 1.1, Direction::Both, Standing::Outside),
-            (10.0 - margin * 1.1, Direction::Up, Standing::Inside),
-            (20.0 + margin * 1.1, Direction::Down, Standing::Inside),
-            (
-                20.0 + margin * 0.9,
-                Direction::Up,
-                Standing::WithinPointReach,
-            ),
-            (10.0 - margin * 1.1, Direction::Down, Standing::Outside),
-        ] {
-            assert_standing(&week, value, now, direction, standing);
+            assert_inside(&week, value, now, direction, inside);
         }
     }
 
@@ -296,14 +210,8 @@ mod tests {
         week.observe(5.0, morning + 60);
         assert_eq!(week.range(morning + 3_600), Some((10.0, 20.0)));
         for value in [45.0, 50.0, 5.0] {
-            assert_standing(
-                &week,
-                value,
-                morning + 3_600,
-                Direction::Both,
-                Standing::Outside,
-            );
-            assert_standing(&week, value, 4 * DAY, Direction::Both, Standing::Inside);
+            assert_inside(&week, value, morning + 3_600, Direction::Both, false);
+            assert_inside(&week, value, 4 * DAY, Direction::Both, true);
         }
     }
 
@@ -354,10 +262,10 @@ mod tests {
         let mut week = WeekRange::default();
         week.observe(value, 0);
         week.observe(value, DAY);
-        assert_standing(&week, value, DAY, Direction::Both, Standing::Inside);
+        assert_inside(&week, value, DAY, Direction::Both, true);
         week.observe(1e39, 2 * DAY);
         week.observe(-1e39, 2 * DAY + 60);
-        assert_standing(&week, 1e39, 3 * DAY, Direction::Both, Standing::Inside);
+        assert_inside(&week, 1e39, 3 * DAY, Direction::Both, true);
     }
 
     #[test]
