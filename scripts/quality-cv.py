@@ -188,7 +188,7 @@ def assemble(work, files, chosen, way, target):
         shutil.copy(f"{work}/{chosen[category]}/{way}/{f}", f"{target}/{f}")
 
 
-def shipped_cv(scorer, binary, data, work, names):
+def shipped_cv(scorer, binary, data, work, names, eligible):
     labels = json.loads(pathlib.Path(f"{data}/labels.json").read_text())
     files = sorted(labels)
     categories = sorted({f.split("/")[0] for f in files})
@@ -198,10 +198,12 @@ def shipped_cv(scorer, binary, data, work, names):
         report = score(scorer, data, f"{work}/{name}/alert", files, work, threshold=1,
                        per_file=True)
         per_file[name] = {row["file"]: row for row in report["per_file"]}
-    chosen = choose_shipped(per_file, files, categories)
+    chosen = choose_shipped({name: per_file[name] for name in eligible}, files, categories)
     assemble(work, files, chosen, "alert", f"{work}/cv-shipped")
     report = score(scorer, data, f"{work}/cv-shipped", files, work, threshold=1,
                    per_category=True)
+    report["per_candidate"] = {name: sum(rows[f]["standard"]["raw"] for f in files)
+                               for name, rows in per_file.items()}
     return files, categories, names, chosen, report
 
 
@@ -226,13 +228,13 @@ def main(argv):
                   f"at one minute, over the limit of {CALM_LIMIT}", file=sys.stderr)
             return 1
         files, categories, names, chosen_shipped, shipped = shipped_cv(
-            args.scorer, args.binary, args.nab, f"{work}/dev", eligible)
+            args.scorer, args.binary, args.nab, f"{work}/dev", list(candidates()), eligible)
 
         chosen_optimised = {}
         for held_out in categories:
             others = [f for f in files if not f.startswith(held_out + "/")]
             best = None
-            for name in names:
+            for name in eligible:
                 report = score(args.scorer, args.nab, f"{work}/dev/{name}/score", others, work)
                 standard = report["profiles"]["standard"]
                 key = (round(standard["normalized"], 9), name == DEFAULT)
@@ -295,6 +297,22 @@ def main(argv):
             print(f"| {row['category']} | {row['standard']['windows_hit']}/{row['windows']} "
                   f"| {row['standard']['fp_rows']} | {' | '.join(scored)} |")
         print()
+        # How far the in-sample score moves when one setting moves: a decision whose score
+        # falls off a cliff one grid step away from its defaults is tuned to this data.
+        standard = shipped["profiles"]["standard"]
+        base = shipped["per_candidate"][DEFAULT]
+        scale = 100 / (standard["perfect"] - standard["null"])
+        print("| candidate (in-sample, all categories) | standard | change | calm false alerts / series-week |")
+        print("|---|---:|---:|---:|")
+        for name in candidates():
+            if name not in shipped["per_candidate"]:
+                continue
+            raw = shipped["per_candidate"][name]
+            normalized = (raw - standard["null"]) * scale
+            print(f"| {name} | {normalized:.2f} | {(raw - base) * scale:+.2f} "
+                  f"| {calm[name]:.2f} |" if calm else
+                  f"| {name} | {normalized:.2f} | {(raw - base) * scale:+.2f} | |")
+        print()
         print(f"spread of the shipped standard score across categories: "
               f"{statistics.stdev(spread):.2f} (standard deviation)")
         if args.jitter:
@@ -303,7 +321,7 @@ def main(argv):
                 copy = f"{work}/jitter-{seed}"
                 jitter(args.nab, copy, seed)
                 report = shipped_cv(args.scorer, args.binary, copy, f"{work}/jittered-{seed}",
-                                    eligible)[-1]
+                                    eligible, eligible)[-1]
                 headlines.append(report["profiles"]["standard"]["normalized"])
                 shutil.rmtree(f"{work}/jittered-{seed}", ignore_errors=True)
             print(f"shipped cross-validated standard on {args.jitter} jittered copies: "
