@@ -536,6 +536,17 @@ mod tests {
     }
 
     #[test]
+    fn a_reading_stored_with_a_reason_no_longer_given_still_reads() {
+        let stored = r#"{"value":1.0,"expected":1.0,"expected_low":0.0,"expected_high":2.0,"score":0.7,"reason":"evidence"}"#;
+        let reading: Reading = serde_json::from_str(stored).expect("reads");
+        assert_eq!(reading.reason, None);
+        assert_eq!(reading.score, Some(0.7));
+        let reading: Reading =
+            serde_json::from_str(&stored.replace("evidence", "daily")).expect("reads");
+        assert_eq!(reading.reason, Some(Reason::Daily));
+    }
+
+    #[test]
     fn a_spike_fires_once_and_resolves_once() {
         let check = check();
         let detector = RobustBaseline::default();

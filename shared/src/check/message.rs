@@ -54,7 +54,7 @@ pub struct AlertDocument<'a> {
     pub expected_high: Option<f64>,
     /// The score, in proportion to the series' own past (the threshold means its bar).
     pub score: Option<f64>,
-    /// Which of the series' scores that is: `point`, `sustained`, `daily` or `evidence`;
+    /// Which of the series' scores that is: `point`, `sustained` or `daily`;
     /// `null` when resolved.
     pub reason: Option<Reason>,
     /// Anomalous since, RFC 3339.
