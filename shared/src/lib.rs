@@ -27,4 +27,5 @@ pub mod promql;
 pub mod report;
 pub mod runtime;
 pub mod series;
+pub mod slo;
 pub mod telemetry;
