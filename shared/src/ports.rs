@@ -109,11 +109,23 @@ pub trait ReportStore: Send + Sync {
         body: Vec<u8>,
         content_type: &'static str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Reads the object at `key`; `None` when there is none.
+    fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send;
 }
 
-/// A report object that could not be written.
+/// A report object that could not be written or read.
 #[derive(Debug, Error)]
 pub enum StoreError {
+    /// The store refused or failed the read.
+    #[error("could not read {key}: {source}")]
+    Read {
+        /// The object key.
+        key: String,
+        /// The store's error.
+        #[source]
+        source: Cause,
+    },
     /// The store refused or failed the write.
     #[error("could not write {key}: {source}")]
     Write {
@@ -132,9 +144,9 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Whether the same write could succeed later.
+    /// Whether the same write or read could succeed later.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Write { .. })
+        matches!(self, Self::Write { .. } | Self::Read { .. })
     }
 }
 

@@ -9,6 +9,8 @@ use vigil_core::adapters::prometheus::PrometheusSettings;
 use vigil_core::config::{ConfigError, Env, OneOf};
 use vigil_core::conventions::MetricConventions;
 use vigil_core::report::figures::{SlaPolicy, SloTarget};
+use vigil_core::report::slos::SloSet;
+use vigil_core::slo::window::Window;
 
 /// Where reports go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +46,9 @@ pub struct ReportSettings {
     pub time_zone: Tz,
     /// `SLO_TARGET` and `SLO_TARGETS`.
     pub policy: SlaPolicy,
+    /// The SLOs judged over their windows: without an SLO document, one `availability` SLO
+    /// per service over `SLO_WINDOW`.
+    pub slos: SloSet,
     /// Metric and label names.
     pub metrics: MetricConventions,
     /// `WRITE_RESERVE_SECONDS`: time kept back from the deadline for writing the report (at
@@ -113,6 +118,13 @@ impl SlaReportConfig {
             overrides.insert(service, target("SLO_TARGETS", value)?);
         }
         let metrics = MetricConventions::from_env(env)?;
+        let window = env
+            .parse_with(
+                "SLO_WINDOW",
+                "Nd (1 to 400 days, such as 30d), week, month or quarter",
+                |text| Window::parse(text.trim()).ok_or("not a window"),
+            )?
+            .unwrap_or(Window::Rolling(30));
         Ok(Self {
             prometheus: PrometheusSettings::from_env(env)?,
             output,
@@ -123,6 +135,7 @@ impl SlaReportConfig {
                     default_target,
                     overrides,
                 },
+                slos: SloSet::Default(window),
                 metrics,
                 write_reserve: env.seconds("WRITE_RESERVE_SECONDS", Duration::from_secs(5))?,
             },

@@ -3,10 +3,10 @@
 //! [`SlaReportJob::run`] turns one scheduled event into a report: it derives the period from
 //! the event, issues the report's fixed set of grouped queries
 //! ([`Queries`](vigil_core::report::queries::Queries)) whatever the number of services, builds
-//! the report, and writes `report.html`, `report.json` and then `latest.json` (a backfill of
-//! any day but the latest complete one leaves `latest.json` alone). Nothing is
-//! written until every query succeeded and both renderings exist, so a failed run leaves no
-//! partial report.
+//! the report with each SLO over its window from the ledger ([`ledger`]), and writes the day's
+//! `ledger.json`, `report.html`, `report.json` and then `latest.json` (a backfill of any day but
+//! the latest complete one leaves `latest.json` alone). Nothing of the day is written until
+//! every query succeeded and both renderings exist, so a failed run leaves no partial report.
 
 use std::time::Instant;
 
@@ -19,12 +19,14 @@ use vigil_core::report::keys::{rewrites_latest, ReportKeys};
 use vigil_core::report::period::ReportPeriod;
 use vigil_core::report::queries::{HourlyRange, Queries, Results};
 use vigil_core::report::render;
+use vigil_core::report::slos::{attach_slos, ledger_of_day};
 use vigil_core::series::{Sample, Series};
 use vigil_core::telemetry::Event;
 
 pub mod config;
 pub mod connect;
 mod handler;
+pub mod ledger;
 mod outcome;
 
 pub use config::{Output, ReportSettings, SlaReportConfig};
@@ -115,7 +117,7 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
             self.range("hourly_errors", &q.hourly_errors, hours, deadline),
             self.range("hourly_p99", &q.hourly_p99, hours, deadline),
         )?;
-        let stats = RunStats {
+        let mut stats = RunStats {
             query_latency_ms: vec![
                 total.1,
                 errors.1,
@@ -138,8 +140,22 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
             hourly_p99: hourly_p99.0,
         };
         let measurements = results.into_measurements(self.settings.metrics.service_label.as_str());
-        let report = build_report(&period, &measurements, &self.settings.policy);
+        let mut report = build_report(&period, &measurements, &self.settings.policy);
+        let slos = self.settings.slos.slos(&self.settings.policy);
+        let (mut ledger, fills) = self.ledger(period.date, &slos, deadline).await?;
+        stats.query_latency_ms.extend(fills);
+        let today = ledger_of_day(period.date, &measurements, &slos);
+        ledger.push(today.clone());
+        let policy = &self.settings.policy;
+        attach_slos(
+            &mut report,
+            &self.settings.slos,
+            policy,
+            period.date,
+            &ledger,
+        );
         let latest = rewrites_latest(&event, &period, now, time_zone);
+        self.write_ledger(&today).await?;
         let outcome = self
             .write(&report, stats.query_latency_ms.len(), latest)
             .await?;

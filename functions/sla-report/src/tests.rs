@@ -62,6 +62,17 @@ impl ReportStore for &FakeStore {
             .push((key.to_owned(), body, content_type));
         Ok(())
     }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .objects
+            .lock()
+            .expect("lock")
+            .iter()
+            .rev()
+            .find(|(stored, _, _)| stored == key)
+            .map(|(_, body, _)| body.clone()))
+    }
 }
 
 fn settings() -> ReportSettings {
@@ -138,6 +149,7 @@ impl MetricsSource for &FakeMetrics {
 
 #[tokio::test]
 async fn the_number_of_queries_does_not_grow_with_the_services() {
+    let mut counts = Vec::new();
     for count in [3, 200] {
         let metrics = FakeMetrics {
             instant: vec![(
@@ -147,29 +159,48 @@ async fn the_number_of_queries_does_not_grow_with_the_services() {
             ..FakeMetrics::default()
         };
         let store = FakeStore::default();
-        let (outcome, _) = run(&metrics, &store, json!({"time": "2026-11-24T00:15:00Z"}))
+        // An empty ledger: the 29 days before fill the 30-day window, two queries each.
+        let (first, _) = run(&metrics, &store, json!({"time": "2026-11-24T00:15:00Z"}))
             .await
             .expect("runs");
-        assert_eq!(outcome.services, count);
-        assert_eq!(
-            metrics.calls.lock().expect("lock").len(),
-            8,
-            "{count} services"
-        );
-        assert_eq!(outcome.queries, 8);
+        assert_eq!(first.services, count);
+        assert_eq!(first.queries, 8 + 2 * 29, "{count} services");
+        // The next day finds its window in the ledger.
+        let (next, _) = run(&metrics, &store, json!({"time": "2026-11-25T00:15:00Z"}))
+            .await
+            .expect("runs");
+        assert_eq!(next.queries, 8, "{count} services");
+        counts.push(metrics.calls.lock().expect("lock").len());
     }
+    assert_eq!(counts, [8 + 2 * 29 + 8; 2]);
 }
 
 #[tokio::test]
-async fn every_query_is_pinned_to_the_end_of_the_period() {
-    let metrics = FakeMetrics::default();
+async fn every_query_is_pinned_to_the_end_of_its_day() {
+    let metrics = FakeMetrics {
+        instant: vec![(
+            "sum by (service) (increase(http_requests_total[",
+            vec![("api", 10.0)],
+        )],
+        ..FakeMetrics::default()
+    };
     let store = FakeStore::default();
     run(&metrics, &store, json!({"time": "2026-11-24T00:15:00Z"}))
         .await
         .expect("runs");
     let end = after("2026-11-24") - chrono::Duration::hours(12);
-    for (query, time) in metrics.calls.lock().expect("lock").iter() {
-        assert_eq!(*time, end, "{query}");
+    let calls = metrics.calls.lock().expect("lock");
+    assert_eq!(calls.iter().filter(|(_, time)| *time == end).count(), 8);
+    let mut filled: Vec<DateTime<Utc>> = calls
+        .iter()
+        .filter(|(_, time)| *time != end)
+        .map(|(_, time)| *time)
+        .collect();
+    filled.dedup();
+    assert_eq!(filled.len(), 29, "each earlier day of the window once");
+    for (back, time) in filled.iter().enumerate() {
+        let days = i64::try_from(back).expect("small") + 1;
+        assert_eq!(*time, end - chrono::Duration::days(days), "newest first");
     }
 }
 
@@ -192,9 +223,19 @@ async fn reports_go_to_deterministic_keys_with_latest_last() {
     );
     let objects = store.objects.lock().expect("lock");
     let keys: Vec<(&str, &str)> = objects.iter().map(|(k, _, t)| (k.as_str(), *t)).collect();
+    assert_eq!(keys.len(), 29 + 4, "the window's days filled first");
+    assert!(keys[..29]
+        .iter()
+        .all(|(key, _)| key.ends_with("/ledger.json") && !key.contains("11/24")));
+    let objects = &objects[29..];
+    let keys = &keys[29..];
     assert_eq!(
         keys,
         [
+            (
+                "sla-reports/daily/2026/11/24/ledger.json",
+                "application/json"
+            ),
             (
                 "sla-reports/daily/2026/11/24/report.html",
                 "text/html; charset=utf-8"
@@ -206,8 +247,8 @@ async fn reports_go_to_deterministic_keys_with_latest_last() {
             ("sla-reports/latest.json", "application/json"),
         ]
     );
-    assert_eq!(objects[1].1, objects[2].1);
-    let report: serde_json::Value = serde_json::from_slice(&objects[1].1).expect("json");
+    assert_eq!(objects[2].1, objects[3].1);
+    let report: serde_json::Value = serde_json::from_slice(&objects[2].1).expect("json");
     assert_eq!(report["services"][0]["service"], "api");
     assert_eq!(report["period"]["date"], "2026-11-24");
 }
@@ -227,9 +268,11 @@ async fn backfilling_an_older_day_leaves_latest_alone_and_scheduled_runs_always_
     assert_eq!(
         written(&store),
         [
+            "sla-reports/daily/2026/11/20/ledger.json",
             "sla-reports/daily/2026/11/20/report.html",
             "sla-reports/daily/2026/11/20/report.json",
-        ]
+        ],
+        "nothing to fill the window with: those days stay missing"
     );
     let store = FakeStore::default();
     let (scheduled, _) = run(&metrics, &store, json!({"time": "2026-11-21T00:15:00Z"}))
@@ -240,7 +283,7 @@ async fn backfilling_an_older_day_leaves_latest_alone_and_scheduled_runs_always_
         Some("sla-reports/latest.json"),
         "a scheduled event is the newest day when it was sent"
     );
-    assert_eq!(written(&store).len(), 3);
+    assert_eq!(written(&store).len(), 4, "ledger, HTML, JSON and latest");
 }
 
 #[tokio::test]
@@ -349,4 +392,57 @@ fn bad_configuration_names_the_variable() {
         missing.to_string().starts_with("REPORT_BUCKET"),
         "{missing}"
     );
+}
+
+#[tokio::test]
+async fn a_corrupt_ledger_day_is_recomputed_and_a_window_is_summed_from_the_ledger() {
+    let metrics = FakeMetrics {
+        instant: vec![
+            (
+                "sum by (service) (increase(http_requests_total[",
+                vec![("api", 1_000.0)],
+            ),
+            (
+                "sum by (service) (increase(http_requests_total{",
+                vec![("api", 10.0)],
+            ),
+        ],
+        ..FakeMetrics::default()
+    };
+    let store = FakeStore::default();
+    run(&metrics, &store, json!({"date": "2026-11-23"}))
+        .await
+        .expect("runs");
+    let corrupt = "sla-reports/daily/2026/11/20/ledger.json";
+    store.objects.lock().expect("lock").push((
+        corrupt.to_owned(),
+        b"{\"hand\": \"edited\"}".to_vec(),
+        "x",
+    ));
+    metrics.calls.lock().expect("lock").clear();
+    let (outcome, _) = run(&metrics, &store, json!({"date": "2026-11-24"}))
+        .await
+        .expect("runs");
+    assert_eq!(outcome.queries, 8 + 2, "only the corrupt day is recomputed");
+    let objects = store.objects.lock().expect("lock");
+    let (_, body, _) = objects
+        .iter()
+        .rev()
+        .find(|(key, _, _)| key == corrupt)
+        .expect("rewritten");
+    let day: serde_json::Value = serde_json::from_slice(body).expect("json");
+    assert_eq!(day["slos"]["availability"]["api"]["total"], 1_000.0);
+    let (_, report, _) = objects
+        .iter()
+        .rev()
+        .find(|(key, _, _)| key.ends_with("11/24/report.json"))
+        .expect("written");
+    let report: serde_json::Value = serde_json::from_slice(report).expect("json");
+    assert_eq!(report["schema_version"], 2);
+    let window = &report["services"][0]["slo"]["window"];
+    assert_eq!(window["start"], "2026-10-26");
+    assert_eq!(window["total"], 30_000.0, "thirty days of 1,000");
+    assert_eq!(window["good"], 29_700.0);
+    assert_eq!(window["days_missing"], 0);
+    assert_eq!(window["status"], "breached");
 }

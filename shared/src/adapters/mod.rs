@@ -34,6 +34,13 @@ impl ReportStore for ConfiguredReportStore {
             Self::Directory(store) => store.put(key, body, content_type).await,
         }
     }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        match self {
+            Self::S3(store) => store.get(key).await,
+            Self::Directory(store) => store.get(key).await,
+        }
+    }
 }
 
 /// The store chosen by configuration.

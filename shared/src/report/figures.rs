@@ -18,9 +18,11 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::report::period::ReportPeriod;
+use crate::report::slos::ServiceSlo;
+use crate::slo::window::WindowFigures;
 
 /// The version of the JSON report's schema; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// An SLO target: the fraction of requests that must succeed, strictly between 0 and 1.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize)]
@@ -62,7 +64,8 @@ pub struct SlaPolicy {
 }
 
 impl SlaPolicy {
-    fn target(&self, service: &str) -> SloTarget {
+    /// The target of `service`.
+    pub fn target(&self, service: &str) -> SloTarget {
         self.overrides
             .get(service)
             .copied()
@@ -144,6 +147,9 @@ pub struct SloOutcome {
     pub error_budget_remaining: Option<f64>,
     /// (errors / total) / (1 − target).
     pub burn_rate: Option<f64>,
+    /// The SLO over its window (`SLO_WINDOW`), from the ledger of daily reports; `null` only
+    /// with an SLO document, whose SLOs are in the service's `slos`.
+    pub window: Option<WindowFigures>,
 }
 
 /// One hour of a service's day.
@@ -174,6 +180,8 @@ pub struct ServiceReport {
     pub latency_ms: LatencyMs,
     /// SLO outcome and error budget.
     pub slo: SloOutcome,
+    /// Every SLO of the service: the day's figures and its window's.
+    pub slos: Vec<ServiceSlo>,
     /// The day hour by hour.
     pub hourly: Vec<HourlyPoint>,
 }
@@ -271,6 +279,7 @@ fn service_report(
                 error_budget_consumed: Some(consumed),
                 error_budget_remaining: Some(1.0 - consumed),
                 burn_rate: Some((errors / total) / allowed_ratio),
+                window: None,
             }
         }
         None => SloOutcome {
@@ -280,6 +289,7 @@ fn service_report(
             error_budget_consumed: None,
             error_budget_remaining: None,
             burn_rate: None,
+            window: None,
         },
     };
     let latency = |quantiles: &BTreeMap<String, f64>| {
@@ -318,6 +328,7 @@ fn service_report(
             p99: latency(&measurements.p99),
         },
         slo,
+        slos: Vec::new(),
         hourly,
     }
 }
@@ -598,7 +609,7 @@ mod tests {
             ..Measurements::default()
         };
         let json = serde_json::to_value(report_for(&measurements)).expect("serialises");
-        assert_eq!(json["schema_version"], 1);
+        assert_eq!(json["schema_version"], 2);
         assert_eq!(json["period"]["time_zone"], "UTC");
         assert_eq!(json["period"]["start"], "2026-11-23T00:00:00Z");
         let api = &json["services"][0];
@@ -617,5 +628,7 @@ mod tests {
         assert_eq!(api["slo"]["status"], "met");
         assert!(api["slo"]["error_budget_remaining"].is_number());
         assert!(api["latency_ms"]["p50"].is_null());
+        assert!(api["slo"].get("window").is_some());
+        assert!(api["slos"].is_array());
     }
 }

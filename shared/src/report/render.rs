@@ -8,6 +8,8 @@
 use std::fmt::Write as _;
 
 use crate::report::figures::{HourlyPoint, ServiceReport, SlaReport, SloStatus};
+use crate::report::slos::ServiceSlo;
+use crate::slo::window::Status;
 
 /// The report as pretty-printed JSON with a trailing newline.
 ///
@@ -194,6 +196,56 @@ fn service_section(service: &ServiceReport) -> String {
     )
 }
 
+/// Every SLO of every service over its window, the least budget left first.
+fn slo_table(html: &mut String, report: &SlaReport) {
+    let mut rows: Vec<(&str, &ServiceSlo)> = report
+        .services
+        .iter()
+        .flat_map(|service| {
+            service
+                .slos
+                .iter()
+                .map(|slo| (service.service.as_str(), slo))
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    rows.sort_by(|a, b| {
+        let left = |slo: &ServiceSlo| slo.window.error_budget_remaining.unwrap_or(f64::INFINITY);
+        left(a.1)
+            .total_cmp(&left(b.1))
+            .then_with(|| a.0.cmp(b.0))
+            .then_with(|| a.1.name.cmp(&b.1.name))
+    });
+    html.push_str("<h2>SLOs over their windows</h2><table><thead><tr><th>service</th><th>SLO</th><th>window</th><th>status</th><th>SLI</th><th>objective</th><th>budget left</th><th>burn rate</th><th>days missing</th><th>budget runs out</th></tr></thead><tbody>");
+    for (service, slo) in rows {
+        let window = &slo.window;
+        let status = match window.status {
+            Status::Met => SloStatus::Met,
+            Status::Breached => SloStatus::Breached,
+            Status::NoData => SloStatus::NoData,
+        };
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{} ({} to {})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape_html(service),
+            escape_html(&slo.name),
+            escape_html(&slo.window_name),
+            window.start,
+            window.end,
+            status_badge(status),
+            percent(window.sli_value),
+            percent(Some(slo.objective)),
+            percent(window.error_budget_remaining),
+            window.burn_rate.map_or_else(|| "—".to_owned(), |b| format!("{b:.2}×")),
+            window.days_missing,
+            window.budget_exhausted_on.map_or_else(|| "—".to_owned(), |d| d.to_string()),
+        );
+    }
+    html.push_str("</tbody></table>");
+}
+
 /// The report as one self-contained HTML page.
 pub fn to_html(report: &SlaReport) -> String {
     let period = &report.period;
@@ -237,6 +289,7 @@ pub fn to_html(report: &SlaReport) -> String {
         );
     }
     html.push_str("</tbody></table>");
+    slo_table(&mut html, report);
     for service in &report.services {
         html.push_str(&service_section(service));
     }

@@ -2,4 +2,5 @@
 //! the ledger of daily reports. Pure code.
 
 pub mod document;
+pub mod ledger;
 pub mod window;

@@ -115,7 +115,7 @@ pub enum Status {
 }
 
 /// An SLO's figures over its window, as of the day reported.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct WindowFigures {
     /// The window's first day.
     pub start: NaiveDate,

@@ -48,6 +48,12 @@ events! {
     InvocationFailed,
     /// Another invocation holds the state's lease; this one sends nothing.
     LeaseHeld,
+    /// A ledger object could not be summed; its day is recomputed.
+    LedgerDayCorrupt,
+    /// A day missing from the ledger was computed from Prometheus and written.
+    LedgerDayFilled,
+    /// A day missing from the ledger is not in Prometheus either; it counts as missing.
+    LedgerDayMissing,
     /// The invocation's EMF metrics line.
     MetricsEmitted,
     /// The report's period was derived from the event.

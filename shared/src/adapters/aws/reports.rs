@@ -2,7 +2,7 @@
 
 use crate::ports::{ReportStore, StoreError};
 
-/// Writes report objects into an S3 bucket.
+/// Writes and reads report objects in an S3 bucket.
 #[derive(Debug, Clone)]
 pub struct S3ReportStore {
     client: aws_sdk_s3::Client,
@@ -39,5 +39,36 @@ impl ReportStore for S3ReportStore {
                 key: key.to_owned(),
                 source: Box::new(aws_sdk_s3::Error::from(error)),
             })
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let read_error = |source: Box<dyn std::error::Error + Send + Sync>| StoreError::Read {
+            key: key.to_owned(),
+            source,
+        };
+        let object = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(object) => object,
+            Err(error)
+                if error.as_service_error().is_some_and(
+                    aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key,
+                ) =>
+            {
+                return Ok(None);
+            }
+            Err(error) => return Err(read_error(Box::new(aws_sdk_s3::Error::from(error)))),
+        };
+        let bytes = object
+            .body
+            .collect()
+            .await
+            .map_err(|error| read_error(Box::new(error)))?;
+        Ok(Some(bytes.into_bytes().to_vec()))
     }
 }

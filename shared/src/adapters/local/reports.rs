@@ -57,6 +57,18 @@ impl ReportStore for DirReportStore {
             .await
             .map_err(write_error)
     }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let path = self.path(key)?;
+        match tokio::fs::read(&path).await {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(StoreError::Read {
+                key: key.to_owned(),
+                source: Box::new(error),
+            }),
+        }
+    }
 }
 
 #[cfg(test)]

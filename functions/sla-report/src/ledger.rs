@@ -1,0 +1,115 @@
+//! The ledger's I/O for one run: read the days the SLOs' windows need, fill the missing ones
+//! from Prometheus while it still holds them, and write the reported day's.
+
+use chrono::NaiveDate;
+use futures_util::{stream, StreamExt as _, TryStreamExt as _};
+use vigil_core::deadline::Deadline;
+use vigil_core::ports::{MetricsSource, ReportStore};
+use vigil_core::report::period::ReportPeriod;
+use vigil_core::report::queries::{Queries, Results};
+use vigil_core::report::slos::{days_needed, ledger_of_day};
+use vigil_core::slo::document::Slo;
+use vigil_core::slo::ledger::{ledger_key, LedgerObject};
+use vigil_core::telemetry::Event;
+
+use crate::{ReportError, SlaReportJob};
+
+/// Days filled from Prometheus in one run at most; the rest on later runs.
+pub const MAX_FILLED_PER_RUN: usize = 31;
+/// Ledger objects read at once.
+const READS_AT_ONCE: usize = 16;
+
+impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
+    /// The ledger objects of the days before `day` that the SLOs' windows need: read, or
+    /// computed from Prometheus and written where missing or corrupt (at most
+    /// [`MAX_FILLED_PER_RUN`], newest first). A day Prometheus has nothing for stays missing.
+    /// Returns them and the queries the fills cost (their latencies, in milliseconds).
+    pub(crate) async fn ledger(
+        &self,
+        day: NaiveDate,
+        slos: &[Slo],
+        deadline: Deadline,
+    ) -> Result<(Vec<LedgerObject>, Vec<f64>), ReportError> {
+        let settings = &self.settings;
+        let needed = days_needed(&settings.slos, &settings.policy, day);
+        let read: Vec<(NaiveDate, Option<LedgerObject>)> = stream::iter(needed)
+            .map(|date| async move {
+                let key = ledger_key(&settings.prefix, date);
+                let Some(bytes) = self.store.get(&key).await? else {
+                    return Ok::<_, ReportError>((date, None));
+                };
+                match LedgerObject::parse(&bytes, date) {
+                    Ok(object) => Ok((date, Some(object))),
+                    Err(error) => {
+                        tracing::warn!(%date, key, error = %error, "{}", Event::LedgerDayCorrupt);
+                        Ok((date, None))
+                    }
+                }
+            })
+            .buffered(READS_AT_ONCE)
+            .try_collect()
+            .await?;
+        let mut objects = Vec::with_capacity(read.len() + 1);
+        let mut latencies = Vec::new();
+        let mut filled = 0;
+        for (date, object) in read {
+            if let Some(object) = object {
+                objects.push(object);
+                continue;
+            }
+            if filled == MAX_FILLED_PER_RUN {
+                continue;
+            }
+            filled += 1;
+            let (object, spent) = self.fill(date, slos, deadline).await?;
+            latencies.extend(spent);
+            objects.extend(object);
+        }
+        Ok((objects, latencies))
+    }
+
+    /// Computes `date`'s ledger object from Prometheus and writes it; `None` when Prometheus
+    /// has no requests that day (beyond its retention, or none at all).
+    async fn fill(
+        &self,
+        date: NaiveDate,
+        slos: &[Slo],
+        deadline: Deadline,
+    ) -> Result<(Option<LedgerObject>, Vec<f64>), ReportError> {
+        let settings = &self.settings;
+        let period = ReportPeriod::for_date(date, settings.time_zone)?;
+        let queries = Queries::new(&settings.metrics, &period);
+        let (total, errors) = tokio::try_join!(
+            self.instant("ledger_total", &queries.total, period.end, deadline),
+            self.instant("ledger_errors", &queries.errors, period.end, deadline),
+        )?;
+        let latencies = vec![total.1, errors.1];
+        let results = Results {
+            total: total.0,
+            errors: errors.0,
+            ..Results::default()
+        };
+        let measurements = results.into_measurements(settings.metrics.service_label.as_str());
+        let object = ledger_of_day(date, &measurements, slos);
+        if object
+            .slos
+            .values()
+            .all(std::collections::BTreeMap::is_empty)
+        {
+            tracing::warn!(%date, "{}", Event::LedgerDayMissing);
+            return Ok((None, latencies));
+        }
+        self.write_ledger(&object).await?;
+        tracing::info!(%date, "{}", Event::LedgerDayFilled);
+        Ok((Some(object), latencies))
+    }
+
+    /// Writes `object` at its day's key.
+    pub(crate) async fn write_ledger(&self, object: &LedgerObject) -> Result<(), ReportError> {
+        let key = ledger_key(&self.settings.prefix, object.date);
+        self.store
+            .put(&key, object.to_json()?, "application/json")
+            .await?;
+        Ok(())
+    }
+}
