@@ -282,12 +282,19 @@ class LeastPrivilege(unittest.TestCase):
             self.assertEqual(RESOURCES[logical_id]["Properties"]["Role"], {"Fn::GetAtt": [role_id, "Arn"]})
             self.assertNotIn("Policies", RESOURCES[logical_id]["Properties"])
 
-    def test_the_report_writes_only_under_its_prefix(self):
+    def test_the_report_reads_and_writes_only_under_its_prefix(self):
         actions = {a for s in statements("SlaReportRole") for a in as_list(s["Action"]) if a.startswith("s3:")}
-        self.assertEqual(actions, {"s3:PutObject"})
-        resource = by_sid("SlaReportRole", "WriteReportsUnderPrefix")["Resource"]["Fn::Sub"][0]
-        self.assertTrue(resource.endswith("/${ReportPrefix}*"), resource)
+        self.assertEqual(actions, {"s3:PutObject", "s3:GetObject", "s3:ListBucket"})
+        for sid, action in (("WriteReportsUnderPrefix", "s3:PutObject"), ("ReadReportsUnderPrefix", "s3:GetObject")):
+            statement = by_sid("SlaReportRole", sid)
+            self.assertEqual(as_list(statement["Action"]), [action])
+            resource = statement["Resource"]["Fn::Sub"][0]
+            self.assertTrue(resource.endswith("/${ReportPrefix}*"), resource)
+        listing = by_sid("SlaReportRole", "ListReportsUnderPrefix")
+        self.assertEqual(as_list(listing["Action"]), ["s3:ListBucket"])
+        self.assertEqual(listing["Condition"], {"StringLike": {"s3:prefix": {"Fn::Sub": "${ReportPrefix}*"}}})
         self.assertEqual(environment("SlaReportFunction")["REPORT_PREFIX"], {"Ref": "ReportPrefix"})
+        self.assertEqual(environment("SlaReportFunction")["SLO_WINDOW"], {"Ref": "SloWindow"})
 
     def test_the_check_reads_and_writes_only_its_state_object(self):
         state = by_sid("AnomalyCheckRole", "ReadWriteOwnStateObject")

@@ -3,9 +3,9 @@
 //! [`SlaReportJob::run`] turns one scheduled event into a report: it derives the period from
 //! the event, issues the report's fixed set of grouped queries
 //! ([`Queries`](vigil_core::report::queries::Queries)) whatever the number of services, builds
-//! the report with each SLO over its window from the ledger ([`ledger`]), and writes the day's
-//! `ledger.json`, `report.html`, `report.json` and then `latest.json` (a backfill of any day but
-//! the latest complete one leaves `latest.json` alone). Nothing of the day is written until
+//! the report with each SLO over its window from the ledger ([`ledger`]), and writes
+//! `report.html`, `report.json`, the day's `ledger.json` and then `latest.json` (a backfill of
+//! any day but the latest complete one leaves `latest.json` alone). Nothing of the day is written until
 //! every query succeeded and both renderings exist, so a failed run leaves no partial report.
 
 use std::time::Instant;
@@ -21,6 +21,7 @@ use vigil_core::report::queries::{HourlyRange, Queries, Results};
 use vigil_core::report::render;
 use vigil_core::report::slos::{attach_slos, ledger_of_day};
 use vigil_core::series::{Sample, Series};
+use vigil_core::slo::ledger::LedgerObject;
 use vigil_core::telemetry::Event;
 
 pub mod config;
@@ -155,9 +156,8 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
             &ledger,
         );
         let latest = rewrites_latest(&event, &period, now, time_zone);
-        self.write_ledger(&today).await?;
         let outcome = self
-            .write(&report, stats.query_latency_ms.len(), latest)
+            .write(&report, &today, stats.query_latency_ms.len(), latest)
             .await?;
         Ok((outcome, stats))
     }
@@ -165,6 +165,7 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
     async fn write(
         &self,
         report: &SlaReport,
+        ledger: &LedgerObject,
         queries: usize,
         latest: bool,
     ) -> Result<ReportOutcome, ReportError> {
@@ -177,6 +178,7 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
         self.store
             .put(&keys.json, json.clone(), "application/json")
             .await?;
+        self.write_ledger(ledger).await?;
         if latest {
             self.store
                 .put(&keys.latest, json, "application/json")

@@ -233,10 +233,6 @@ async fn reports_go_to_deterministic_keys_with_latest_last() {
         keys,
         [
             (
-                "sla-reports/daily/2026/11/24/ledger.json",
-                "application/json"
-            ),
-            (
                 "sla-reports/daily/2026/11/24/report.html",
                 "text/html; charset=utf-8"
             ),
@@ -244,11 +240,15 @@ async fn reports_go_to_deterministic_keys_with_latest_last() {
                 "sla-reports/daily/2026/11/24/report.json",
                 "application/json"
             ),
+            (
+                "sla-reports/daily/2026/11/24/ledger.json",
+                "application/json"
+            ),
             ("sla-reports/latest.json", "application/json"),
         ]
     );
-    assert_eq!(objects[2].1, objects[3].1);
-    let report: serde_json::Value = serde_json::from_slice(&objects[2].1).expect("json");
+    assert_eq!(objects[1].1, objects[3].1);
+    let report: serde_json::Value = serde_json::from_slice(&objects[1].1).expect("json");
     assert_eq!(report["services"][0]["service"], "api");
     assert_eq!(report["period"]["date"], "2026-11-24");
 }
@@ -268,9 +268,9 @@ async fn backfilling_an_older_day_leaves_latest_alone_and_scheduled_runs_always_
     assert_eq!(
         written(&store),
         [
-            "sla-reports/daily/2026/11/20/ledger.json",
             "sla-reports/daily/2026/11/20/report.html",
             "sla-reports/daily/2026/11/20/report.json",
+            "sla-reports/daily/2026/11/20/ledger.json",
         ],
         "nothing to fill the window with: those days stay missing"
     );
@@ -283,7 +283,7 @@ async fn backfilling_an_older_day_leaves_latest_alone_and_scheduled_runs_always_
         Some("sla-reports/latest.json"),
         "a scheduled event is the newest day when it was sent"
     );
-    assert_eq!(written(&store).len(), 4, "ledger, HTML, JSON and latest");
+    assert_eq!(written(&store).len(), 4, "HTML, JSON, ledger and latest");
 }
 
 #[tokio::test]

@@ -112,20 +112,24 @@ impl LedgerObject {
     }
 }
 
-/// One SLO's and service's days out of the ledger objects read.
+/// One SLO's and service's days out of the ledger objects read. A day whose object holds the
+/// SLO but not the service is a day without its events (zero), not a missing one; a day whose
+/// object lacks the SLO (it was added later) is missing.
 pub fn days_of<'a>(
     objects: impl IntoIterator<Item = &'a LedgerObject>,
     slo: &str,
     service: &str,
 ) -> BTreeMap<NaiveDate, LedgerDay> {
+    const NONE: LedgerDay = LedgerDay {
+        good: 0.0,
+        total: 0.0,
+        excluded: 0.0,
+    };
     objects
         .into_iter()
         .filter_map(|object| {
-            object
-                .slos
-                .get(slo)
-                .and_then(|services| services.get(service))
-                .map(|day| (object.date, *day))
+            let services = object.slos.get(slo)?;
+            Some((object.date, services.get(service).copied().unwrap_or(NONE)))
         })
         .collect()
 }
@@ -168,8 +172,16 @@ mod tests {
             "sla/daily/2026/11/03/ledger.json"
         );
         let days = days_of([&object], "availability", "checkout");
-        assert_eq!(days.len(), 1);
-        assert!(days_of([&object], "availability", "payments").is_empty());
+        assert!((days[&date("2026-11-03")].total - 1_000.0).abs() < 1e-9);
+        let quiet = days_of([&object], "availability", "payments");
+        assert!(
+            quiet[&date("2026-11-03")].total.abs() < f64::EPSILON,
+            "a day without its events"
+        );
+        assert!(
+            days_of([&object], "latency", "checkout").is_empty(),
+            "an SLO added later"
+        );
     }
 
     #[test]

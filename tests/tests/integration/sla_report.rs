@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use sla_report::invoke;
 use vigil_tests::{test_history, HOSTILE_SERVICE};
 
-use crate::support::{deadline_in, job, keys, new_bucket, object, stack};
+use crate::support::{deadline_in, job, keys, new_bucket, object, s3, stack};
 
 fn utc(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
@@ -31,6 +31,38 @@ fn assert_close(actual: &Value, expected: f64, relative: f64, what: &str) {
         (actual - expected).abs() <= relative * scale,
         "{what}: {actual} vs truth {expected}"
     );
+}
+
+/// Checks every service's default SLO window in `report` (starting `start`, `missing` days not
+/// in Prometheus) against the generator's truth from its first day to the day reported.
+fn check_window_against_truth(report: &Value, start: &str, missing: u64) {
+    let end = report["period"]["end"].as_str().expect("end");
+    let truth = test_history().truth(utc("2026-11-01T00:00:00Z"), utc(end));
+    for (name, expected) in &truth {
+        let window = &service(report, name)["slo"]["window"];
+        assert_eq!(window["start"], start, "{name}");
+        assert_eq!(window["end"], report["period"]["date"], "{name}");
+        assert_eq!(window["days_missing"], missing, "{name}");
+        if expected.total == 0.0 {
+            assert_eq!(window["status"], "no_data", "{name}");
+            continue;
+        }
+        assert_close(
+            &window["total"],
+            expected.total,
+            1e-9,
+            &format!("{name} window total"),
+        );
+        assert_close(
+            &window["sli_value"],
+            1.0 - expected.errors / expected.total,
+            1e-9,
+            &format!("{name} window SLI"),
+        );
+        let slos = service(report, name)["slos"].as_array().expect("slos");
+        assert_eq!(slos.len(), 1, "{name}: the default SLO");
+        assert_eq!(&slos[0]["window"], window, "{name}");
+    }
 }
 
 /// Checks every service of `report` against the generator's truth over `[from, to]`.
@@ -87,7 +119,13 @@ fn check_against_truth(report: &Value, from: &str, to: &str) {
 async fn the_report_in_s3_matches_the_ground_truth() {
     let stack = stack();
     let bucket = new_bucket(&stack, "truth").await;
-    let job = job(&stack.prometheus_url, &stack.moto_url, &bucket, &[]).await;
+    let job = job(
+        &stack.prometheus_url,
+        &stack.moto_url,
+        &bucket,
+        &[("SLO_WINDOW", "30d")],
+    )
+    .await;
     let outcome = invoke(
         &job,
         &json!({"time": "2026-11-03T00:15:00Z"}),
@@ -101,15 +139,19 @@ async fn the_report_in_s3_matches_the_ground_truth() {
     assert_eq!(
         stored,
         [
+            "sla-reports/daily/2026/11/01/ledger.json",
+            "sla-reports/daily/2026/11/02/ledger.json",
             "sla-reports/daily/2026/11/02/report.html",
             "sla-reports/daily/2026/11/02/report.json",
             "sla-reports/latest.json",
-        ]
+        ],
+        "the day before filled from Prometheus; the 28 before it are not there"
     );
     let (body, content_type) = object(&stack, &bucket, &outcome.json_key).await;
     assert_eq!(content_type.as_deref(), Some("application/json"));
     let report: Value = serde_json::from_slice(&body).expect("json");
-    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["schema_version"], 2);
+    check_window_against_truth(&report, "2026-10-04", 28);
     assert_eq!(
         report["period"],
         json!({
@@ -224,4 +266,67 @@ async fn rerunning_a_day_writes_the_same_bytes() {
         object(&stack, &bucket, &backfill.html_key).await.0,
         first_html
     );
+}
+
+#[tokio::test]
+async fn a_window_is_the_sum_of_ledger_days_and_a_lost_or_corrupt_day_is_filled_again() {
+    let stack = stack();
+    let bucket = new_bucket(&stack, "ledger").await;
+    let job = job(
+        &stack.prometheus_url,
+        &stack.moto_url,
+        &bucket,
+        &[("SLO_WINDOW", "7d")],
+    )
+    .await;
+    let day = json!({"date": "2026-11-02"});
+    let first = invoke(&job, &day, deadline_in(60))
+        .await
+        .expect("report written");
+    assert_eq!(first.queries, 8 + 2 * 6, "six earlier days looked for");
+    let first_bytes = object(&stack, &bucket, &first.json_key).await.0;
+    let report: Value = serde_json::from_slice(&first_bytes).expect("json");
+    // 2026-10-27 to 2026-10-31 precede the history: missing, never good.
+    check_window_against_truth(&report, "2026-10-27", 5);
+    let ledger_key = "sla-reports/daily/2026/11/01/ledger.json";
+    let filled = object(&stack, &bucket, ledger_key).await.0;
+    let client = s3(&stack.moto_url).await;
+    for lose in ["delete", "corrupt"] {
+        if lose == "delete" {
+            client
+                .delete_object()
+                .bucket(&bucket)
+                .key(ledger_key)
+                .send()
+                .await
+                .expect("deleted");
+        } else {
+            client
+                .put_object()
+                .bucket(&bucket)
+                .key(ledger_key)
+                .body(b"{\"schema_version\": 1, \"date\": \"2026-11-01\", \"slos\": {\"availability\": {\"search\": {\"good\": 5, \"total\": 1}}}}".to_vec().into())
+                .send()
+                .await
+                .expect("hand-edited");
+        }
+        let again = invoke(&job, &day, deadline_in(60))
+            .await
+            .expect("report written");
+        assert_eq!(
+            again.queries,
+            8 + 2 * 6,
+            "{lose}: the lost day is computed again"
+        );
+        assert_eq!(
+            object(&stack, &bucket, ledger_key).await.0,
+            filled,
+            "{lose}"
+        );
+        assert_eq!(
+            object(&stack, &bucket, &again.json_key).await.0,
+            first_bytes,
+            "{lose}: the same report"
+        );
+    }
 }

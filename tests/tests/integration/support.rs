@@ -111,11 +111,14 @@ pub async fn job(
     bucket: &str,
     extra: &[(&str, &str)],
 ) -> DeployedJob {
+    // A one-day window reads no earlier ledger days, so tests of the day's queries count just
+    // those; the tests of windows set `SLO_WINDOW` themselves.
     let mut pairs = vec![
         ("PROMETHEUS_URL", prometheus_url),
         ("REPORT_BUCKET", bucket),
         ("S3_FORCE_PATH_STYLE", "true"),
         ("WRITE_RESERVE_SECONDS", "1"),
+        ("SLO_WINDOW", "1d"),
     ];
     pairs.extend_from_slice(extra);
     let config = SlaReportConfig::from_env(&Env::from_pairs(pairs)).expect("valid config");
