@@ -285,6 +285,9 @@ class LeastPrivilege(unittest.TestCase):
     def test_the_report_reads_and_writes_only_under_its_prefix(self):
         actions = {a for s in statements("SlaReportRole") for a in as_list(s["Action"]) if a.startswith("s3:")}
         self.assertEqual(actions, {"s3:PutObject", "s3:GetObject", "s3:ListBucket"})
+        document = by_sid("SlaReportRole", "ReadSloDocument")
+        self.assertEqual(as_list(document["Action"]), ["s3:GetObject"])
+        self.assertEqual(environment("SlaReportFunction")["SLOS_S3_URI"], {"Ref": "SlosS3Uri"})
         for sid, action in (("WriteReportsUnderPrefix", "s3:PutObject"), ("ReadReportsUnderPrefix", "s3:GetObject")):
             statement = by_sid("SlaReportRole", sid)
             self.assertEqual(as_list(statement["Action"]), [action])

@@ -26,6 +26,22 @@ pub enum Output {
     Directory(PathBuf),
 }
 
+/// Where the SLO document comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlosSource {
+    /// No document: one `availability` SLO per service over `SLO_WINDOW`.
+    Default,
+    /// `SLOS_FILE`: a file deployed with the function.
+    File(PathBuf),
+    /// `SLOS_S3_URI`: `s3://bucket/key`.
+    S3 {
+        /// The bucket.
+        bucket: String,
+        /// The key.
+        key: String,
+    },
+}
+
 /// Everything `sla-report` reads from its environment.
 #[derive(Debug, Clone)]
 pub struct SlaReportConfig {
@@ -33,6 +49,8 @@ pub struct SlaReportConfig {
     pub prometheus: PrometheusSettings,
     /// Where reports go.
     pub output: Output,
+    /// Where the SLO document comes from; read at start-up.
+    pub slos: SlosSource,
     /// What the report settings are.
     pub report: ReportSettings,
 }
@@ -125,9 +143,29 @@ impl SlaReportConfig {
                 |text| Window::parse(text.trim()).ok_or("not a window"),
             )?
             .unwrap_or(Window::Rolling(30));
+        let slos = match env.one_of("SLOS_FILE, SLOS_S3_URI", "SLOS_FILE", "SLOS_S3_URI")? {
+            OneOf::Neither => SlosSource::Default,
+            OneOf::First(file) => SlosSource::File(PathBuf::from(file)),
+            OneOf::Second(uri) => {
+                let (bucket, key) = uri
+                    .strip_prefix("s3://")
+                    .and_then(|rest| rest.split_once('/'))
+                    .filter(|(bucket, key)| !bucket.is_empty() && !key.is_empty())
+                    .ok_or_else(|| ConfigError::Invalid {
+                        variable: "SLOS_S3_URI",
+                        expected: "an S3 URI such as s3://my-bucket/vigil/slos.yaml".to_owned(),
+                        found: uri.to_owned(),
+                    })?;
+                SlosSource::S3 {
+                    bucket: bucket.to_owned(),
+                    key: key.to_owned(),
+                }
+            }
+        };
         Ok(Self {
             prometheus: PrometheusSettings::from_env(env)?,
             output,
+            slos,
             report: ReportSettings {
                 prefix,
                 time_zone,

@@ -5,9 +5,10 @@ use chrono::NaiveDate;
 use futures_util::{stream, StreamExt as _, TryStreamExt as _};
 use vigil_core::deadline::Deadline;
 use vigil_core::ports::{MetricsSource, ReportStore};
+use vigil_core::report::figures::Measurements;
 use vigil_core::report::period::ReportPeriod;
 use vigil_core::report::queries::{Queries, Results};
-use vigil_core::report::slos::{days_needed, ledger_of_day};
+use vigil_core::report::slos::{days_needed, ledger_of_day, SloError, SloQueries, SloResults};
 use vigil_core::slo::document::Slo;
 use vigil_core::slo::ledger::{ledger_key, LedgerObject};
 use vigil_core::telemetry::Event;
@@ -83,14 +84,17 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
             self.instant("ledger_total", &queries.total, period.end, deadline),
             self.instant("ledger_errors", &queries.errors, period.end, deadline),
         )?;
-        let latencies = vec![total.1, errors.1];
+        let mut latencies = vec![total.1, errors.1];
         let results = Results {
             total: total.0,
             errors: errors.0,
             ..Results::default()
         };
         let measurements = results.into_measurements(settings.metrics.service_label.as_str());
-        let object = ledger_of_day(date, &measurements, slos);
+        let (object, _, spent) = self
+            .day_ledger(&period, &measurements, slos, deadline)
+            .await?;
+        latencies.extend(spent);
         if object
             .slos
             .values()
@@ -102,6 +106,42 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
         self.write_ledger(&object).await?;
         tracing::info!(%date, "{}", Event::LedgerDayFilled);
         Ok((Some(object), latencies))
+    }
+
+    /// The ledger object of `period`'s day: `measurements` hold the day's requests and errors;
+    /// the SLO document's latency and ratio SLIs are queried here. Returns the SLOs that could
+    /// not be measured and the queries' latencies.
+    pub(crate) async fn day_ledger(
+        &self,
+        period: &ReportPeriod,
+        measurements: &Measurements,
+        slos: &[Slo],
+        deadline: Deadline,
+    ) -> Result<(LedgerObject, Vec<SloError>, Vec<f64>), ReportError> {
+        let queries = SloQueries::new(slos, &self.settings.metrics, period);
+        let mut results = SloResults::default();
+        let mut latencies = Vec::with_capacity(queries.count());
+        if let Some(query) = &queries.latency {
+            let (samples, spent) = self
+                .instant("slo_latency", query, period.end, deadline)
+                .await?;
+            results.latency = samples;
+            latencies.push(spent);
+        }
+        for (numerator, total) in &queries.ratios {
+            let (counted, total) = tokio::try_join!(
+                self.instant("slo_ratio_events", numerator, period.end, deadline),
+                self.instant("slo_ratio_total", total, period.end, deadline),
+            )?;
+            latencies.extend([counted.1, total.1]);
+            results.ratios.push((counted.0, total.0));
+        }
+        let label = self.settings.metrics.service_label.as_str();
+        let (object, errors) = ledger_of_day(period.date, measurements, &results, slos, label);
+        for error in &errors {
+            tracing::error!(slo = %error.slo, error = %error.error, "{}", Event::SloFailed);
+        }
+        Ok((object, errors, latencies))
     }
 
     /// Writes `object` at its day's key.

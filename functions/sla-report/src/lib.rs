@@ -19,7 +19,7 @@ use vigil_core::report::keys::{rewrites_latest, ReportKeys};
 use vigil_core::report::period::ReportPeriod;
 use vigil_core::report::queries::{HourlyRange, Queries, Results};
 use vigil_core::report::render;
-use vigil_core::report::slos::{attach_slos, ledger_of_day};
+use vigil_core::report::slos::attach_slos;
 use vigil_core::series::{Sample, Series};
 use vigil_core::slo::ledger::LedgerObject;
 use vigil_core::telemetry::Event;
@@ -31,7 +31,7 @@ pub mod ledger;
 mod outcome;
 
 pub use config::{Output, ReportSettings, SlaReportConfig};
-pub use connect::{connect, DeployedJob};
+pub use connect::{connect, DeployedJob, StartupError};
 pub use handler::invoke;
 pub use outcome::{ReportError, ReportOutcome, RunStats};
 
@@ -53,7 +53,7 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
         }
     }
 
-    async fn instant(
+    pub(crate) async fn instant(
         &self,
         name: &'static str,
         query: &str,
@@ -145,7 +145,11 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
         let slos = self.settings.slos.slos(&self.settings.policy);
         let (mut ledger, fills) = self.ledger(period.date, &slos, deadline).await?;
         stats.query_latency_ms.extend(fills);
-        let today = ledger_of_day(period.date, &measurements, &slos);
+        let (today, slo_errors, spent) = self
+            .day_ledger(&period, &measurements, &slos, deadline)
+            .await?;
+        stats.query_latency_ms.extend(spent);
+        report.slo_errors = slo_errors;
         ledger.push(today.clone());
         let policy = &self.settings.policy;
         attach_slos(

@@ -446,3 +446,40 @@ async fn a_corrupt_ledger_day_is_recomputed_and_a_window_is_summed_from_the_ledg
     assert_eq!(window["days_missing"], 0);
     assert_eq!(window["status"], "breached");
 }
+
+#[test]
+fn the_slo_document_setting_is_validated_by_name() {
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut pairs = vec![
+            ("PROMETHEUS_URL", "http://prometheus:9090"),
+            ("REPORT_DIR", "/tmp/unused"),
+        ];
+        pairs.extend_from_slice(extra);
+        SlaReportConfig::from_env(&Env::from_pairs(pairs))
+    };
+    assert_eq!(with(&[]).expect("valid").slos, config::SlosSource::Default);
+    assert_eq!(
+        with(&[("SLOS_S3_URI", "s3://cfg/vigil/slos.yaml")])
+            .expect("valid")
+            .slos,
+        config::SlosSource::S3 {
+            bucket: "cfg".to_owned(),
+            key: "vigil/slos.yaml".to_owned()
+        }
+    );
+    for (extra, variable) in [
+        (&[("SLOS_S3_URI", "cfg/slos.yaml")][..], "SLOS_S3_URI"),
+        (
+            &[
+                ("SLOS_FILE", "slos.yaml"),
+                ("SLOS_S3_URI", "s3://cfg/slos.yaml"),
+            ][..],
+            "SLOS_FILE",
+        ),
+        (&[("SLO_WINDOW", "fortnight")][..], "SLO_WINDOW"),
+        (&[("SLO_WINDOW", "401d")][..], "SLO_WINDOW"),
+    ] {
+        let error = with(extra).expect_err(variable).to_string();
+        assert!(error.starts_with(variable), "{error}");
+    }
+}

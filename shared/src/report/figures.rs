@@ -18,7 +18,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::report::period::ReportPeriod;
-use crate::report::slos::ServiceSlo;
+use crate::report::slos::{ServiceSlo, SloError};
 use crate::slo::window::WindowFigures;
 
 /// The version of the JSON report's schema; bumped on any incompatible change.
@@ -218,6 +218,8 @@ pub struct SlaReport {
     pub summary: FleetSummary,
     /// One entry per service, sorted by name.
     pub services: Vec<ServiceReport>,
+    /// The SLOs that could not be measured, with why; the others are reported.
+    pub slo_errors: Vec<SloError>,
 }
 
 /// A value that means something: finite, and not negative where counts are concerned.
@@ -372,6 +374,7 @@ pub fn build_report(
         },
         summary: summarise(&services),
         services,
+        slo_errors: Vec::new(),
     }
 }
 

@@ -7,7 +7,11 @@ use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
 use super::figures::{Measurements, SlaPolicy, SlaReport};
-use crate::slo::document::{Services, Sli, Slo};
+use super::period::ReportPeriod;
+use crate::conventions::MetricConventions;
+use crate::promql::{self, LabelName, RangeSeconds};
+use crate::series::Sample;
+use crate::slo::document::{Events, Services, Sli, Slo};
 use crate::slo::ledger::{days_of, LedgerObject};
 use crate::slo::window::{window_figures, LedgerDay, Status, Window, WindowFigures};
 
@@ -105,20 +109,236 @@ pub fn availability_day(measurements: &Measurements, service: &str) -> Option<Le
     })
 }
 
-/// The ledger object of `date` from that day's `measurements`: every availability SLO's
-/// counts for every service it covers that had requests.
-pub fn ledger_of_day(date: NaiveDate, measurements: &Measurements, slos: &[Slo]) -> LedgerObject {
+/// The queries a day's ledger needs beyond the report's own: one over the latency histogram
+/// by service and `le` when any SLO has a latency SLI (every threshold is read from it), and
+/// two per ratio SLO, `{{window}}` replaced by the day's range.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SloQueries {
+    /// `sum by (service, le) (increase(buckets[day]))`.
+    pub latency: Option<String>,
+    /// Per ratio SLO, in document order: its numerator and its total.
+    pub ratios: Vec<(String, String)>,
+}
+
+impl SloQueries {
+    /// The queries of `slos` for `period` under the metric `conventions`.
+    pub fn new(slos: &[Slo], conventions: &MetricConventions, period: &ReportPeriod) -> Self {
+        let day = RangeSeconds(period.seconds());
+        let latency = slos
+            .iter()
+            .any(|slo| matches!(slo.sli, Sli::Latency { .. }))
+            .then(|| {
+                let le = LabelName::new("le").unwrap_or_else(|_| unreachable!("le is a label"));
+                promql::sum_increase_by(
+                    &[&conventions.service_label, &le],
+                    &conventions.latency_buckets(),
+                    day,
+                )
+            });
+        let ratios = slos
+            .iter()
+            .filter_map(|slo| match &slo.sli {
+                Sli::Ratio { events, total, .. } => {
+                    let numerator = match events {
+                        Events::Good(query) | Events::Bad(query) => query,
+                    };
+                    let range = day.to_string();
+                    Some((
+                        numerator.replace("{{window}}", &range),
+                        total.replace("{{window}}", &range),
+                    ))
+                }
+                _ => None,
+            })
+            .collect();
+        Self { latency, ratios }
+    }
+
+    /// How many queries these are.
+    pub fn count(&self) -> usize {
+        usize::from(self.latency.is_some()) + 2 * self.ratios.len()
+    }
+}
+
+/// What [`SloQueries`] returned.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SloResults {
+    /// The latency histogram's increases by service and `le`.
+    pub latency: Vec<Sample>,
+    /// Per ratio SLO: its numerator's and its total's samples.
+    pub ratios: Vec<(Vec<Sample>, Vec<Sample>)>,
+}
+
+/// An SLO that could not be measured; the others are reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SloError {
+    /// The SLO.
+    pub slo: String,
+    /// What is wrong, naming the field.
+    pub error: String,
+}
+
+/// The ledger object of `date` from that day's `measurements` and SLO `results`: every SLO's
+/// counts for every service it covers that had events; an SLO that cannot be measured (a
+/// latency threshold that is not a bucket boundary) is left out and named.
+pub fn ledger_of_day(
+    date: NaiveDate,
+    measurements: &Measurements,
+    results: &SloResults,
+    slos: &[Slo],
+    service_label: &str,
+) -> (LedgerObject, Vec<SloError>) {
     let mut object = LedgerObject::new(date);
-    for slo in slos.iter().filter(|slo| slo.sli == Sli::Availability) {
-        let days: BTreeMap<String, LedgerDay> = measurements
-            .total
-            .keys()
-            .filter(|service| !service.is_empty() && slo.services.covers(service))
-            .filter_map(|service| Some((service.clone(), availability_day(measurements, service)?)))
+    let mut errors = Vec::new();
+    let histogram = histogram_by_service(&results.latency, service_label);
+    let mut ratios = results.ratios.iter();
+    for slo in slos {
+        let days: BTreeMap<String, LedgerDay> = match &slo.sli {
+            Sli::Availability => measurements
+                .total
+                .keys()
+                .filter_map(|service| {
+                    Some((service.clone(), availability_day(measurements, service)?))
+                })
+                .collect(),
+            Sli::Latency { threshold_ms } => match latency_days(&histogram, *threshold_ms) {
+                Ok(days) => days,
+                Err(error) => {
+                    errors.push(SloError {
+                        slo: slo.name.clone(),
+                        error,
+                    });
+                    continue;
+                }
+            },
+            Sli::Ratio {
+                group_by, events, ..
+            } => {
+                let (numerator, total) = ratios
+                    .next()
+                    .map_or((&[][..], &[][..]), |(n, t)| (n.as_slice(), t.as_slice()));
+                ratio_days(numerator, total, group_by, matches!(events, Events::Bad(_)))
+            }
+        };
+        let days = days
+            .into_iter()
+            .filter(|(service, _)| !service.is_empty() && slo.services.covers(service))
             .collect();
         object.slos.insert(slo.name.clone(), days);
     }
-    object
+    (object, errors)
+}
+
+/// Service → `le` (seconds) → the bucket's increase.
+fn histogram_by_service(
+    samples: &[Sample],
+    service_label: &str,
+) -> BTreeMap<String, Vec<(f64, f64)>> {
+    let mut histogram: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    for sample in samples {
+        let (Some(service), Some(le)) = (sample.labels.get(service_label), sample.labels.get("le"))
+        else {
+            continue;
+        };
+        let le = if le == "+Inf" {
+            f64::INFINITY
+        } else {
+            le.parse().unwrap_or(f64::NAN)
+        };
+        if !le.is_nan() && sample.value.is_finite() {
+            histogram
+                .entry(service.clone())
+                .or_default()
+                .push((le, sample.value.max(0.0)));
+        }
+    }
+    histogram
+}
+
+/// Each service's requests at or under `threshold_ms` and in all; an error naming the nearest
+/// boundaries when the threshold is not one.
+fn latency_days(
+    histogram: &BTreeMap<String, Vec<(f64, f64)>>,
+    threshold_ms: f64,
+) -> Result<BTreeMap<String, LedgerDay>, String> {
+    let threshold = threshold_ms / 1000.0;
+    let is_threshold = |le: f64| (le - threshold).abs() <= 1e-9 * threshold.max(1.0);
+    let mut days = BTreeMap::new();
+    for (service, buckets) in histogram {
+        let total = buckets
+            .iter()
+            .find(|(le, _)| le.is_infinite())
+            .map(|(_, v)| *v);
+        let Some(total) = total.filter(|t| *t > 0.0) else {
+            continue;
+        };
+        let Some(good) = buckets
+            .iter()
+            .find(|(le, _)| is_threshold(*le))
+            .map(|(_, v)| *v)
+        else {
+            let below = buckets
+                .iter()
+                .map(|(le, _)| *le)
+                .filter(|le| *le < threshold)
+                .fold(f64::NAN, f64::max);
+            let above = buckets
+                .iter()
+                .map(|(le, _)| *le)
+                .filter(|le| *le > threshold)
+                .fold(f64::NAN, f64::min);
+            let near = [below, above]
+                .iter()
+                .filter(|le| le.is_finite())
+                .map(|le| format!("{}", le * 1000.0))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(format!(
+                "threshold_ms: {threshold_ms} is not a bucket boundary ({near})"
+            ));
+        };
+        days.insert(
+            service.clone(),
+            LedgerDay {
+                good: good.min(total),
+                total,
+                excluded: 0.0,
+            },
+        );
+    }
+    Ok(days)
+}
+
+/// Each group's good and total events of a ratio SLI (`bad`: the numerator counts bad ones).
+fn ratio_days(
+    numerator: &[Sample],
+    total: &[Sample],
+    group_by: &str,
+    bad: bool,
+) -> BTreeMap<String, LedgerDay> {
+    let counted: BTreeMap<&str, f64> = numerator
+        .iter()
+        .filter(|s| s.value.is_finite())
+        .filter_map(|s| Some((s.labels.get(group_by)?.as_str(), s.value.max(0.0))))
+        .collect();
+    total
+        .iter()
+        .filter(|s| s.value.is_finite() && s.value > 0.0)
+        .filter_map(|s| {
+            let group = s.labels.get(group_by)?;
+            let all = s.value;
+            let counted = counted.get(group.as_str()).copied().unwrap_or(0.0).min(all);
+            let good = if bad { all - counted } else { counted };
+            Some((
+                group.clone(),
+                LedgerDay {
+                    good,
+                    total: all,
+                    excluded: 0.0,
+                },
+            ))
+        })
+        .collect()
 }
 
 /// The days before `day` the SLOs' windows need, newest first.
@@ -129,8 +349,8 @@ pub fn days_needed(set: &SloSet, policy: &SlaPolicy, day: NaiveDate) -> Vec<Naiv
 }
 
 /// Puts every SLO's day and window figures into `report`'s services, from the ledger objects
-/// (the reported day's included); the default SLO's window also goes into each service's
-/// `slo` object.
+/// (the reported day's included), except the SLOs named in its `slo_errors`; the default SLO's
+/// window also goes into each service's `slo` object.
 pub fn attach_slos(
     report: &mut SlaReport,
     set: &SloSet,
@@ -141,9 +361,11 @@ pub fn attach_slos(
     let slos = set.slos(policy);
     let today = ledger.iter().find(|object| object.date == day);
     for service in &mut report.services {
+        let failed = &report.slo_errors;
         service.slos = slos
             .iter()
             .filter(|slo| slo.services.covers(&service.service))
+            .filter(|slo| failed.iter().all(|error| error.slo != slo.name))
             .map(|slo| {
                 let objective = set.objective(slo, &service.service, policy);
                 let days = days_of(ledger, &slo.name, &service.service);
@@ -227,11 +449,18 @@ mod tests {
         let mut ledger: Vec<LedgerObject> = (1..=6)
             .map(|back| {
                 let date = day.checked_sub_days(Days::new(back)).expect("a day");
-                ledger_of_day(date, &measurements(1_000.0, 5.0), &slos)
+                ledger_of_day(
+                    date,
+                    &measurements(1_000.0, 5.0),
+                    &SloResults::default(),
+                    &slos,
+                    "service",
+                )
+                .0
             })
             .collect();
         let today = measurements(1_000.0, 50.0);
-        ledger.push(ledger_of_day(day, &today, &slos));
+        ledger.push(ledger_of_day(day, &today, &SloResults::default(), &slos, "service").0);
         let period = ReportPeriod::for_date(day, chrono_tz::Tz::UTC).expect("a period");
         let mut report = build_report(&period, &today, &policy());
         attach_slos(&mut report, &set, &policy(), day, &ledger);
@@ -259,7 +488,160 @@ mod tests {
     #[test]
     fn a_service_without_requests_has_no_ledger_entry() {
         let slos = SloSet::Default(Window::Month).slos(&policy());
-        let object = ledger_of_day(date("2026-11-10"), &measurements(0.0, 0.0), &slos);
+        let (object, _) = ledger_of_day(
+            date("2026-11-10"),
+            &measurements(0.0, 0.0),
+            &SloResults::default(),
+            &slos,
+            "service",
+        );
         assert!(object.slos[DEFAULT_SLO].is_empty());
+    }
+
+    fn sample(labels: &[(&str, &str)], value: f64) -> Sample {
+        Sample {
+            labels: labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            value,
+        }
+    }
+
+    fn slo(name: &str, sli: Sli) -> Slo {
+        Slo {
+            name: name.to_owned(),
+            services: Services::All,
+            sli,
+            objective: 0.99,
+            window: Window::Month,
+        }
+    }
+
+    #[test]
+    fn latency_and_ratio_slis_count_their_day() {
+        let histogram = [
+            ("0.1", 600.0),
+            ("0.25", 900.0),
+            ("0.5", 990.0),
+            ("+Inf", 1_000.0),
+        ];
+        let results = SloResults {
+            latency: histogram
+                .iter()
+                .map(|(le, value)| sample(&[("service", "checkout"), ("le", le)], *value))
+                .collect(),
+            ratios: vec![
+                (
+                    vec![sample(&[("queue", "mail")], 3.0)],
+                    vec![
+                        sample(&[("queue", "mail")], 60.0),
+                        sample(&[("queue", "sms")], 40.0),
+                    ],
+                ),
+                (
+                    vec![sample(&[("queue", "mail")], 57.0)],
+                    vec![sample(&[("queue", "mail")], 60.0)],
+                ),
+            ],
+        };
+        let slos = [
+            slo(
+                "fast",
+                Sli::Latency {
+                    threshold_ms: 250.0,
+                },
+            ),
+            slo(
+                "slow",
+                Sli::Latency {
+                    threshold_ms: 300.0,
+                },
+            ),
+            slo(
+                "jobs",
+                Sli::Ratio {
+                    group_by: "queue".to_owned(),
+                    events: Events::Bad("b[{{window}}]".to_owned()),
+                    total: "t[{{window}}]".to_owned(),
+                },
+            ),
+            slo(
+                "delivered",
+                Sli::Ratio {
+                    group_by: "queue".to_owned(),
+                    events: Events::Good("g[{{window}}]".to_owned()),
+                    total: "t[{{window}}]".to_owned(),
+                },
+            ),
+        ];
+        let (object, errors) = ledger_of_day(
+            date("2026-11-10"),
+            &Measurements::default(),
+            &results,
+            &slos,
+            "service",
+        );
+        assert_eq!(
+            errors,
+            [SloError {
+                slo: "slow".to_owned(),
+                error: "threshold_ms: 300 is not a bucket boundary (250, 500)".to_owned()
+            }]
+        );
+        assert!(
+            !object.slos.contains_key("slow"),
+            "a failed SLO is not summed"
+        );
+        let fast = object.slos["fast"]["checkout"];
+        assert!((fast.good - 900.0).abs() < 1e-9 && (fast.total - 1_000.0).abs() < 1e-9);
+        let jobs = &object.slos["jobs"];
+        assert!(
+            (jobs["mail"].good - 57.0).abs() < 1e-9,
+            "bad events subtracted"
+        );
+        assert!(
+            (jobs["sms"].good - 40.0).abs() < 1e-9,
+            "no bad events: all good"
+        );
+        assert!((object.slos["delivered"]["mail"].good - 57.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn one_histogram_query_serves_every_threshold_and_ratios_get_the_day_s_range() {
+        let ratio = Sli::Ratio {
+            group_by: "queue".to_owned(),
+            events: Events::Bad("b[{{window}}]".to_owned()),
+            total: "t[{{window}}]".to_owned(),
+        };
+        let slos = [
+            slo(
+                "fast",
+                Sli::Latency {
+                    threshold_ms: 250.0,
+                },
+            ),
+            slo(
+                "slow",
+                Sli::Latency {
+                    threshold_ms: 500.0,
+                },
+            ),
+            slo("jobs", ratio),
+        ];
+        let period = ReportPeriod::for_date(date("2026-03-29"), chrono_tz::Tz::Europe__Berlin)
+            .expect("a period");
+        let conventions =
+            MetricConventions::from_env(&crate::config::Env::default()).expect("defaults");
+        let queries = SloQueries::new(&slos, &conventions, &period);
+        assert_eq!(queries.count(), 1 + 2);
+        assert_eq!(
+            queries.ratios[0].0, "b[82800s]",
+            "the day's own length (DST)"
+        );
+        assert!(queries
+            .latency
+            .as_deref()
+            .is_some_and(|q| q.starts_with("sum by (service, le) (increase(")));
     }
 }

@@ -76,6 +76,9 @@ events! {
     StartupFailed,
     /// The state changed since it was read: another invocation won.
     StateConflict,
+    /// An SLO could not be measured (a latency threshold that is not a bucket boundary); the
+    /// others are reported.
+    SloFailed,
     /// The stored state could not be read; it is replaced.
     StateCorrupt,
 }

@@ -330,3 +330,99 @@ async fn a_window_is_the_sum_of_ledger_days_and_a_lost_or_corrupt_day_is_filled_
         );
     }
 }
+
+#[tokio::test]
+async fn an_slo_document_s_latency_and_ratio_slis_match_the_truth_and_a_bad_threshold_fails_alone()
+{
+    let stack = stack();
+    let bucket = new_bucket(&stack, "slodoc").await;
+    let document = std::env::temp_dir().join(format!("vigil-slos-{}.yaml", std::process::id()));
+    std::fs::write(
+        &document,
+        r#"window: 7d
+slos:
+  - name: availability
+    sli: availability
+    objective: 0.999
+  - name: fast
+    sli: latency
+    threshold_ms: 250
+    objective: 0.9
+  - name: slow-edge
+    sli: latency
+    threshold_ms: 300
+    objective: 0.9
+  - name: requests-ratio
+    sli: ratio
+    group_by: service
+    bad: sum by (service) (increase(http_requests_total{status=~"5.."}[{{window}}]))
+    total: sum by (service) (increase(http_requests_total[{{window}}]))
+    objective: 0.999
+"#,
+    )
+    .expect("document written");
+    let path = document.to_str().expect("utf-8 path");
+    let job = job(
+        &stack.prometheus_url,
+        &stack.moto_url,
+        &bucket,
+        &[("SLOS_FILE", path)],
+    )
+    .await;
+    let outcome = invoke(&job, &json!({"date": "2026-11-02"}), deadline_in(60))
+        .await
+        .expect("report written");
+    assert_eq!(
+        outcome.queries,
+        (8 + 3) + 6 * (2 + 3),
+        "the day's 8 and its SLO queries (one histogram, two for the ratio), then each of six earlier days"
+    );
+    let report: Value =
+        serde_json::from_slice(&object(&stack, &bucket, &outcome.json_key).await.0).expect("json");
+    assert_eq!(
+        report["slo_errors"],
+        json!([{"slo": "slow-edge", "error": "threshold_ms: 300 is not a bucket boundary (250, 500)"}])
+    );
+    let truth = test_history().truth(utc("2026-11-01T00:00:00Z"), utc("2026-11-03T00:00:00Z"));
+    for (name, expected) in &truth {
+        let slos = service(&report, name)["slos"]
+            .as_array()
+            .expect("slos")
+            .clone();
+        let names: Vec<&str> = slos
+            .iter()
+            .map(|s| s["name"].as_str().expect("name"))
+            .collect();
+        assert_eq!(names, ["availability", "fast", "requests-ratio"], "{name}");
+        if expected.total == 0.0 {
+            continue;
+        }
+        let fast = &slos[1]["window"];
+        assert_eq!(fast["start"], "2026-10-27", "{name}");
+        let observed = expected.cumulative_buckets[10];
+        assert_close(
+            &fast["total"],
+            observed,
+            1e-9,
+            &format!("{name} observations"),
+        );
+        assert_close(
+            &fast["sli_value"],
+            expected.cumulative_buckets[5] / observed,
+            1e-9,
+            &format!("{name} share at or under 250 ms"),
+        );
+        assert_close(
+            &slos[2]["window"]["sli_value"],
+            1.0 - expected.errors / expected.total,
+            1e-9,
+            &format!("{name} ratio SLI"),
+        );
+        assert_eq!(
+            slos[2]["window"], slos[0]["window"],
+            "{name}: the same events"
+        );
+        assert!(service(&report, name)["slo"]["window"].is_null(), "{name}");
+    }
+    std::fs::remove_file(&document).expect("removed");
+}
