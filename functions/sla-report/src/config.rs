@@ -9,6 +9,7 @@ use vigil_core::adapters::prometheus::PrometheusSettings;
 use vigil_core::config::{ConfigError, Env, OneOf};
 use vigil_core::conventions::MetricConventions;
 use vigil_core::report::figures::{SlaPolicy, SloTarget};
+use vigil_core::report::periods::PeriodKind;
 use vigil_core::report::slos::SloSet;
 use vigil_core::slo::window::Window;
 
@@ -67,6 +68,8 @@ pub struct ReportSettings {
     /// The SLOs judged over their windows: without an SLO document, one `availability` SLO
     /// per service over `SLO_WINDOW`.
     pub slos: SloSet,
+    /// `REPORT_PERIODS`: the periods whose close writes a period report.
+    pub periods: Vec<PeriodKind>,
     /// Metric and label names.
     pub metrics: MetricConventions,
     /// `WRITE_RESERVE_SECONDS`: time kept back from the deadline for writing the report (at
@@ -143,7 +146,54 @@ impl SlaReportConfig {
                 |text| Window::parse(text.trim()).ok_or("not a window"),
             )?
             .unwrap_or(Window::Rolling(30));
-        let slos = match env.one_of("SLOS_FILE, SLOS_S3_URI", "SLOS_FILE", "SLOS_S3_URI")? {
+        let periods = report_periods(env)?;
+        let slos = slos_source(env)?;
+        Ok(Self {
+            prometheus: PrometheusSettings::from_env(env)?,
+            output,
+            slos,
+            report: ReportSettings {
+                prefix,
+                time_zone,
+                policy: SlaPolicy {
+                    default_target,
+                    overrides,
+                },
+                slos: SloSet::Default(window),
+                periods,
+                metrics,
+                write_reserve: env.seconds("WRITE_RESERVE_SECONDS", Duration::from_secs(5))?,
+            },
+        })
+    }
+}
+
+/// `REPORT_PERIODS`: the periods whose close writes a period report (default `month`).
+fn report_periods(env: &Env) -> Result<Vec<PeriodKind>, ConfigError> {
+    Ok(env
+        .parse_with(
+            "REPORT_PERIODS",
+            "a comma-separated list of week, month and quarter, or none",
+            |text| {
+                let mut kinds = text
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|kind| !kind.is_empty() && *kind != "none")
+                    .map(|kind| PeriodKind::parse(kind).ok_or(kind))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|kind| format!("{kind:?} is not week, month or quarter"))?;
+                kinds.sort_unstable();
+                kinds.dedup();
+                Ok::<_, String>(kinds)
+            },
+        )?
+        .unwrap_or_else(|| vec![PeriodKind::Month]))
+}
+
+/// `SLOS_FILE` or `SLOS_S3_URI`.
+fn slos_source(env: &Env) -> Result<SlosSource, ConfigError> {
+    Ok(
+        match env.one_of("SLOS_FILE, SLOS_S3_URI", "SLOS_FILE", "SLOS_S3_URI")? {
             OneOf::Neither => SlosSource::Default,
             OneOf::First(file) => SlosSource::File(PathBuf::from(file)),
             OneOf::Second(uri) => {
@@ -161,22 +211,6 @@ impl SlaReportConfig {
                     key: key.to_owned(),
                 }
             }
-        };
-        Ok(Self {
-            prometheus: PrometheusSettings::from_env(env)?,
-            output,
-            slos,
-            report: ReportSettings {
-                prefix,
-                time_zone,
-                policy: SlaPolicy {
-                    default_target,
-                    overrides,
-                },
-                slos: SloSet::Default(window),
-                metrics,
-                write_reserve: env.seconds("WRITE_RESERVE_SECONDS", Duration::from_secs(5))?,
-            },
-        })
-    }
+        },
+    )
 }

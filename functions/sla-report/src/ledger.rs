@@ -7,8 +7,10 @@ use vigil_core::deadline::Deadline;
 use vigil_core::ports::{MetricsSource, ReportStore};
 use vigil_core::report::figures::Measurements;
 use vigil_core::report::period::ReportPeriod;
+use vigil_core::report::periods::{period_report, PeriodKind};
 use vigil_core::report::queries::{Queries, Results};
-use vigil_core::report::slos::{days_needed, ledger_of_day, SloError, SloQueries, SloResults};
+use vigil_core::report::render;
+use vigil_core::report::slos::{ledger_of_day, SloError, SloQueries, SloResults};
 use vigil_core::slo::document::Slo;
 use vigil_core::slo::ledger::{ledger_key, LedgerObject};
 use vigil_core::telemetry::Event;
@@ -21,18 +23,17 @@ pub const MAX_FILLED_PER_RUN: usize = 31;
 const READS_AT_ONCE: usize = 16;
 
 impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
-    /// The ledger objects of the days before `day` that the SLOs' windows need: read, or
+    /// The ledger objects of the `needed` days (newest first): read, or
     /// computed from Prometheus and written where missing or corrupt (at most
     /// [`MAX_FILLED_PER_RUN`], newest first). A day Prometheus has nothing for stays missing.
     /// Returns them and the queries the fills cost (their latencies, in milliseconds).
     pub(crate) async fn ledger(
         &self,
-        day: NaiveDate,
+        needed: Vec<NaiveDate>,
         slos: &[Slo],
         deadline: Deadline,
     ) -> Result<(Vec<LedgerObject>, Vec<f64>), ReportError> {
         let settings = &self.settings;
-        let needed = days_needed(&settings.slos, &settings.policy, day);
         let read: Vec<(NaiveDate, Option<LedgerObject>)> = stream::iter(needed)
             .map(|date| async move {
                 let key = ledger_key(&settings.prefix, date);
@@ -142,6 +143,42 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
             tracing::error!(slo = %error.slo, error = %error.error, "{}", Event::SloFailed);
         }
         Ok((object, errors, latencies))
+    }
+
+    /// Writes the report of each period in `closing` that holds `day`, from the `ledger`.
+    pub(crate) async fn write_periods(
+        &self,
+        closing: &[PeriodKind],
+        day: NaiveDate,
+        ledger: &[LedgerObject],
+    ) -> Result<(), ReportError> {
+        let settings = &self.settings;
+        for kind in closing {
+            let report = period_report(
+                *kind,
+                day,
+                settings.time_zone.name(),
+                &settings.slos,
+                &settings.policy,
+                ledger,
+            );
+            let folder = kind.folder(&settings.prefix, day);
+            let (html, json) = (
+                format!("{folder}report.html"),
+                format!("{folder}report.json"),
+            );
+            let body = serde_json::to_vec(&report)?;
+            self.store
+                .put(
+                    &html,
+                    render::period_html(&report).into_bytes(),
+                    "text/html; charset=utf-8",
+                )
+                .await?;
+            self.store.put(&json, body, "application/json").await?;
+            tracing::info!(period = %report.period.name, json_key = %json, html_key = %html, "{}", Event::PeriodReportWritten);
+        }
+        Ok(())
     }
 
     /// Writes `object` at its day's key.

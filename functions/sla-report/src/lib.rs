@@ -14,14 +14,13 @@ use chrono::{DateTime, Utc};
 use vigil_core::deadline::Deadline;
 use vigil_core::event::ScheduledEvent;
 use vigil_core::ports::{Answer, MetricsError, MetricsSource, ReportStore};
-use vigil_core::report::figures::{build_report, SlaReport};
-use vigil_core::report::keys::{rewrites_latest, ReportKeys};
+use vigil_core::report::figures::build_report;
+use vigil_core::report::keys::rewrites_latest;
 use vigil_core::report::period::ReportPeriod;
+use vigil_core::report::periods::{closed_periods, needed_days};
 use vigil_core::report::queries::{HourlyRange, Queries, Results};
-use vigil_core::report::render;
 use vigil_core::report::slos::attach_slos;
 use vigil_core::series::{Sample, Series};
-use vigil_core::slo::ledger::LedgerObject;
 use vigil_core::telemetry::Event;
 
 pub mod config;
@@ -29,11 +28,13 @@ pub mod connect;
 mod handler;
 pub mod ledger;
 mod outcome;
+mod output;
 
 pub use config::{Output, ReportSettings, SlaReportConfig};
 pub use connect::{connect, DeployedJob, StartupError};
 pub use handler::invoke;
 pub use outcome::{ReportError, ReportOutcome, RunStats};
+use output::Written;
 
 /// The job, generic over where metrics come from and where reports go.
 #[derive(Debug)]
@@ -143,7 +144,15 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
         let measurements = results.into_measurements(self.settings.metrics.service_label.as_str());
         let mut report = build_report(&period, &measurements, &self.settings.policy);
         let slos = self.settings.slos.slos(&self.settings.policy);
-        let (mut ledger, fills) = self.ledger(period.date, &slos, deadline).await?;
+        let latest_day = ReportPeriod::previous_day(now, time_zone)?.date;
+        let closing = closed_periods(&self.settings.periods, period.date, latest_day);
+        let needed = needed_days(
+            &self.settings.slos,
+            &self.settings.policy,
+            period.date,
+            &closing,
+        );
+        let (mut ledger, fills) = self.ledger(needed, &slos, deadline).await?;
         stats.query_latency_ms.extend(fills);
         let (today, slo_errors, spent) = self
             .day_ledger(&period, &measurements, &slos, deadline)
@@ -160,56 +169,17 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
             &ledger,
         );
         let latest = rewrites_latest(&event, &period, now, time_zone);
+        let written = Written {
+            report: &report,
+            day: period.date,
+            ledger: &today,
+            closing: &closing,
+            ledger_days: &ledger,
+        };
         let outcome = self
-            .write(&report, &today, stats.query_latency_ms.len(), latest)
+            .write(written, stats.query_latency_ms.len(), latest)
             .await?;
         Ok((outcome, stats))
-    }
-
-    async fn write(
-        &self,
-        report: &SlaReport,
-        ledger: &LedgerObject,
-        queries: usize,
-        latest: bool,
-    ) -> Result<ReportOutcome, ReportError> {
-        let json = render::to_json(report)?;
-        let html = render::to_html(report).into_bytes();
-        let keys = ReportKeys::for_day(&self.settings.prefix, &report.period.date);
-        self.store
-            .put(&keys.html, html, "text/html; charset=utf-8")
-            .await?;
-        self.store
-            .put(&keys.json, json.clone(), "application/json")
-            .await?;
-        self.write_ledger(ledger).await?;
-        if latest {
-            self.store
-                .put(&keys.latest, json, "application/json")
-                .await?;
-        }
-        let outcome = ReportOutcome {
-            date: report.period.date.clone(),
-            services: report.summary.services,
-            breached: report.summary.breached,
-            no_data: report.summary.no_data,
-            json_key: keys.json,
-            html_key: keys.html,
-            latest_key: latest.then_some(keys.latest),
-            queries,
-        };
-        tracing::info!(
-            date = %outcome.date,
-            services = outcome.services,
-            breached = outcome.breached,
-            no_data = outcome.no_data,
-            json_key = %outcome.json_key,
-            html_key = %outcome.html_key,
-            latest_key = outcome.latest_key.as_deref().unwrap_or(""),
-            "{}",
-            Event::ReportWritten
-        );
-        Ok(outcome)
     }
 }
 

@@ -483,3 +483,54 @@ fn the_slo_document_setting_is_validated_by_name() {
         assert!(error.starts_with(variable), "{error}");
     }
 }
+
+#[tokio::test]
+async fn the_last_day_of_a_month_writes_its_compliance_report_before_latest() {
+    let metrics = FakeMetrics {
+        instant: vec![
+            (
+                "sum by (service) (increase(http_requests_total[",
+                vec![("api", 1_000.0)],
+            ),
+            (
+                "sum by (service) (increase(http_requests_total{",
+                vec![("api", 2.0)],
+            ),
+        ],
+        ..FakeMetrics::default()
+    };
+    let store = FakeStore::default();
+    let job = SlaReportJob::new(&metrics, &store, settings());
+    job.run(
+        &json!({"time": "2026-12-01T00:15:00Z"}),
+        after("2026-12-01"),
+        Deadline::after(Duration::from_secs(30)),
+    )
+    .await
+    .expect("runs");
+    let objects = store.objects.lock().expect("lock");
+    let keys: Vec<&str> = objects.iter().map(|(k, _, _)| k.as_str()).collect();
+    let tail = &keys[keys.len() - 3..];
+    assert_eq!(
+        tail,
+        [
+            "sla-reports/monthly/2026/11/report.html",
+            "sla-reports/monthly/2026/11/report.json",
+            "sla-reports/latest.json"
+        ]
+    );
+    let (_, body, _) = &objects[objects.len() - 2];
+    let month: serde_json::Value = serde_json::from_slice(body).expect("json");
+    assert_eq!(month["period"]["name"], "2026-11");
+    let slo = &month["services"][0]["slos"][0];
+    assert_eq!(
+        slo["total"], 30_000.0,
+        "every day of November, filled or reported"
+    );
+    assert_eq!(slo["good"], 29_940.0);
+    assert_eq!(slo["days_missing"], 0);
+    assert_eq!(slo["status"], "breached", "99.8 % against 99.9 %");
+    assert_eq!(slo["days_breached"], 30);
+    let consumed = slo["budget_consumed"].as_f64().expect("a number");
+    assert!((consumed - 2.0).abs() < 1e-9, "{consumed}");
+}

@@ -8,6 +8,7 @@
 use std::fmt::Write as _;
 
 use crate::report::figures::{HourlyPoint, ServiceReport, SlaReport, SloStatus};
+use crate::report::periods::{PeriodReport, PeriodSlo};
 use crate::report::slos::ServiceSlo;
 use crate::slo::window::Status;
 
@@ -196,6 +197,68 @@ fn service_section(service: &ServiceReport) -> String {
     )
 }
 
+/// A period-close report as one self-contained HTML page: every SLO of every service over the
+/// period, the most budget spent first.
+pub fn period_html(report: &PeriodReport) -> String {
+    let period = &report.period;
+    let mut html = String::with_capacity(8 * 1024);
+    let _ = write!(
+        html,
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>SLO report {name}</title><style>{CSS}</style></head><body><h1>SLO report for {name}</h1><p class="muted">{start} to {end} ({zone})</p>"#,
+        name = escape_html(&period.name),
+        start = period.start,
+        end = period.end,
+        zone = escape_html(&period.time_zone),
+    );
+    let mut rows: Vec<(&str, &PeriodSlo)> = report
+        .services
+        .iter()
+        .flat_map(|service| {
+            service
+                .slos
+                .iter()
+                .map(|slo| (service.service.as_str(), slo))
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        let spent = |slo: &PeriodSlo| slo.budget_consumed.unwrap_or(f64::NEG_INFINITY);
+        spent(b.1)
+            .total_cmp(&spent(a.1))
+            .then_with(|| a.0.cmp(b.0))
+            .then_with(|| a.1.name.cmp(&b.1.name))
+    });
+    html.push_str("<table><thead><tr><th>service</th><th>SLO</th><th>status</th><th>SLI</th><th>objective</th><th>budget spent</th><th>events</th><th>days breached</th><th>days missing</th><th>worst day</th></tr></thead><tbody>");
+    for (service, slo) in rows {
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape_html(service),
+            escape_html(&slo.name),
+            status_badge(slo_status(slo.status)),
+            percent(slo.sli_value),
+            percent(Some(slo.objective)),
+            percent(slo.budget_consumed),
+            number(Some(slo.total)),
+            slo.days_breached,
+            slo.days_missing,
+            slo.worst_day.map_or_else(
+                || "—".to_owned(),
+                |day| format!("{} ({})", day.date, percent(Some(day.sli_value)))
+            ),
+        );
+    }
+    html.push_str("</tbody></table></body></html>\n");
+    html
+}
+
+fn slo_status(status: Status) -> SloStatus {
+    match status {
+        Status::Met => SloStatus::Met,
+        Status::Breached => SloStatus::Breached,
+        Status::NoData => SloStatus::NoData,
+    }
+}
+
 /// Every SLO of every service over its window, the least budget left first.
 fn slo_table(html: &mut String, report: &SlaReport) {
     let mut rows: Vec<(&str, &ServiceSlo)> = report
@@ -221,11 +284,7 @@ fn slo_table(html: &mut String, report: &SlaReport) {
     html.push_str("<h2>SLOs over their windows</h2><table><thead><tr><th>service</th><th>SLO</th><th>window</th><th>status</th><th>SLI</th><th>objective</th><th>budget left</th><th>burn rate</th><th>days missing</th><th>budget runs out</th></tr></thead><tbody>");
     for (service, slo) in rows {
         let window = &slo.window;
-        let status = match window.status {
-            Status::Met => SloStatus::Met,
-            Status::Breached => SloStatus::Breached,
-            Status::NoData => SloStatus::NoData,
-        };
+        let status = slo_status(window.status);
         let _ = write!(
             html,
             "<tr><td>{}</td><td>{}</td><td>{} ({} to {})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",

@@ -44,7 +44,7 @@ impl SloSet {
     }
 
     /// `slo`'s objective for `service`: the service's target for the default SLO.
-    fn objective(&self, slo: &Slo, service: &str, policy: &SlaPolicy) -> f64 {
+    pub(crate) fn objective(&self, slo: &Slo, service: &str, policy: &SlaPolicy) -> f64 {
         match self {
             Self::Default(_) => policy.target(service).value(),
             Self::Document(_) => slo.objective,

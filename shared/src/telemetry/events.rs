@@ -56,6 +56,8 @@ events! {
     LedgerDayMissing,
     /// The invocation's EMF metrics line.
     MetricsEmitted,
+    /// A period-close report (week, month or quarter) was written.
+    PeriodReportWritten,
     /// The report's period was derived from the event.
     PeriodSelected,
     /// A query succeeded.

@@ -231,7 +231,12 @@ async fn a_report_under_mixed_faults_is_whole_or_absent_and_failures_are_retryab
     for key in keys(&stack, &reference_bucket).await {
         reference_objects.insert(key.clone(), object(&stack, &reference_bucket, &key).await.0);
     }
-    assert_eq!(reference_objects.len(), 3, "{}", expected.json_key);
+    assert_eq!(
+        reference_objects.len(),
+        4,
+        "HTML, JSON, the day's ledger and latest.json: {}",
+        expected.json_key
+    );
 
     let runs = env_number("VIGIL_CHAOS_RUNS", 8);
     let first_seed = env_number("VIGIL_CHAOS_SEED", 1);

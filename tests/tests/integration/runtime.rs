@@ -98,7 +98,11 @@ async fn the_report_bootstrap_answers_scheduled_events_and_typed_errors() {
             .await,
     );
     assert_eq!(outcome["date"], "2026-11-02");
-    assert_eq!(outcome["queries"], 8);
+    assert_eq!(
+        outcome["queries"],
+        8 + 2 * 29,
+        "the report's and the 30-day window's 29 earlier days"
+    );
     let written = keys(&stack, &bucket).await;
     assert!(
         written.contains(&"sla-reports/daily/2026/11/02/report.json".to_owned()),
