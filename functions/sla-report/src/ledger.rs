@@ -23,14 +23,16 @@ pub const MAX_FILLED_PER_RUN: usize = 31;
 const READS_AT_ONCE: usize = 16;
 
 impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
-    /// The ledger objects of the `needed` days (newest first): read, or
-    /// computed from Prometheus and written where missing or corrupt (at most
-    /// [`MAX_FILLED_PER_RUN`], newest first). A day Prometheus has nothing for stays missing.
-    /// Returns them and the queries the fills cost (their latencies, in milliseconds).
+    /// The ledger objects of the `needed` days (newest first): read, or computed from
+    /// Prometheus and written where missing, corrupt, or without one of the `slos` (added to
+    /// the document later; those that `failed` today aside), at most [`MAX_FILLED_PER_RUN`],
+    /// newest first. A day Prometheus has nothing for keeps what the ledger had. Returns them and
+    /// the queries the fills cost (their latencies, in milliseconds).
     pub(crate) async fn ledger(
         &self,
         needed: Vec<NaiveDate>,
         slos: &[Slo],
+        failed: &[SloError],
         deadline: Deadline,
     ) -> Result<(Vec<LedgerObject>, Vec<f64>), ReportError> {
         let settings = &self.settings;
@@ -54,18 +56,23 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
         let mut objects = Vec::with_capacity(read.len() + 1);
         let mut latencies = Vec::new();
         let mut filled = 0;
+        let expected: Vec<&str> = slos
+            .iter()
+            .map(|slo| slo.name.as_str())
+            .filter(|name| failed.iter().all(|error| error.slo != *name))
+            .collect();
         for (date, object) in read {
-            if let Some(object) = object {
-                objects.push(object);
-                continue;
-            }
-            if filled == MAX_FILLED_PER_RUN {
+            let whole = object
+                .as_ref()
+                .is_some_and(|o| expected.iter().all(|name| o.slos.contains_key(*name)));
+            if whole || filled == MAX_FILLED_PER_RUN {
+                objects.extend(object);
                 continue;
             }
             filled += 1;
-            let (object, spent) = self.fill(date, slos, deadline).await?;
+            let (computed, spent) = self.fill(date, slos, deadline).await?;
             latencies.extend(spent);
-            objects.extend(object);
+            objects.extend(computed.or(object));
         }
         Ok((objects, latencies))
     }

@@ -152,12 +152,12 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
             period.date,
             &closing,
         );
-        let (mut ledger, fills) = self.ledger(needed, &slos, deadline).await?;
-        stats.query_latency_ms.extend(fills);
         let (today, slo_errors, spent) = self
             .day_ledger(&period, &measurements, &slos, deadline)
             .await?;
         stats.query_latency_ms.extend(spent);
+        let (mut ledger, fills) = self.ledger(needed, &slos, &slo_errors, deadline).await?;
+        stats.query_latency_ms.extend(fills);
         report.slo_errors = slo_errors;
         ledger.push(today.clone());
         let policy = &self.settings.policy;

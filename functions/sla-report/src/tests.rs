@@ -534,3 +534,49 @@ async fn the_last_day_of_a_month_writes_its_compliance_report_before_latest() {
     let consumed = slo["budget_consumed"].as_f64().expect("a number");
     assert!((consumed - 2.0).abs() < 1e-9, "{consumed}");
 }
+
+#[tokio::test]
+async fn an_slo_added_later_is_computed_for_the_days_the_ledger_has_without_it() {
+    let metrics = FakeMetrics {
+        instant: vec![(
+            "sum by (service) (increase(http_requests_total[",
+            vec![("api", 1_000.0)],
+        )],
+        ..FakeMetrics::default()
+    };
+    let store = FakeStore::default();
+    run(&metrics, &store, json!({"date": "2026-11-23"}))
+        .await
+        .expect("runs");
+    let document = vigil_core::slo::document::parse_slo_document(
+        "slos:\n  - {name: availability, sli: availability, objective: 0.999}\n  - {name: strict, sli: availability, objective: 0.9999}\n",
+    )
+    .expect("valid");
+    let mut later = settings();
+    later.slos = vigil_core::report::slos::SloSet::Document(document.slos);
+    let job = SlaReportJob::new(&metrics, &store, later);
+    let (outcome, _) = job
+        .run(
+            &json!({"date": "2026-11-24"}),
+            after("2026-11-25"),
+            Deadline::after(Duration::from_secs(30)),
+        )
+        .await
+        .expect("runs");
+    assert_eq!(
+        outcome.queries,
+        8 + 2 * 29,
+        "every earlier day lacks the new SLO"
+    );
+    let objects = store.objects.lock().expect("lock");
+    let (_, report, _) = objects
+        .iter()
+        .rev()
+        .find(|(key, _, _)| key.ends_with("11/24/report.json"))
+        .expect("written");
+    let report: serde_json::Value = serde_json::from_slice(report).expect("json");
+    let strict = &report["services"][0]["slos"][1];
+    assert_eq!(strict["name"], "strict");
+    assert_eq!(strict["window"]["days_missing"], 0);
+    assert_eq!(strict["window"]["total"], 30_000.0);
+}

@@ -100,8 +100,8 @@ async fn the_report_bootstrap_answers_scheduled_events_and_typed_errors() {
     assert_eq!(outcome["date"], "2026-11-02");
     assert_eq!(
         outcome["queries"],
-        8 + 2 * 29,
-        "the report's and the 30-day window's 29 earlier days"
+        8 + 2 * 31,
+        "the report's, and 31 days filled: the 30-day window's and the ended November's"
     );
     let written = keys(&stack, &bucket).await;
     assert!(

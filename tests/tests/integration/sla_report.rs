@@ -426,3 +426,70 @@ slos:
     }
     std::fs::remove_file(&document).expect("removed");
 }
+
+#[tokio::test]
+async fn an_ended_month_s_compliance_report_sums_its_ledger_days() {
+    let stack = stack();
+    let bucket = new_bucket(&stack, "monthly").await;
+    let job = job(
+        &stack.prometheus_url,
+        &stack.moto_url,
+        &bucket,
+        &[("REPORT_PERIODS", "month")],
+    )
+    .await;
+    // November has ended: reporting one of its days writes its report, from every day of it
+    // the ledger has or Prometheus still holds (the history covers the first days).
+    let outcome = invoke(&job, &json!({"date": "2026-11-02"}), deadline_in(60))
+        .await
+        .expect("report written");
+    assert_eq!(
+        outcome.queries,
+        8 + 2 * 29,
+        "the rest of November looked for"
+    );
+    let (body, content_type) =
+        object(&stack, &bucket, "sla-reports/monthly/2026/11/report.json").await;
+    assert_eq!(content_type.as_deref(), Some("application/json"));
+    let month: Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(month["period"]["name"], "2026-11");
+    let stored: Vec<String> = keys(&stack, &bucket)
+        .await
+        .into_iter()
+        .filter(|key| key.ends_with("/ledger.json"))
+        .collect();
+    let days = stored.len();
+    let end = format!("2026-11-{:02}T00:00:00Z", days + 1);
+    let truth = test_history().truth(utc("2026-11-01T00:00:00Z"), utc(&end));
+    for (name, expected) in &truth {
+        let line = month["services"]
+            .as_array()
+            .expect("services")
+            .iter()
+            .find(|s| s["service"] == *name);
+        if expected.total == 0.0 {
+            continue;
+        }
+        let slo = &line.unwrap_or_else(|| panic!("{name}"))["slos"][0];
+        assert_close(
+            &slo["total"],
+            expected.total,
+            1e-9,
+            &format!("{name} month total"),
+        );
+        assert_close(
+            &slo["sli_value"],
+            1.0 - expected.errors / expected.total,
+            1e-9,
+            &format!("{name} month SLI"),
+        );
+        assert_eq!(slo["days_missing"], 30 - days, "{name}");
+    }
+    let html = String::from_utf8(
+        object(&stack, &bucket, "sla-reports/monthly/2026/11/report.html")
+            .await
+            .0,
+    )
+    .expect("utf-8");
+    assert!(html.contains("SLO report for 2026-11"));
+}

@@ -111,14 +111,15 @@ pub async fn job(
     bucket: &str,
     extra: &[(&str, &str)],
 ) -> DeployedJob {
-    // A one-day window reads no earlier ledger days, so tests of the day's queries count just
-    // those; the tests of windows set `SLO_WINDOW` themselves.
+    // A one-day window and no period reports read no earlier ledger days, so tests of the
+    // day's queries count just those; the tests of windows and periods set them themselves.
     let mut pairs = vec![
         ("PROMETHEUS_URL", prometheus_url),
         ("REPORT_BUCKET", bucket),
         ("S3_FORCE_PATH_STYLE", "true"),
         ("WRITE_RESERVE_SECONDS", "1"),
         ("SLO_WINDOW", "1d"),
+        ("REPORT_PERIODS", "none"),
     ];
     pairs.extend_from_slice(extra);
     let config = SlaReportConfig::from_env(&Env::from_pairs(pairs)).expect("valid config");
