@@ -83,18 +83,7 @@ pub async fn connect(
             .map_err(|source| StartupError::SlosUnreadable { variable, source })?;
         let parsed =
             parse_slo_document(&text).map_err(|source| StartupError::Slos { variable, source })?;
-        if !parsed.exclusions.is_empty() {
-            return Err(StartupError::Slos {
-                variable,
-                source: SloDocumentError::Document {
-                    field: "exclusions".to_owned(),
-                    problem: "are not applied by this version yet; remove them rather than \
-                              have them ignored"
-                        .to_owned(),
-                },
-            });
-        }
-        settings.slos = SloSet::Document(parsed.slos);
+        settings.slos = SloSet::Document(parsed);
     }
     let metrics = config.prometheus.connect(sdk).await?;
     let store = match config.output {

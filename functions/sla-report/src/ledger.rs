@@ -1,17 +1,19 @@
 //! The ledger's I/O for one run: read the days the SLOs' windows need, fill the missing ones
 //! from Prometheus while it still holds them, and write the reported day's.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::{stream, StreamExt as _, TryStreamExt as _};
 use vigil_core::deadline::Deadline;
 use vigil_core::ports::{MetricsSource, ReportStore};
+use vigil_core::promql::{self, RangeSeconds};
 use vigil_core::report::figures::Measurements;
 use vigil_core::report::period::ReportPeriod;
 use vigil_core::report::periods::{period_report, PeriodKind};
 use vigil_core::report::queries::{Queries, Results};
 use vigil_core::report::render;
-use vigil_core::report::slos::{ledger_of_day, SloError, SloQueries, SloResults};
+use vigil_core::report::slos::{ledger_of_day, ExcludedStretch, SloError, SloQueries, SloResults};
 use vigil_core::slo::document::Slo;
+use vigil_core::slo::exclusions::{stretches, Stretch};
 use vigil_core::slo::ledger::{ledger_key, LedgerObject};
 use vigil_core::telemetry::Event;
 
@@ -126,30 +128,91 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
         slos: &[Slo],
         deadline: Deadline,
     ) -> Result<(LedgerObject, Vec<SloError>, Vec<f64>), ReportError> {
-        let queries = SloQueries::new(slos, &self.settings.metrics, period);
+        let range = RangeSeconds(period.seconds());
+        let (results, mut latencies) = self.slo_results(slos, range, period.end, deadline).await?;
+        let exclusions = self.settings.slos.exclusions();
+        let mut excluded = Vec::new();
+        for stretch in stretches(exclusions, period.start, period.end) {
+            let (during, spent) = self.stretch_events(slos, stretch, deadline).await?;
+            latencies.extend(spent);
+            excluded.push(during);
+        }
+        let label = self.settings.metrics.service_label.as_str();
+        let (object, errors) = ledger_of_day(
+            period.date,
+            measurements,
+            &results,
+            slos,
+            label,
+            &excluded,
+            exclusions,
+        );
+        for error in &errors {
+            tracing::error!(slo = %error.slo, error = %error.error, "{}", Event::SloFailed);
+        }
+        Ok((object, errors, latencies))
+    }
+
+    /// The SLO document's latency and ratio queries over `range`, evaluated at `at`.
+    async fn slo_results(
+        &self,
+        slos: &[Slo],
+        range: RangeSeconds,
+        at: DateTime<Utc>,
+        deadline: Deadline,
+    ) -> Result<(SloResults, Vec<f64>), ReportError> {
+        let queries = SloQueries::new(slos, &self.settings.metrics, range);
         let mut results = SloResults::default();
         let mut latencies = Vec::with_capacity(queries.count());
         if let Some(query) = &queries.latency {
-            let (samples, spent) = self
-                .instant("slo_latency", query, period.end, deadline)
-                .await?;
+            let (samples, spent) = self.instant("slo_latency", query, at, deadline).await?;
             results.latency = samples;
             latencies.push(spent);
         }
         for (numerator, total) in &queries.ratios {
             let (counted, total) = tokio::try_join!(
-                self.instant("slo_ratio_events", numerator, period.end, deadline),
-                self.instant("slo_ratio_total", total, period.end, deadline),
+                self.instant("slo_ratio_events", numerator, at, deadline),
+                self.instant("slo_ratio_total", total, at, deadline),
             )?;
             latencies.extend([counted.1, total.1]);
             results.ratios.push((counted.0, total.0));
         }
-        let label = self.settings.metrics.service_label.as_str();
-        let (object, errors) = ledger_of_day(period.date, measurements, &results, slos, label);
-        for error in &errors {
-            tracing::error!(slo = %error.slo, error = %error.error, "{}", Event::SloFailed);
+        Ok((results, latencies))
+    }
+
+    /// Everything counted over a `stretch` that exclusions cover: requests, errors and the SLO
+    /// queries over its length, evaluated at its end.
+    async fn stretch_events(
+        &self,
+        slos: &[Slo],
+        stretch: Stretch,
+        deadline: Deadline,
+    ) -> Result<(ExcludedStretch, Vec<f64>), ReportError> {
+        let conventions = &self.settings.metrics;
+        let range = RangeSeconds(stretch.seconds());
+        let by = [&conventions.service_label];
+        let total = promql::sum_increase_by(&by, &conventions.requests(), range);
+        let errors = promql::sum_increase_by(&by, &conventions.errors(), range);
+        let (total, errors) = tokio::try_join!(
+            self.instant("excluded_total", &total, stretch.end, deadline),
+            self.instant("excluded_errors", &errors, stretch.end, deadline),
+        )?;
+        let (results, mut latencies) = self.slo_results(slos, range, stretch.end, deadline).await?;
+        latencies.extend([total.1, errors.1]);
+        let measurements = Results {
+            total: total.0,
+            errors: errors.0,
+            ..Results::default()
         }
-        Ok((object, errors, latencies))
+        .into_measurements(conventions.service_label.as_str());
+        Ok((
+            ExcludedStretch {
+                stretch: Some(stretch),
+                measurements,
+                results,
+            },
+            latencies,
+        ))
     }
 
     /// Writes the report of each period in `closing` that holds `day`, from the `ledger`.

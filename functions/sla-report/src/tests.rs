@@ -553,7 +553,7 @@ async fn an_slo_added_later_is_computed_for_the_days_the_ledger_has_without_it()
     )
     .expect("valid");
     let mut later = settings();
-    later.slos = vigil_core::report::slos::SloSet::Document(document.slos);
+    later.slos = vigil_core::report::slos::SloSet::Document(document);
     let job = SlaReportJob::new(&metrics, &store, later);
     let (outcome, _) = job
         .run(

@@ -7,11 +7,11 @@ use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
 use super::figures::{Measurements, SlaPolicy, SlaReport};
-use super::period::ReportPeriod;
 use crate::conventions::MetricConventions;
 use crate::promql::{self, LabelName, RangeSeconds};
 use crate::series::Sample;
-use crate::slo::document::{Events, Services, Sli, Slo};
+use crate::slo::document::{Events, Exclusion, Services, Sli, Slo, SloDocument};
+use crate::slo::exclusions::Stretch;
 use crate::slo::ledger::{days_of, LedgerObject};
 use crate::slo::window::{window_figures, LedgerDay, Status, Window, WindowFigures};
 
@@ -21,8 +21,8 @@ pub enum SloSet {
     /// No SLO document: every service has one `availability` SLO at its target
     /// (`SLO_TARGET`, `SLO_TARGETS`) over this window.
     Default(Window),
-    /// The SLOs of a document.
-    Document(Vec<Slo>),
+    /// The SLOs and exclusions of a document.
+    Document(SloDocument),
 }
 
 /// The name of the default SLO.
@@ -39,7 +39,15 @@ impl SloSet {
                 objective: policy.default_target.value(),
                 window: *window,
             }],
-            Self::Document(slos) => slos.clone(),
+            Self::Document(document) => document.slos.clone(),
+        }
+    }
+
+    /// The document's exclusions (none without a document).
+    pub fn exclusions(&self) -> &[Exclusion] {
+        match self {
+            Self::Default(_) => &[],
+            Self::Document(document) => &document.exclusions,
         }
     }
 
@@ -121,9 +129,10 @@ pub struct SloQueries {
 }
 
 impl SloQueries {
-    /// The queries of `slos` for `period` under the metric `conventions`.
-    pub fn new(slos: &[Slo], conventions: &MetricConventions, period: &ReportPeriod) -> Self {
-        let day = RangeSeconds(period.seconds());
+    /// The queries of `slos` over the `range` ending where they are evaluated (a day, or a
+    /// stretch an exclusion covers), under the metric `conventions`.
+    pub fn new(slos: &[Slo], conventions: &MetricConventions, range: RangeSeconds) -> Self {
+        let day = range;
         let latency = slos
             .iter()
             .any(|slo| matches!(slo.sli, Sli::Latency { .. }))
@@ -178,17 +187,30 @@ pub struct SloError {
     pub error: String,
 }
 
-/// The ledger object of `date` from that day's `measurements` and SLO `results`: every SLO's
-/// counts for every service it covers that had events; an SLO that cannot be measured (a
-/// latency threshold that is not a bucket boundary) is left out and named.
-pub fn ledger_of_day(
-    date: NaiveDate,
+/// What was counted over a stretch of the day that exclusions cover.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExcludedStretch {
+    /// The stretch and the exclusions covering it.
+    pub stretch: Option<Stretch>,
+    /// Requests and errors over it.
+    pub measurements: Measurements,
+    /// The SLO queries' results over it.
+    pub results: SloResults,
+}
+
+/// SLO name → service → counts.
+type Counts = BTreeMap<String, BTreeMap<String, LedgerDay>>;
+
+/// Every SLO's counts per service it covers from `measurements` and `results`; an SLO that
+/// cannot be measured (a latency threshold that is not a bucket boundary) is left out and
+/// named.
+fn counts(
     measurements: &Measurements,
     results: &SloResults,
     slos: &[Slo],
     service_label: &str,
-) -> (LedgerObject, Vec<SloError>) {
-    let mut object = LedgerObject::new(date);
+) -> (Counts, Vec<SloError>) {
+    let mut counted = Counts::new();
     let mut errors = Vec::new();
     let histogram = histogram_by_service(&results.latency, service_label);
     let mut ratios = results.ratios.iter();
@@ -224,8 +246,47 @@ pub fn ledger_of_day(
             .into_iter()
             .filter(|(service, _)| !service.is_empty() && slo.services.covers(service))
             .collect();
-        object.slos.insert(slo.name.clone(), days);
+        counted.insert(slo.name.clone(), days);
     }
+    (counted, errors)
+}
+
+/// The ledger object of `date` from that day's `measurements` and SLO `results`: every SLO's
+/// counts for every service it covers that had events, less what the `excluded` stretches
+/// counted for the services their `exclusions` cover (recorded as `excluded`); an SLO that
+/// cannot be measured is left out and named.
+pub fn ledger_of_day(
+    date: NaiveDate,
+    measurements: &Measurements,
+    results: &SloResults,
+    slos: &[Slo],
+    service_label: &str,
+    excluded: &[ExcludedStretch],
+    exclusions: &[Exclusion],
+) -> (LedgerObject, Vec<SloError>) {
+    let (mut counted, errors) = counts(measurements, results, slos, service_label);
+    for stretch in excluded {
+        let Some(span) = &stretch.stretch else {
+            continue;
+        };
+        let (during, _) = counts(&stretch.measurements, &stretch.results, slos, service_label);
+        for (slo, services) in &mut counted {
+            for (service, day) in services.iter_mut() {
+                if !span.covers(exclusions, service) {
+                    continue;
+                }
+                let Some(cut) = during.get(slo).and_then(|s| s.get(service)) else {
+                    continue;
+                };
+                let total = cut.total.min(day.total);
+                day.total -= total;
+                day.good = (day.good - cut.good.min(total)).clamp(0.0, day.total);
+                day.excluded += total;
+            }
+        }
+    }
+    let mut object = LedgerObject::new(date);
+    object.slos = counted;
     (object, errors)
 }
 
@@ -455,12 +516,25 @@ mod tests {
                     &SloResults::default(),
                     &slos,
                     "service",
+                    &[],
+                    &[],
                 )
                 .0
             })
             .collect();
         let today = measurements(1_000.0, 50.0);
-        ledger.push(ledger_of_day(day, &today, &SloResults::default(), &slos, "service").0);
+        ledger.push(
+            ledger_of_day(
+                day,
+                &today,
+                &SloResults::default(),
+                &slos,
+                "service",
+                &[],
+                &[],
+            )
+            .0,
+        );
         let period = ReportPeriod::for_date(day, chrono_tz::Tz::UTC).expect("a period");
         let mut report = build_report(&period, &today, &policy());
         attach_slos(&mut report, &set, &policy(), day, &ledger);
@@ -494,6 +568,8 @@ mod tests {
             &SloResults::default(),
             &slos,
             "service",
+            &[],
+            &[],
         );
         assert!(object.slos[DEFAULT_SLO].is_empty());
     }
@@ -581,6 +657,8 @@ mod tests {
             &results,
             &slos,
             "service",
+            &[],
+            &[],
         );
         assert_eq!(
             errors,
@@ -633,7 +711,7 @@ mod tests {
             .expect("a period");
         let conventions =
             MetricConventions::from_env(&crate::config::Env::default()).expect("defaults");
-        let queries = SloQueries::new(&slos, &conventions, &period);
+        let queries = SloQueries::new(&slos, &conventions, RangeSeconds(period.seconds()));
         assert_eq!(queries.count(), 1 + 2);
         assert_eq!(
             queries.ratios[0].0, "b[82800s]",
@@ -643,5 +721,42 @@ mod tests {
             .latency
             .as_deref()
             .is_some_and(|q| q.starts_with("sum by (service, le) (increase(")));
+    }
+
+    #[test]
+    fn an_excluded_stretch_is_taken_from_good_and_total_of_the_services_it_covers() {
+        let slos = SloSet::Default(Window::Month).slos(&policy());
+        let exclusions = [Exclusion {
+            when: crate::slo::document::When::Once {
+                start: chrono::DateTime::UNIX_EPOCH,
+                end: chrono::DateTime::UNIX_EPOCH + chrono::Duration::hours(2),
+            },
+            services: Services::Only(["checkout".to_owned()].into()),
+            reason: "maintenance".to_owned(),
+        }];
+        let stretch = ExcludedStretch {
+            stretch: Some(Stretch {
+                start: chrono::DateTime::UNIX_EPOCH,
+                end: chrono::DateTime::UNIX_EPOCH + chrono::Duration::hours(2),
+                exclusions: vec![0],
+            }),
+            measurements: measurements(100.0, 40.0),
+            results: SloResults::default(),
+        };
+        let (object, _) = ledger_of_day(
+            date("2026-11-10"),
+            &measurements(1_000.0, 50.0),
+            &SloResults::default(),
+            &slos,
+            "service",
+            &[stretch],
+            &exclusions,
+        );
+        let checkout = object.slos[DEFAULT_SLO]["checkout"];
+        assert!((checkout.total - 900.0).abs() < 1e-9);
+        assert!((checkout.good - 890.0).abs() < 1e-9, "950 good less 60");
+        assert!((checkout.excluded - 100.0).abs() < 1e-9);
+        let payments = object.slos[DEFAULT_SLO]["payments"];
+        assert!((payments.total - 1_000.0).abs() < 1e-9 && payments.excluded.abs() < 1e-9);
     }
 }

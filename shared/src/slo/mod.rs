@@ -2,5 +2,6 @@
 //! the ledger of daily reports. Pure code.
 
 pub mod document;
+pub mod exclusions;
 pub mod ledger;
 pub mod window;

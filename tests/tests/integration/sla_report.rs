@@ -493,3 +493,69 @@ async fn an_ended_month_s_compliance_report_sums_its_ledger_days() {
     .expect("utf-8");
     assert!(html.contains("SLO report for 2026-11"));
 }
+
+#[tokio::test]
+async fn an_exclusion_removes_its_hours_from_good_and_total_for_its_services_only() {
+    let stack = stack();
+    let bucket = new_bucket(&stack, "exclusion").await;
+    let document = std::env::temp_dir().join(format!("vigil-excl-{}.yaml", std::process::id()));
+    std::fs::write(
+        &document,
+        "window: 1d\nslos:\n  - {name: availability, sli: availability, objective: 0.999}\nexclusions:\n  - {start: 2026-11-02T09:00:00Z, end: 2026-11-02T11:00:00Z, services: [search], reason: \"the incident, planned\"}\n",
+    )
+    .expect("document written");
+    let path = document.to_str().expect("utf-8 path");
+    let job = job(
+        &stack.prometheus_url,
+        &stack.moto_url,
+        &bucket,
+        &[("SLOS_FILE", path)],
+    )
+    .await;
+    let outcome = invoke(&job, &json!({"date": "2026-11-02"}), deadline_in(60))
+        .await
+        .expect("report written");
+    assert_eq!(
+        outcome.queries,
+        8 + 2,
+        "the excluded stretch's requests and errors"
+    );
+    let report: Value =
+        serde_json::from_slice(&object(&stack, &bucket, &outcome.json_key).await.0).expect("json");
+    let history = test_history();
+    let day = history.truth(utc("2026-11-02T00:00:00Z"), utc("2026-11-03T00:00:00Z"));
+    let during = history.truth(utc("2026-11-02T09:00:00Z"), utc("2026-11-02T11:00:00Z"));
+    let search = &service(&report, "search")["slos"][0];
+    let (total, errors) = (
+        day["search"].total - during["search"].total,
+        day["search"].errors - during["search"].errors,
+    );
+    assert_close(
+        &search["total"],
+        total,
+        1e-9,
+        "search total without the incident",
+    );
+    assert_close(
+        &search["good"],
+        total - errors,
+        1e-9,
+        "search good without the incident",
+    );
+    assert_eq!(search["status"], "met", "the incident was the breach");
+    let api = &service(&report, "api")["slos"][0];
+    assert_close(&api["total"], day["api"].total, 1e-9, "api is not excluded");
+    let ledger: Value = serde_json::from_slice(
+        &object(&stack, &bucket, "sla-reports/daily/2026/11/02/ledger.json")
+            .await
+            .0,
+    )
+    .expect("json");
+    assert_close(
+        &ledger["slos"]["availability"]["search"]["excluded"],
+        during["search"].total,
+        1e-9,
+        "the ledger records what was left out",
+    );
+    std::fs::remove_file(&document).expect("removed");
+}
