@@ -11,7 +11,8 @@ use vigil_core::adapters::prometheus::{ConnectError, PrometheusClient};
 use vigil_core::adapters::{ConfiguredDocument, ConfiguredReportStore};
 use vigil_core::ports::{DocumentError, DocumentSource};
 use vigil_core::report::slos::SloSet;
-use vigil_core::slo::document::{parse_slo_document, SloDocumentError};
+use vigil_core::slo::document::SloDocumentError;
+use vigil_core::slo::formats::parse_any;
 
 use crate::config::{Output, SlaReportConfig, SlosSource};
 use crate::SlaReportJob;
@@ -81,8 +82,7 @@ pub async fn connect(
             .read()
             .await
             .map_err(|source| StartupError::SlosUnreadable { variable, source })?;
-        let parsed =
-            parse_slo_document(&text).map_err(|source| StartupError::Slos { variable, source })?;
+        let parsed = parse_any(&text).map_err(|source| StartupError::Slos { variable, source })?;
         settings.slos = SloSet::Document(parsed);
     }
     let metrics = config.prometheus.connect(sdk).await?;

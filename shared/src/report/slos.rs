@@ -151,11 +151,13 @@ impl SloQueries {
                     let numerator = match events {
                         Events::Good(query) | Events::Bad(query) => query,
                     };
-                    let range = day.to_string();
-                    Some((
-                        numerator.replace("{{window}}", &range),
-                        total.replace("{{window}}", &range),
-                    ))
+                    let (range, seconds) = (day.to_string(), day.0.to_string());
+                    let fill = |query: &str| {
+                        query
+                            .replace("{{window}}", &range)
+                            .replace("{{window_seconds}}", &seconds)
+                    };
+                    Some((fill(numerator), fill(total)))
                 }
                 _ => None,
             })

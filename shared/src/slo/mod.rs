@@ -3,5 +3,6 @@
 
 pub mod document;
 pub mod exclusions;
+pub mod formats;
 pub mod ledger;
 pub mod window;

@@ -559,3 +559,102 @@ async fn an_exclusion_removes_its_hours_from_good_and_total_for_its_services_onl
     );
     std::fs::remove_file(&document).expect("removed");
 }
+
+#[tokio::test]
+async fn openslo_and_sloth_documents_give_what_the_native_one_gives() {
+    let stack = stack();
+    let openslo = r#"apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: search-availability
+spec:
+  service: search
+  indicator:
+    metadata:
+      name: search-good-requests
+    spec:
+      ratioMetric:
+        counter: true
+        good:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: http_requests_total{service="search",status!~"5.."}
+        total:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: http_requests_total{service="search"}
+  timeWindow:
+    - duration: 7d
+      isRolling: true
+  budgetingMethod: Occurrences
+  objectives:
+    - displayName: Good
+      target: 0.999
+"#;
+    let sloth = r#"version: "prometheus/v1"
+service: "search"
+slos:
+  - name: "search-availability"
+    objective: 99.9
+    sli:
+      events:
+        error_query: sum(rate(http_requests_total{service="search",status=~"5.."}[{{.window}}]))
+        total_query: sum(rate(http_requests_total{service="search"}[{{.window}}]))
+    alerting:
+      name: SearchHighErrorRate
+      page_alert:
+        labels:
+          severity: page
+"#;
+    let history = test_history();
+    let truth = &history.truth(utc("2026-11-01T00:00:00Z"), utc("2026-11-03T00:00:00Z"))["search"];
+    for (format, text) in [("openslo", openslo), ("sloth", sloth)] {
+        let bucket = new_bucket(&stack, format).await;
+        let document =
+            std::env::temp_dir().join(format!("vigil-{format}-{}.yaml", std::process::id()));
+        std::fs::write(&document, text).expect("document written");
+        let path = document.to_str().expect("utf-8 path");
+        let job = job(
+            &stack.prometheus_url,
+            &stack.moto_url,
+            &bucket,
+            &[("SLOS_FILE", path)],
+        )
+        .await;
+        let outcome = invoke(&job, &json!({"date": "2026-11-02"}), deadline_in(60))
+            .await
+            .expect("report written");
+        let report: Value =
+            serde_json::from_slice(&object(&stack, &bucket, &outcome.json_key).await.0)
+                .expect("json");
+        let slos = service(&report, "search")["slos"]
+            .as_array()
+            .expect("slos")
+            .clone();
+        assert_eq!(slos.len(), 1, "{format}");
+        assert_eq!(slos[0]["name"], "search-availability", "{format}");
+        let window = &slos[0]["window"];
+        assert_close(
+            &window["total"],
+            truth.total,
+            1e-9,
+            &format!("{format} total"),
+        );
+        assert_close(
+            &window["sli_value"],
+            1.0 - truth.errors / truth.total,
+            1e-9,
+            &format!("{format} SLI"),
+        );
+        assert!(
+            service(&report, "api")["slos"]
+                .as_array()
+                .expect("slos")
+                .is_empty(),
+            "{format}: the SLO covers its service only"
+        );
+        std::fs::remove_file(&document).expect("removed");
+    }
+}
