@@ -93,6 +93,37 @@ pub struct ServiceSlo {
     pub status: Status,
     /// The window's figures.
     pub window: WindowFigures,
+    /// The budget left after each day of the whole window (the days after the one reported and
+    /// those before any event are `None`), for the page's burndown; not in the JSON.
+    #[serde(skip)]
+    pub burndown: Vec<Option<f64>>,
+}
+
+/// The share of the budget left after each day of `window` as of `day` (see
+/// [`ServiceSlo::burndown`]).
+fn burndown(
+    window: Window,
+    objective: f64,
+    day: NaiveDate,
+    days: &BTreeMap<NaiveDate, LedgerDay>,
+) -> Vec<Option<f64>> {
+    let (start, end) = window.bounds(day);
+    let allowed = 1.0 - objective;
+    let (mut good, mut total) = (0.0, 0.0);
+    start
+        .iter_days()
+        .take_while(|d| *d <= end)
+        .map(|date| {
+            if date > day {
+                return None;
+            }
+            if let Some(counts) = days.get(&date) {
+                good += counts.good;
+                total += counts.total;
+            }
+            (total > 0.0).then(|| 1.0 - (total - good) / (allowed * total))
+        })
+        .collect()
 }
 
 /// The day's availability counts of `service`: good = total − errors (errors at most the
@@ -433,6 +464,7 @@ pub fn attach_slos(
                 let objective = set.objective(slo, &service.service, policy);
                 let days = days_of(ledger, &slo.name, &service.service);
                 let window = window_figures(slo.window, objective, day, &days);
+                let burndown = burndown(slo.window, objective, day, &days);
                 let counts = today
                     .and_then(|object| object.slos.get(&slo.name))
                     .and_then(|services| services.get(&service.service));
@@ -451,6 +483,7 @@ pub fn attach_slos(
                         Some(_) => Status::Breached,
                     },
                     window,
+                    burndown,
                 }
             })
             .collect();
@@ -497,8 +530,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_default_slo_s_window_is_the_sum_of_its_ledger_days() {
+    /// A week's ledger of `checkout` and `payments` (six days of 1,000 requests with 5 errors,
+    /// the day reported with 50) and the report of its last day over a 7-day window.
+    fn week() -> (SlaReport, Vec<LedgerObject>) {
         let set = SloSet::Default(Window::Rolling(7));
         let slos = set.slos(&policy());
         let day = date("2026-11-10");
@@ -540,6 +574,12 @@ mod tests {
         let period = ReportPeriod::for_date(day, chrono_tz::Tz::UTC).expect("a period");
         let mut report = build_report(&period, &today, &policy());
         attach_slos(&mut report, &set, &policy(), day, &ledger);
+        (report, ledger)
+    }
+
+    #[test]
+    fn the_default_slo_s_window_is_the_sum_of_its_ledger_days() {
+        let (report, _) = week();
         let checkout = &report.services[0];
         assert_eq!(checkout.service, "checkout");
         let slo = &checkout.slos[0];
@@ -559,6 +599,77 @@ mod tests {
             "its own target"
         );
         assert_eq!(payments.slos[0].window.status, Status::Met);
+    }
+
+    #[test]
+    fn the_json_names_every_window_field_and_the_page_draws_each_burndown() {
+        let (report, ledger) = week();
+        let window = report.services[0]
+            .slo
+            .window
+            .expect("the default SLO's window");
+        let json = serde_json::to_value(&report).expect("serialises");
+        let slo = &json["services"][0]["slos"][0];
+        for field in [
+            "name",
+            "sli",
+            "objective",
+            "good",
+            "total",
+            "sli_value",
+            "status",
+        ] {
+            assert!(slo.get(field).is_some(), "{field}");
+        }
+        for field in [
+            "start",
+            "end",
+            "good",
+            "total",
+            "sli_value",
+            "error_budget_remaining",
+            "burn_rate",
+            "days_missing",
+            "status",
+            "budget_exhausted_on",
+        ] {
+            assert!(slo["window"].get(field).is_some(), "window.{field}");
+        }
+        assert!(
+            slo.get("burndown").is_none(),
+            "the burndown is the page's only"
+        );
+        assert_eq!(slo["window"]["start"], "2026-11-04");
+        assert_eq!(json["services"][0]["slo"]["window"], slo["window"]);
+        let html = crate::report::render::to_html(&report);
+        let table = &html[html.find("SLOs over their windows").expect("the SLO table")..];
+        let (checkout, payments) = (
+            table.find("<td>checkout</td>").expect("a row"),
+            table.find("<td>payments</td>").expect("a row"),
+        );
+        assert!(checkout < payments, "the least budget left first");
+        assert!(table.contains("7d (2026-11-04 to 2026-11-10)"));
+        assert!(table.contains("aria-label=\"budget left, day by day\""));
+        let burndown = &report.services[0].slos[0].burndown;
+        assert_eq!(burndown.len(), 7);
+        let last = burndown[6].expect("events");
+        assert!((last - window.error_budget_remaining.expect("events")).abs() < 1e-12);
+        assert!(burndown[0].expect("events") > last, "the budget burns down");
+        let month = burndown_of(Window::Month, &ledger);
+        assert_eq!(month.len(), 30, "the whole month");
+        assert!(
+            month[10..].iter().all(Option::is_none),
+            "no days after the one reported"
+        );
+        assert!(
+            month[..3].iter().all(Option::is_none),
+            "none before the ledger's first day"
+        );
+    }
+
+    fn burndown_of(window: Window, ledger: &[LedgerObject]) -> Vec<Option<f64>> {
+        let days = days_of(ledger, DEFAULT_SLO, "checkout");
+        burndown(window, 0.99, date("2026-11-10"), &days)
     }
 
     #[test]
