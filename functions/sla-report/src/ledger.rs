@@ -37,24 +37,7 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
         failed: &[SloError],
         deadline: Deadline,
     ) -> Result<(Vec<LedgerObject>, Vec<f64>), ReportError> {
-        let settings = &self.settings;
-        let read: Vec<(NaiveDate, Option<LedgerObject>)> = stream::iter(needed)
-            .map(|date| async move {
-                let key = ledger_key(&settings.prefix, date);
-                let Some(bytes) = self.store.get(&key).await? else {
-                    return Ok::<_, ReportError>((date, None));
-                };
-                match LedgerObject::parse(&bytes, date) {
-                    Ok(object) => Ok((date, Some(object))),
-                    Err(error) => {
-                        tracing::warn!(%date, key, error = %error, "{}", Event::LedgerDayCorrupt);
-                        Ok((date, None))
-                    }
-                }
-            })
-            .buffered(READS_AT_ONCE)
-            .try_collect()
-            .await?;
+        let read = self.read_ledger(needed).await?;
         let mut objects = Vec::with_capacity(read.len() + 1);
         let mut latencies = Vec::new();
         let mut filled = 0;
@@ -77,6 +60,31 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
             objects.extend(computed.or(object));
         }
         Ok((objects, latencies))
+    }
+
+    /// The ledger objects of `days` as stored, `None` for a missing or corrupt one (logged).
+    pub(crate) async fn read_ledger(
+        &self,
+        days: Vec<NaiveDate>,
+    ) -> Result<Vec<(NaiveDate, Option<LedgerObject>)>, ReportError> {
+        let prefix = &self.settings.prefix;
+        stream::iter(days)
+            .map(|date| async move {
+                let key = ledger_key(prefix, date);
+                let Some(bytes) = self.store.get(&key).await? else {
+                    return Ok::<_, ReportError>((date, None));
+                };
+                match LedgerObject::parse(&bytes, date) {
+                    Ok(object) => Ok((date, Some(object))),
+                    Err(error) => {
+                        tracing::warn!(%date, key, error = %error, "{}", Event::LedgerDayCorrupt);
+                        Ok((date, None))
+                    }
+                }
+            })
+            .buffered(READS_AT_ONCE)
+            .try_collect()
+            .await
     }
 
     /// Computes `date`'s ledger object from Prometheus and writes it; `None` when Prometheus

@@ -262,20 +262,40 @@ fn slo_status(status: Status) -> SloStatus {
 /// A small inline SVG of an SLO's budget left after each day of its window (1 at the top, a
 /// dashed line at 0, overspending below it down to −1).
 fn burndown_sparkline(values: &[Option<f64>]) -> String {
+    sparkline(values, "budget left, day by day", -1.0, 1.0, 0.0)
+}
+
+/// A small inline SVG of `values` (one per day, `None` left out) between `low` and `high`, with
+/// a dashed line at `mark`.
+fn sparkline(values: &[Option<f64>], label: &str, low: f64, high: f64, mark: f64) -> String {
     const WIDTH: f64 = 160.0;
     const HEIGHT: f64 = 32.0;
     let slots = values.len().max(2) - 1;
     let x = |index: usize| WIDTH * index as f64 / slots as f64;
-    let y = |value: f64| (HEIGHT - 2.0) * (1.0 - value.clamp(-1.0, 1.0)) / 2.0 + 1.0;
+    let y = |value: f64| (HEIGHT - 2.0) * (high - value.clamp(low, high)) / (high - low) + 1.0;
     let points: Vec<String> = values
         .iter()
         .enumerate()
         .filter_map(|(index, value)| value.map(|v| format!("{:.1},{:.1}", x(index), y(v))))
         .collect();
     format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="budget left, day by day"><line x1="0" x2="{WIDTH}" y1="{zero:.1}" y2="{zero:.1}" stroke="#cf222e" stroke-dasharray="3 2"/><polyline fill="none" stroke="#0969da" stroke-width="1.5" points="{points}"/></svg>"##,
-        zero = y(0.0),
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{label}"><line x1="0" x2="{WIDTH}" y1="{mark:.1}" y2="{mark:.1}" stroke="#cf222e" stroke-dasharray="3 2"/><polyline fill="none" stroke="#0969da" stroke-width="1.5" points="{points}"/></svg>"##,
+        label = escape_html(label),
+        mark = y(mark),
         points = points.join(" "),
+    )
+}
+
+/// The SLI of each of the trend's days, scaled so that the objective sits in the middle and
+/// the budget's width above and below it shows.
+fn trend_sparkline(values: &[Option<f64>], objective: f64) -> String {
+    let allowed = 1.0 - objective;
+    sparkline(
+        values,
+        "SLI, 90 days",
+        objective - 2.0 * allowed,
+        1.0,
+        objective,
     )
 }
 
@@ -301,13 +321,13 @@ fn slo_table(html: &mut String, report: &SlaReport) {
             .then_with(|| a.0.cmp(b.0))
             .then_with(|| a.1.name.cmp(&b.1.name))
     });
-    html.push_str("<h2>SLOs over their windows</h2><table><thead><tr><th>service</th><th>SLO</th><th>window</th><th>status</th><th>SLI</th><th>objective</th><th>budget left</th><th>burn rate</th><th>days missing</th><th>budget runs out</th><th>budget left, day by day</th></tr></thead><tbody>");
+    html.push_str("<h2>SLOs over their windows</h2><table><thead><tr><th>service</th><th>SLO</th><th>window</th><th>status</th><th>SLI</th><th>objective</th><th>budget left</th><th>burn rate</th><th>days missing</th><th>budget runs out</th><th>budget left, day by day</th><th>SLI, 90 days</th></tr></thead><tbody>");
     for (service, slo) in rows {
         let window = &slo.window;
         let status = slo_status(window.status);
         let _ = write!(
             html,
-            "<tr><td>{}</td><td>{}</td><td>{} ({} to {})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{} ({} to {})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape_html(service),
             escape_html(&slo.name),
             escape_html(&slo.window_name),
@@ -321,6 +341,7 @@ fn slo_table(html: &mut String, report: &SlaReport) {
             window.days_missing,
             window.budget_exhausted_on.map_or_else(|| "—".to_owned(), |d| d.to_string()),
             burndown_sparkline(&slo.burndown),
+            trend_sparkline(&slo.trend, slo.objective),
         );
     }
     html.push_str("</tbody></table>");

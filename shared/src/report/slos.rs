@@ -97,6 +97,34 @@ pub struct ServiceSlo {
     /// those before any event are `None`), for the page's burndown; not in the JSON.
     #[serde(skip)]
     pub burndown: Vec<Option<f64>>,
+    /// The SLI of each of the [`TREND_DAYS`] days up to the one reported (`None` where the ledger
+    /// has no events), for the page's trend; not in the JSON.
+    #[serde(skip)]
+    pub trend: Vec<Option<f64>>,
+}
+
+/// Days of the SLI trend on the page, the day reported included.
+pub const TREND_DAYS: u64 = 90;
+
+/// The days before `day` the trend shows. They are read from the ledger as they are, never
+/// filled from Prometheus for the trend alone.
+pub fn trend_days(day: NaiveDate) -> Vec<NaiveDate> {
+    (1..TREND_DAYS)
+        .filter_map(|back| day.checked_sub_days(Days::new(back)))
+        .collect()
+}
+
+/// The SLI of each trend day up to `day`, oldest first.
+fn trend(day: NaiveDate, days: &BTreeMap<NaiveDate, LedgerDay>) -> Vec<Option<f64>> {
+    (0..TREND_DAYS)
+        .rev()
+        .filter_map(|back| day.checked_sub_days(Days::new(back)))
+        .map(|date| {
+            days.get(&date)
+                .filter(|counts| counts.total > 0.0)
+                .map(|counts| counts.good / counts.total)
+        })
+        .collect()
 }
 
 /// The share of the budget left after each day of `window` as of `day` (see
@@ -465,6 +493,7 @@ pub fn attach_slos(
                 let days = days_of(ledger, &slo.name, &service.service);
                 let window = window_figures(slo.window, objective, day, &days);
                 let burndown = burndown(slo.window, objective, day, &days);
+                let trend = trend(day, &days);
                 let counts = today
                     .and_then(|object| object.slos.get(&slo.name))
                     .and_then(|services| services.get(&service.service));
@@ -484,6 +513,7 @@ pub fn attach_slos(
                     },
                     window,
                     burndown,
+                    trend,
                 }
             })
             .collect();
@@ -655,6 +685,17 @@ mod tests {
         let last = burndown[6].expect("events");
         assert!((last - window.error_budget_remaining.expect("events")).abs() < 1e-12);
         assert!(burndown[0].expect("events") > last, "the budget burns down");
+        let trend = &report.services[0].slos[0].trend;
+        assert_eq!(trend.len(), 90);
+        assert!(
+            trend[..83].iter().all(Option::is_none),
+            "only the week is in the ledger"
+        );
+        assert!(
+            (trend[89].expect("events") - 0.95).abs() < 1e-12,
+            "the day reported last"
+        );
+        assert!(html.contains("aria-label=\"SLI, 90 days\""));
         let month = burndown_of(Window::Month, &ledger);
         assert_eq!(month.len(), 30, "the whole month");
         assert!(
