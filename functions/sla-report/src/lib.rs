@@ -162,12 +162,7 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
             .collect();
         let (mut ledger, fills) = self.ledger(needed, &slos, &slo_errors, deadline).await?;
         stats.query_latency_ms.extend(fills);
-        ledger.extend(
-            self.read_ledger(trend)
-                .await?
-                .into_iter()
-                .filter_map(|(_, o)| o),
-        );
+        ledger.extend(self.read_trend(trend).await);
         report.slo_errors = slo_errors;
         ledger.push(today.clone());
         let policy = &self.settings.policy;
