@@ -114,6 +114,27 @@ impl Env {
         }
     }
 
+    /// `uri`, the value of `variable`, as an S3 bucket and key (`s3://bucket/key`);
+    /// `example` names a key for the error.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the variable when it is not such a URI.
+    pub fn s3_uri(
+        variable: &'static str,
+        uri: &str,
+        example: &str,
+    ) -> Result<(String, String), ConfigError> {
+        uri.strip_prefix("s3://")
+            .and_then(|rest| rest.split_once('/'))
+            .filter(|(bucket, key)| !bucket.is_empty() && !key.is_empty())
+            .map(|(bucket, key)| (bucket.to_owned(), key.to_owned()))
+            .ok_or_else(|| ConfigError::Invalid {
+                variable,
+                expected: format!("an S3 URI such as s3://my-bucket/{example}"),
+                found: uri.to_owned(),
+            })
+    }
+
     /// The required variable's value.
     ///
     /// # Errors

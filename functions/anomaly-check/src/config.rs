@@ -103,20 +103,8 @@ impl AnomalyCheckConfig {
                 OneOf::Neither => ChecksSource::Defaults,
                 OneOf::First(file) => ChecksSource::File(PathBuf::from(file)),
                 OneOf::Second(uri) => {
-                    let (bucket, key) = uri
-                        .strip_prefix("s3://")
-                        .and_then(|rest| rest.split_once('/'))
-                        .filter(|(bucket, key)| !bucket.is_empty() && !key.is_empty())
-                        .ok_or_else(|| ConfigError::Invalid {
-                            variable: "CHECKS_S3_URI",
-                            expected: "an S3 URI such as s3://my-bucket/vigil/checks.yaml"
-                                .to_owned(),
-                            found: uri.to_owned(),
-                        })?;
-                    ChecksSource::S3 {
-                        bucket: bucket.to_owned(),
-                        key: key.to_owned(),
-                    }
+                    let (bucket, key) = Env::s3_uri("CHECKS_S3_URI", uri, "vigil/checks.yaml")?;
+                    ChecksSource::S3 { bucket, key }
                 }
             };
         let graph_url = env

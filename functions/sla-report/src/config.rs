@@ -197,19 +197,8 @@ fn slos_source(env: &Env) -> Result<SlosSource, ConfigError> {
             OneOf::Neither => SlosSource::Default,
             OneOf::First(file) => SlosSource::File(PathBuf::from(file)),
             OneOf::Second(uri) => {
-                let (bucket, key) = uri
-                    .strip_prefix("s3://")
-                    .and_then(|rest| rest.split_once('/'))
-                    .filter(|(bucket, key)| !bucket.is_empty() && !key.is_empty())
-                    .ok_or_else(|| ConfigError::Invalid {
-                        variable: "SLOS_S3_URI",
-                        expected: "an S3 URI such as s3://my-bucket/vigil/slos.yaml".to_owned(),
-                        found: uri.to_owned(),
-                    })?;
-                SlosSource::S3 {
-                    bucket: bucket.to_owned(),
-                    key: key.to_owned(),
-                }
+                let (bucket, key) = Env::s3_uri("SLOS_S3_URI", uri, "vigil/slos.yaml")?;
+                SlosSource::S3 { bucket, key }
             }
         },
     )

@@ -21,6 +21,23 @@ struct FakeMetrics {
 }
 
 impl FakeMetrics {
+    /// One service, `api`, with `total` requests and `errors` errors over any range.
+    fn api(total: f64, errors: f64) -> Self {
+        Self {
+            instant: vec![
+                (
+                    "sum by (service) (increase(http_requests_total[",
+                    vec![("api", total)],
+                ),
+                (
+                    "sum by (service) (increase(http_requests_total{",
+                    vec![("api", errors)],
+                ),
+            ],
+            ..Self::default()
+        }
+    }
+
     fn answer(&self, query: &str) -> Vec<Sample> {
         self.instant
             .iter()
@@ -177,13 +194,7 @@ async fn the_number_of_queries_does_not_grow_with_the_services() {
 
 #[tokio::test]
 async fn every_query_is_pinned_to_the_end_of_its_day() {
-    let metrics = FakeMetrics {
-        instant: vec![(
-            "sum by (service) (increase(http_requests_total[",
-            vec![("api", 10.0)],
-        )],
-        ..FakeMetrics::default()
-    };
+    let metrics = FakeMetrics::api(10.0, 0.0);
     let store = FakeStore::default();
     run(&metrics, &store, json!({"time": "2026-11-24T00:15:00Z"}))
         .await
@@ -206,13 +217,7 @@ async fn every_query_is_pinned_to_the_end_of_its_day() {
 
 #[tokio::test]
 async fn reports_go_to_deterministic_keys_with_latest_last() {
-    let metrics = FakeMetrics {
-        instant: vec![(
-            "sum by (service) (increase(http_requests_total[",
-            vec![("api", 10.0)],
-        )],
-        ..FakeMetrics::default()
-    };
+    let metrics = FakeMetrics::api(10.0, 0.0);
     let store = FakeStore::default();
     let (outcome, _) = run(&metrics, &store, json!({"date": "2026-11-24"}))
         .await
@@ -396,19 +401,7 @@ fn bad_configuration_names_the_variable() {
 
 #[tokio::test]
 async fn a_corrupt_ledger_day_is_recomputed_and_a_window_is_summed_from_the_ledger() {
-    let metrics = FakeMetrics {
-        instant: vec![
-            (
-                "sum by (service) (increase(http_requests_total[",
-                vec![("api", 1_000.0)],
-            ),
-            (
-                "sum by (service) (increase(http_requests_total{",
-                vec![("api", 10.0)],
-            ),
-        ],
-        ..FakeMetrics::default()
-    };
+    let metrics = FakeMetrics::api(1_000.0, 10.0);
     let store = FakeStore::default();
     run(&metrics, &store, json!({"date": "2026-11-23"}))
         .await
@@ -486,19 +479,7 @@ fn the_slo_document_setting_is_validated_by_name() {
 
 #[tokio::test]
 async fn the_last_day_of_a_month_writes_its_compliance_report_before_latest() {
-    let metrics = FakeMetrics {
-        instant: vec![
-            (
-                "sum by (service) (increase(http_requests_total[",
-                vec![("api", 1_000.0)],
-            ),
-            (
-                "sum by (service) (increase(http_requests_total{",
-                vec![("api", 2.0)],
-            ),
-        ],
-        ..FakeMetrics::default()
-    };
+    let metrics = FakeMetrics::api(1_000.0, 2.0);
     let store = FakeStore::default();
     let job = SlaReportJob::new(&metrics, &store, settings());
     job.run(
@@ -537,13 +518,7 @@ async fn the_last_day_of_a_month_writes_its_compliance_report_before_latest() {
 
 #[tokio::test]
 async fn an_slo_added_later_is_computed_for_the_days_the_ledger_has_without_it() {
-    let metrics = FakeMetrics {
-        instant: vec![(
-            "sum by (service) (increase(http_requests_total[",
-            vec![("api", 1_000.0)],
-        )],
-        ..FakeMetrics::default()
-    };
+    let metrics = FakeMetrics::api(1_000.0, 0.0);
     let store = FakeStore::default();
     run(&metrics, &store, json!({"date": "2026-11-23"}))
         .await

@@ -283,11 +283,7 @@ fn period_slo(
         good,
         total,
         sli_value,
-        status: match sli_value {
-            None => Status::NoData,
-            Some(value) if value >= objective => Status::Met,
-            Some(_) => Status::Breached,
-        },
+        status: Status::of(sli_value, objective),
         budget_consumed: sli_value.map(|value| (1.0 - value) / (1.0 - objective)),
         days_breached,
         days_missing,

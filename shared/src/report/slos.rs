@@ -499,11 +499,7 @@ pub fn attach_slos(
                     good: counts.map(|c| c.good),
                     total: counts.map(|c| c.total),
                     sli_value,
-                    status: match sli_value {
-                        None => Status::NoData,
-                        Some(value) if value >= objective => Status::Met,
-                        Some(_) => Status::Breached,
-                    },
+                    status: Status::of(sli_value, objective),
                     window,
                     burndown,
                     trend,

@@ -61,12 +61,6 @@ impl Window {
         }
     }
 
-    /// The number of days the window holds when whole.
-    pub fn length(self, day: NaiveDate) -> u32 {
-        let (start, end) = self.bounds(day);
-        u32::try_from((end - start).num_days() + 1).unwrap_or(u32::MAX)
-    }
-
     /// The name documents use.
     pub fn name(self) -> String {
         match self {
@@ -112,6 +106,17 @@ pub enum Status {
     Breached,
     /// No events: neither met nor breached.
     NoData,
+}
+
+impl Status {
+    /// The verdict on an SLI of `sli_value` (`None`: no events) against `objective`.
+    pub fn of(sli_value: Option<f64>, objective: f64) -> Self {
+        match sli_value {
+            None => Self::NoData,
+            Some(sli) if sli >= objective => Self::Met,
+            Some(_) => Self::Breached,
+        }
+    }
 }
 
 /// An SLO's figures over its window, as of the day reported.
@@ -163,11 +168,7 @@ pub fn window_figures(
     let has_events = total > 0.0 && total.is_finite() && good.is_finite();
     let sli_value = has_events.then(|| good / total);
     let error_ratio = sli_value.map(|sli| 1.0 - sli);
-    let status = match sli_value {
-        None => Status::NoData,
-        Some(sli) if sli >= objective => Status::Met,
-        Some(_) => Status::Breached,
-    };
+    let status = Status::of(sli_value, objective);
     let budget_exhausted_on = error_ratio.and_then(|_| {
         exhaustion(
             window,
@@ -317,9 +318,15 @@ mod tests {
             Window::Quarter.bounds(day),
             (date("2026-10-01"), date("2026-12-31"))
         );
-        assert_eq!(Window::Month.length(date("2028-02-10")), 29);
-        assert_eq!(Window::Quarter.length(date("2026-02-10")), 90);
-        assert_eq!(Window::Quarter.length(date("2026-08-10")), 92);
+        assert_eq!(
+            Window::Month.bounds(date("2028-02-10")).1,
+            date("2028-02-29"),
+            "a leap February"
+        );
+        assert_eq!(
+            Window::Quarter.bounds(date("2026-08-10")),
+            (date("2026-07-01"), date("2026-09-30"))
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use sla_report::invoke;
 use vigil_tests::{test_history, HOSTILE_SERVICE};
 
-use crate::support::{deadline_in, job, keys, new_bucket, object, s3, stack};
+use crate::support::{deadline_in, job, keys, new_bucket, object, s3, stack, Stack};
 
 fn utc(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
@@ -31,6 +31,32 @@ fn assert_close(actual: &Value, expected: f64, relative: f64, what: &str) {
         (actual - expected).abs() <= relative * scale,
         "{what}: {actual} vs truth {expected}"
     );
+}
+
+/// Reports 2026-11-02 into a new bucket `name` with the SLO `document` as `SLOS_FILE`: the
+/// bucket, the run's outcome and the report.
+async fn report_with_document(
+    stack: &Stack,
+    name: &str,
+    document: &str,
+) -> (String, sla_report::ReportOutcome, Value) {
+    let bucket = new_bucket(stack, name).await;
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    std::io::Write::write_all(&mut file, document.as_bytes()).expect("document written");
+    let path = file.path().to_str().expect("utf-8 path");
+    let job = job(
+        &stack.prometheus_url,
+        &stack.moto_url,
+        &bucket,
+        &[("SLOS_FILE", path)],
+    )
+    .await;
+    let outcome = invoke(&job, &json!({"date": "2026-11-02"}), deadline_in(60))
+        .await
+        .expect("report written");
+    let report =
+        serde_json::from_slice(&object(stack, &bucket, &outcome.json_key).await.0).expect("json");
+    (bucket, outcome, report)
 }
 
 /// Checks every service's default SLO window in `report` (starting `start`, `missing` days not
@@ -335,10 +361,9 @@ async fn a_window_is_the_sum_of_ledger_days_and_a_lost_or_corrupt_day_is_filled_
 async fn an_slo_document_s_latency_and_ratio_slis_match_the_truth_and_a_bad_threshold_fails_alone()
 {
     let stack = stack();
-    let bucket = new_bucket(&stack, "slodoc").await;
-    let document = std::env::temp_dir().join(format!("vigil-slos-{}.yaml", std::process::id()));
-    std::fs::write(
-        &document,
+    let (_, outcome, report) = report_with_document(
+        &stack,
+        "slodoc",
         r#"window: 7d
 slos:
   - name: availability
@@ -360,25 +385,12 @@ slos:
     objective: 0.999
 "#,
     )
-    .expect("document written");
-    let path = document.to_str().expect("utf-8 path");
-    let job = job(
-        &stack.prometheus_url,
-        &stack.moto_url,
-        &bucket,
-        &[("SLOS_FILE", path)],
-    )
     .await;
-    let outcome = invoke(&job, &json!({"date": "2026-11-02"}), deadline_in(60))
-        .await
-        .expect("report written");
     assert_eq!(
         outcome.queries,
         (8 + 3) + 6 * (2 + 3),
         "the day's 8 and its SLO queries (one histogram, two for the ratio), then each of six earlier days"
     );
-    let report: Value =
-        serde_json::from_slice(&object(&stack, &bucket, &outcome.json_key).await.0).expect("json");
     assert_eq!(
         report["slo_errors"],
         json!([{"slo": "slow-edge", "error": "threshold_ms: 300 is not a bucket boundary (250, 500)"}])
@@ -424,7 +436,6 @@ slos:
         );
         assert!(service(&report, name)["slo"]["window"].is_null(), "{name}");
     }
-    std::fs::remove_file(&document).expect("removed");
 }
 
 #[tokio::test]
@@ -497,31 +508,17 @@ async fn an_ended_month_s_compliance_report_sums_its_ledger_days() {
 #[tokio::test]
 async fn an_exclusion_removes_its_hours_from_good_and_total_for_its_services_only() {
     let stack = stack();
-    let bucket = new_bucket(&stack, "exclusion").await;
-    let document = std::env::temp_dir().join(format!("vigil-excl-{}.yaml", std::process::id()));
-    std::fs::write(
-        &document,
+    let (bucket, outcome, report) = report_with_document(
+        &stack,
+        "exclusion",
         "window: 1d\nslos:\n  - {name: availability, sli: availability, objective: 0.999}\nexclusions:\n  - {start: 2026-11-02T09:00:00Z, end: 2026-11-02T11:00:00Z, services: [search], reason: \"the incident, planned\"}\n",
     )
-    .expect("document written");
-    let path = document.to_str().expect("utf-8 path");
-    let job = job(
-        &stack.prometheus_url,
-        &stack.moto_url,
-        &bucket,
-        &[("SLOS_FILE", path)],
-    )
     .await;
-    let outcome = invoke(&job, &json!({"date": "2026-11-02"}), deadline_in(60))
-        .await
-        .expect("report written");
     assert_eq!(
         outcome.queries,
         8 + 2,
         "the excluded stretch's requests and errors"
     );
-    let report: Value =
-        serde_json::from_slice(&object(&stack, &bucket, &outcome.json_key).await.0).expect("json");
     let history = test_history();
     let day = history.truth(utc("2026-11-02T00:00:00Z"), utc("2026-11-03T00:00:00Z"));
     let during = history.truth(utc("2026-11-02T09:00:00Z"), utc("2026-11-02T11:00:00Z"));
@@ -557,7 +554,6 @@ async fn an_exclusion_removes_its_hours_from_good_and_total_for_its_services_onl
         1e-9,
         "the ledger records what was left out",
     );
-    std::fs::remove_file(&document).expect("removed");
 }
 
 #[tokio::test]
@@ -611,24 +607,7 @@ slos:
     let history = test_history();
     let truth = &history.truth(utc("2026-11-01T00:00:00Z"), utc("2026-11-03T00:00:00Z"))["search"];
     for (format, text) in [("openslo", openslo), ("sloth", sloth)] {
-        let bucket = new_bucket(&stack, format).await;
-        let document =
-            std::env::temp_dir().join(format!("vigil-{format}-{}.yaml", std::process::id()));
-        std::fs::write(&document, text).expect("document written");
-        let path = document.to_str().expect("utf-8 path");
-        let job = job(
-            &stack.prometheus_url,
-            &stack.moto_url,
-            &bucket,
-            &[("SLOS_FILE", path)],
-        )
-        .await;
-        let outcome = invoke(&job, &json!({"date": "2026-11-02"}), deadline_in(60))
-            .await
-            .expect("report written");
-        let report: Value =
-            serde_json::from_slice(&object(&stack, &bucket, &outcome.json_key).await.0)
-                .expect("json");
+        let (_, _, report) = report_with_document(&stack, format, text).await;
         let slos = service(&report, "search")["slos"]
             .as_array()
             .expect("slos")
@@ -655,6 +634,5 @@ slos:
                 .is_empty(),
             "{format}: the SLO covers its service only"
         );
-        std::fs::remove_file(&document).expect("removed");
     }
 }
