@@ -112,6 +112,13 @@ pub trait ReportStore: Send + Sync {
 
     /// Reads the object at `key`; `None` when there is none.
     fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send;
+
+    /// Reads the object at `key` in one attempt, without retrying: for reads whose failure
+    /// costs only what they would have shown, so they spend none of the retries the writes
+    /// need. The default is [`get`](Self::get).
+    fn peek(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send {
+        self.get(key)
+    }
 }
 
 /// A report object that could not be written or read.

@@ -87,6 +87,28 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
             .await
     }
 
+    /// The ledger objects of the trend's `days` that can be read: the trend is for the page
+    /// alone, so each day is read in one attempt and one that cannot be read is left out of it
+    /// (logged), never failing the run nor spending the retries the writes may need.
+    pub(crate) async fn read_trend(&self, days: Vec<NaiveDate>) -> Vec<LedgerObject> {
+        let prefix = &self.settings.prefix;
+        stream::iter(days)
+            .map(|date| async move {
+                let key = ledger_key(prefix, date);
+                match self.store.peek(&key).await {
+                    Ok(bytes) => bytes.and_then(|bytes| LedgerObject::parse(&bytes, date).ok()),
+                    Err(error) => {
+                        tracing::warn!(%date, key, error = %error, "{}", Event::TrendDayUnread);
+                        None
+                    }
+                }
+            })
+            .buffered(READS_AT_ONCE)
+            .filter_map(std::future::ready)
+            .collect()
+            .await
+    }
+
     /// Computes `date`'s ledger object from Prometheus and writes it; `None` when Prometheus
     /// has no requests that day (beyond its retention, or none at all).
     async fn fill(

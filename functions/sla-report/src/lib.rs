@@ -19,7 +19,7 @@ use vigil_core::report::keys::rewrites_latest;
 use vigil_core::report::period::ReportPeriod;
 use vigil_core::report::periods::{closed_periods, needed_days};
 use vigil_core::report::queries::{HourlyRange, Queries, Results};
-use vigil_core::report::slos::attach_slos;
+use vigil_core::report::slos::{attach_slos, trend_days};
 use vigil_core::series::{Sample, Series};
 use vigil_core::telemetry::Event;
 
@@ -156,8 +156,13 @@ impl<M: MetricsSource, S: ReportStore> SlaReportJob<M, S> {
             .day_ledger(&period, &measurements, &slos, deadline)
             .await?;
         stats.query_latency_ms.extend(spent);
+        let trend: Vec<_> = trend_days(period.date)
+            .into_iter()
+            .filter(|d| !needed.contains(d))
+            .collect();
         let (mut ledger, fills) = self.ledger(needed, &slos, &slo_errors, deadline).await?;
         stats.query_latency_ms.extend(fills);
+        ledger.extend(self.read_trend(trend).await);
         report.slo_errors = slo_errors;
         ledger.push(today.clone());
         let policy = &self.settings.policy;

@@ -58,6 +58,10 @@ impl FakeMetrics {
 struct FakeStore {
     objects: Mutex<Vec<(String, Vec<u8>, &'static str)>>,
     fail: bool,
+    /// Keys read once, without retries.
+    peeked: Mutex<Vec<String>>,
+    /// A key whose one-attempt read fails.
+    unreadable: Option<&'static str>,
 }
 
 impl ReportStore for &FakeStore {
@@ -89,6 +93,17 @@ impl ReportStore for &FakeStore {
             .rev()
             .find(|(stored, _, _)| stored == key)
             .map(|(_, body, _)| body.clone()))
+    }
+
+    async fn peek(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.peeked.lock().expect("lock").push(key.to_owned());
+        if self.unreadable == Some(key) {
+            return Err(StoreError::Read {
+                key: key.to_owned(),
+                source: "slow down".into(),
+            });
+        }
+        self.get(key).await
     }
 }
 
@@ -438,6 +453,31 @@ async fn a_corrupt_ledger_day_is_recomputed_and_a_window_is_summed_from_the_ledg
     assert_eq!(window["good"], 29_700.0);
     assert_eq!(window["days_missing"], 0);
     assert_eq!(window["status"], "breached");
+}
+
+#[tokio::test]
+async fn the_page_s_trend_reads_each_earlier_day_once_and_leaves_out_one_it_cannot_read() {
+    let metrics = FakeMetrics::api(1_000.0, 10.0);
+    let store = FakeStore {
+        unreadable: Some("sla-reports/daily/2026/09/01/ledger.json"),
+        ..FakeStore::default()
+    };
+    let (outcome, _) = run(&metrics, &store, json!({"date": "2026-11-23"}))
+        .await
+        .expect("an unreadable trend day fails nothing");
+    let peeked = store.peeked.lock().expect("lock").clone();
+    assert_eq!(peeked.len(), 89 - 29, "the trend's days outside the window");
+    assert_eq!(
+        peeked.first().map(String::as_str),
+        Some("sla-reports/daily/2026/10/24/ledger.json"),
+        "the day before the 30-day window"
+    );
+    assert_eq!(
+        peeked.last().map(String::as_str),
+        Some("sla-reports/daily/2026/08/26/ledger.json"),
+        "89 days before the day reported"
+    );
+    assert!(outcome.json_key.ends_with("2026/11/23/report.json"));
 }
 
 #[test]

@@ -41,6 +41,13 @@ impl ReportStore for ConfiguredReportStore {
             Self::Directory(store) => store.get(key).await,
         }
     }
+
+    async fn peek(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        match self {
+            Self::S3(store) => store.peek(key).await,
+            Self::Directory(store) => store.peek(key).await,
+        }
+    }
 }
 
 /// The store chosen by configuration.

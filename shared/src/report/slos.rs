@@ -103,9 +103,16 @@ pub struct ServiceSlo {
     pub trend: Vec<Option<f64>>,
 }
 
-/// Days of the SLI trend on the page, the day reported included. The trend shows the days the
-/// run read for the SLOs' windows and periods; it reads none for itself.
+/// Days of the SLI trend on the page, the day reported included.
 pub const TREND_DAYS: u64 = 90;
+
+/// The days before `day` the trend shows. They are read from the ledger as they are, never
+/// filled from Prometheus for the trend alone.
+pub fn trend_days(day: NaiveDate) -> Vec<NaiveDate> {
+    (1..TREND_DAYS)
+        .filter_map(|back| day.checked_sub_days(Days::new(back)))
+        .collect()
+}
 
 /// The SLI of each trend day up to `day`, oldest first.
 fn trend(day: NaiveDate, days: &BTreeMap<NaiveDate, LedgerDay>) -> Vec<Option<f64>> {

@@ -83,6 +83,8 @@ events! {
     SloFailed,
     /// The stored state could not be read; it is replaced.
     StateCorrupt,
+    /// A ledger day of the page's SLI trend could not be read; the trend leaves it out.
+    TrendDayUnread,
 }
 
 impl fmt::Display for Event {

@@ -42,18 +42,35 @@ impl ReportStore for S3ReportStore {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(key, false).await
+    }
+
+    async fn peek(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(key, true).await
+    }
+}
+
+impl S3ReportStore {
+    /// Reads `key`; `once` makes a single attempt. A request that is not retried takes nothing
+    /// from the SDK's retry quota, which every S3 client of the process shares.
+    async fn read(&self, key: &str, once: bool) -> Result<Option<Vec<u8>>, StoreError> {
         let read_error = |source: Box<dyn std::error::Error + Send + Sync>| StoreError::Read {
             key: key.to_owned(),
             source,
         };
-        let object = match self
+        let mut request = self
             .client
             .get_object()
             .bucket(&self.bucket)
             .key(key)
-            .send()
-            .await
-        {
+            .customize();
+        if once {
+            request = request.config_override(
+                aws_sdk_s3::config::Builder::default()
+                    .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled()),
+            );
+        }
+        let object = match request.send().await {
             Ok(object) => object,
             Err(error)
                 if error.as_service_error().is_some_and(
