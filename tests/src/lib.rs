@@ -15,7 +15,7 @@ pub mod runtime_api;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone as _, Utc};
 
 /// Status codes generated; `5..` are errors.
 pub const STATUSES: [&str; 4] = ["200", "404", "500", "503"];
@@ -270,40 +270,7 @@ impl History {
     /// # Errors
     /// Any write error.
     pub fn write_openmetrics(&self, out: &mut impl Write) -> io::Result<()> {
-        writeln!(out, "# TYPE http_requests counter")?;
-        for (service, spec) in self.services.iter().enumerate() {
-            for (status_index, status) in STATUSES.iter().enumerate() {
-                let labels = format!("service=\"{}\",status=\"{status}\"", escape(&spec.name));
-                self.write_series(out, "http_requests_total", &labels, service, |c| {
-                    c.by_status[status_index]
-                })?;
-            }
-        }
-        writeln!(out, "# TYPE http_request_duration_seconds histogram")?;
-        for (service, spec) in self.services.iter().enumerate() {
-            for bucket in 0..=BUCKETS.len() {
-                let le = BUCKETS
-                    .get(bucket)
-                    .map_or_else(|| "+Inf".to_owned(), f64::to_string);
-                let labels = format!("service=\"{}\",le=\"{le}\"", escape(&spec.name));
-                self.write_series(
-                    out,
-                    "http_request_duration_seconds_bucket",
-                    &labels,
-                    service,
-                    |c| c.per_bucket[..=bucket].iter().sum(),
-                )?;
-            }
-            let labels = format!("service=\"{}\"", escape(&spec.name));
-            self.write_series(
-                out,
-                "http_request_duration_seconds_count",
-                &labels,
-                service,
-                |c| c.per_bucket.iter().sum(),
-            )?;
-        }
-        writeln!(out, "# EOF")
+        write_histories(&[self], out)
     }
 
     fn write_series(
@@ -326,6 +293,52 @@ impl History {
         }
         Ok(())
     }
+}
+
+/// Writes several histories (with distinct service names) as one OpenMetrics text: each metric
+/// family once, holding every history's series.
+///
+/// # Errors
+/// Any write error.
+pub fn write_histories(histories: &[&History], out: &mut impl Write) -> io::Result<()> {
+    writeln!(out, "# TYPE http_requests counter")?;
+    for history in histories {
+        for (service, spec) in history.services.iter().enumerate() {
+            for (status_index, status) in STATUSES.iter().enumerate() {
+                let labels = format!("service=\"{}\",status=\"{status}\"", escape(&spec.name));
+                history.write_series(out, "http_requests_total", &labels, service, |c| {
+                    c.by_status[status_index]
+                })?;
+            }
+        }
+    }
+    writeln!(out, "# TYPE http_request_duration_seconds histogram")?;
+    for history in histories {
+        for (service, spec) in history.services.iter().enumerate() {
+            for bucket in 0..=BUCKETS.len() {
+                let le = BUCKETS
+                    .get(bucket)
+                    .map_or_else(|| "+Inf".to_owned(), f64::to_string);
+                let labels = format!("service=\"{}\",le=\"{le}\"", escape(&spec.name));
+                history.write_series(
+                    out,
+                    "http_request_duration_seconds_bucket",
+                    &labels,
+                    service,
+                    |c| c.per_bucket[..=bucket].iter().sum(),
+                )?;
+            }
+            let labels = format!("service=\"{}\"", escape(&spec.name));
+            history.write_series(
+                out,
+                "http_request_duration_seconds_count",
+                &labels,
+                service,
+                |c| c.per_bucket.iter().sum(),
+            )?;
+        }
+    }
+    writeln!(out, "# EOF")
 }
 
 /// Escapes an OpenMetrics label value.
@@ -404,6 +417,87 @@ pub fn test_history() -> History {
             service("web", 400.0, 0.0005, 0.03),
         ],
         seed: 7,
+    }
+}
+
+/// The time zone of [`ledger_history`]'s days.
+pub const LEDGER_TIME_ZONE: chrono_tz::Tz = chrono_tz::Europe::Berlin;
+
+/// The first and last day of [`ledger_history`] in [`LEDGER_TIME_ZONE`].
+pub const LEDGER_DAYS: (NaiveDate, NaiveDate) = (
+    NaiveDate::from_ymd_opt(2026, 2, 25).expect("a date"),
+    NaiveDate::from_ymd_opt(2026, 4, 2).expect("a date"),
+);
+
+/// The day of `ledger-a`'s outage in [`ledger_history`].
+pub const LEDGER_OUTAGE_DAY: NaiveDate = NaiveDate::from_ymd_opt(2026, 3, 10).expect("a date");
+
+/// The instant `date` begins in [`LEDGER_TIME_ZONE`].
+pub fn ledger_midnight(date: NaiveDate) -> DateTime<Utc> {
+    LEDGER_TIME_ZONE
+        .from_local_datetime(&date.and_time(NaiveTime::MIN))
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
+}
+
+/// The share of requests that fail in `ledger-a` (`base` 0.002) and `ledger-b` (0.001) on the
+/// `index`-th day of [`ledger_history`]: it differs from day to day, up to 6 × base.
+pub fn ledger_error_ratio(base: f64, index: u64) -> f64 {
+    base * [1.0, 3.0, 0.5, 6.0, 2.0][usize::try_from(index % 5).unwrap_or(0)]
+}
+
+/// Five weeks of two services for the SLO ledger's test, [`LEDGER_DAYS`] in Europe/Berlin (the
+/// spring DST change of 2026-03-29 inside), at five-minute steps: each day has its own error
+/// ratio ([`ledger_error_ratio`]) and `ledger-a` an outage, half its requests failing, from
+/// 09:00 to 15:00 on 2026-03-10.
+pub fn ledger_history() -> History {
+    let (first, last) = LEDGER_DAYS;
+    let start = ledger_midnight(first);
+    let end = ledger_midnight(last + Duration::days(1));
+    let daily = |base: f64| -> Vec<Incident> {
+        first
+            .iter_days()
+            .take_while(|day| *day <= last)
+            .zip(0..)
+            .map(|(day, index)| {
+                let from = ledger_midnight(day);
+                Incident {
+                    error_ratio: Some(ledger_error_ratio(base, index)),
+                    ..Incident::at(from, ledger_midnight(day + Duration::days(1)) - from)
+                }
+            })
+            .collect()
+    };
+    let mut a = ServiceSpec {
+        name: "ledger-a".to_owned(),
+        requests_per_step: 500.0,
+        error_ratio: 0.002,
+        latency_seconds: 0.08,
+        incidents: daily(0.002),
+        reset_at: None,
+    };
+    a.incidents.push(Incident {
+        error_ratio: Some(0.5),
+        ..Incident::at(
+            ledger_midnight(LEDGER_OUTAGE_DAY) + Duration::hours(9),
+            Duration::hours(6),
+        )
+    });
+    let b = ServiceSpec {
+        name: "ledger-b".to_owned(),
+        requests_per_step: 200.0,
+        error_ratio: 0.001,
+        latency_seconds: 0.2,
+        incidents: daily(0.001),
+        reset_at: None,
+    };
+    History {
+        start,
+        steps: (end - start).num_seconds() / 300,
+        step_seconds: 300,
+        services: vec![a, b],
+        seed: 11,
     }
 }
 

@@ -1,6 +1,6 @@
 //! Writes synthetic Prometheus history as OpenMetrics text, for promtool to backfill.
 //!
-//! `vigil-history --preset test --out FILE` writes the integration tests' history;
+//! `vigil-history --preset test --out FILE` writes the integration tests' histories;
 //! `--preset demo` a week of four services ending at the last UTC midnight, its last day bad;
 //! `--preset bench --services N` many services for the report benchmark; `--preset series`
 //! one request counter per service for the anomaly-check benchmark.
@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use clap::{Parser, ValueEnum};
-use vigil_tests::{bench_history, demo_history, test_history};
+use vigil_tests::{bench_history, demo_history, ledger_history, test_history, write_histories};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Preset {
@@ -54,19 +54,22 @@ fn main() -> ExitCode {
             .duration_trunc(Duration::days(1))
             .unwrap_or_else(|_| Utc::now())
     });
-    let history = match args.preset {
-        Preset::Test => test_history(),
-        Preset::Demo => demo_history(end, 8),
-        Preset::Bench | Preset::Series => {
-            bench_history(end, args.services, args.step_seconds, args.hours)
-        }
+    let histories = match args.preset {
+        Preset::Test => vec![test_history(), ledger_history()],
+        Preset::Demo => vec![demo_history(end, 8)],
+        Preset::Bench | Preset::Series => vec![bench_history(
+            end,
+            args.services,
+            args.step_seconds,
+            args.hours,
+        )],
     };
     let written = File::create(&args.out).and_then(|file| {
         let mut out = BufWriter::new(file);
         if matches!(args.preset, Preset::Series) {
-            history.write_request_counters(&mut out)?;
+            histories[0].write_request_counters(&mut out)?;
         } else {
-            history.write_openmetrics(&mut out)?;
+            write_histories(&histories.iter().collect::<Vec<_>>(), &mut out)?;
         }
         out.flush()
     });

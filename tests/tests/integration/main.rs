@@ -4,6 +4,7 @@
 //! - `support`: the stack's addresses, SDK clients for moto, and a fault-injecting proxy for
 //!   failures a healthy Prometheus cannot produce.
 //! - `sla_report`: reports computed from the generated history match its ground truth.
+//! - `slo_ledger`: five weeks of daily runs whose SLO windows and month report match the truth.
 //! - `sla_report_failures`: every failure fails the invocation and writes nothing.
 //! - `local_run`: the `sla-report` binary's local mode and its JSON logs.
 //! - `runtime`: the release `bootstrap` binaries under a local Lambda runtime API.
@@ -17,4 +18,5 @@ mod local_run;
 mod runtime;
 mod sla_report;
 mod sla_report_failures;
+mod slo_ledger;
 mod support;
