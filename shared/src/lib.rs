@@ -11,7 +11,7 @@
 //! - **[`telemetry`]**: JSON logs, the EMF line and every log event's name.
 //!
 //! Plus the plumbing both jobs share: [`config`] from the environment, the metric
-//! [`conventions`], [`promql`] building and the invocation [`deadline`].
+//! [`conventions`], [`promql`] building, the invocation [`deadline`] and alert [`severity`].
 //!
 //! Nothing in `report` or `check` imports `adapters`, tokio, the AWS SDK or reqwest, and the
 //! entries of this crate form no cycle (`scripts/check-modules.py` holds both in `make test`).
@@ -27,5 +27,6 @@ pub mod promql;
 pub mod report;
 pub mod runtime;
 pub mod series;
+pub mod severity;
 pub mod slo;
 pub mod telemetry;

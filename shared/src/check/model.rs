@@ -11,6 +11,8 @@
 
 use serde::Deserialize;
 
+pub use crate::severity::Severity;
+
 use super::detector::tuning::Tuning;
 use super::detector::Direction;
 use super::lifecycle::LifecyclePolicy;
@@ -40,30 +42,6 @@ impl Sensitivity {
             Self::Low => 0.75,
             Self::Medium => DEFAULT_THRESHOLD,
             Self::High => 0.45,
-        }
-    }
-}
-
-/// How urgent an alert is; subscribers filter on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// Wake someone up.
-    Critical,
-    /// Look soon.
-    #[default]
-    Warning,
-    /// For the record.
-    Info,
-}
-
-impl Severity {
-    /// The name used in messages and attributes.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Critical => "critical",
-            Self::Warning => "warning",
-            Self::Info => "info",
         }
     }
 }

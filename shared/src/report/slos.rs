@@ -10,6 +10,7 @@ use super::figures::{Measurements, SlaPolicy, SlaReport};
 use crate::conventions::MetricConventions;
 use crate::promql::{self, LabelName, RangeSeconds};
 use crate::series::Sample;
+use crate::slo::alerting::Alerting;
 use crate::slo::document::{Events, Exclusion, Services, Sli, Slo, SloDocument};
 use crate::slo::exclusions::Stretch;
 use crate::slo::ledger::{days_of, LedgerObject};
@@ -38,6 +39,7 @@ impl SloSet {
                 sli: Sli::Availability,
                 objective: policy.default_target.value(),
                 window: *window,
+                alerting: Alerting::defaults(*window),
             }],
             Self::Document(document) => document.slos.clone(),
         }
@@ -741,6 +743,7 @@ mod tests {
             sli,
             objective: 0.99,
             window: Window::Month,
+            alerting: Alerting::defaults(Window::Month),
         }
     }
 

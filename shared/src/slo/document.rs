@@ -36,6 +36,7 @@ use chrono_tz::Tz;
 use serde_json::{Map, Value};
 use thiserror::Error;
 
+use super::alerting::{alerting_fields, Alerting, AlertingFields, ALERTING_FIELDS};
 use super::window::Window;
 
 /// The SLI an SLO measures.
@@ -111,6 +112,8 @@ pub struct Slo {
     pub objective: f64,
     /// Its window.
     pub window: Window,
+    /// When it alerts (the minute check; the report ignores it).
+    pub alerting: Alerting,
 }
 
 /// When an exclusion applies.
@@ -244,8 +247,14 @@ fn from_value(value: &Value) -> Result<SloDocument, SloDocumentError> {
     let root = value
         .as_object()
         .ok_or_else(|| document_error("(document)", "must be a mapping with `slos`"))?;
-    only_known(root, &["window", "slos", "exclusions"])
+    let known: Vec<&str> = ["window", "slos", "exclusions"]
+        .into_iter()
+        .chain(ALERTING_FIELDS)
+        .collect();
+    only_known(root, &known)
         .map_err(|key| document_error(&key, "is not a field of an SLO document"))?;
+    let alerting =
+        alerting_fields(root).map_err(|(field, problem)| document_error(&field, problem))?;
     let default_window = match root.get("window") {
         None => Window::Rolling(30),
         Some(text) => text.as_str().and_then(Window::parse).ok_or_else(|| {
@@ -268,7 +277,7 @@ fn from_value(value: &Value) -> Result<SloDocument, SloDocumentError> {
     let mut names = BTreeSet::new();
     let mut built = Vec::with_capacity(slos.len());
     for (index, slo) in slos.iter().enumerate() {
-        let slo = build_slo(index, slo, default_window)?;
+        let slo = build_slo(index, slo, default_window, &alerting)?;
         if !names.insert(slo.name.clone()) {
             return Err(SloDocumentError::Slo {
                 index,
@@ -294,7 +303,12 @@ fn from_value(value: &Value) -> Result<SloDocument, SloDocumentError> {
     })
 }
 
-fn build_slo(index: usize, value: &Value, default_window: Window) -> Result<Slo, SloDocumentError> {
+fn build_slo(
+    index: usize,
+    value: &Value,
+    default_window: Window,
+    document_alerting: &AlertingFields,
+) -> Result<Slo, SloDocumentError> {
     let written = value
         .get("name")
         .and_then(Value::as_str)
@@ -322,6 +336,10 @@ fn build_slo(index: usize, value: &Value, default_window: Window) -> Result<Slo,
             "good",
             "bad",
             "total",
+            ALERTING_FIELDS[0],
+            ALERTING_FIELDS[1],
+            ALERTING_FIELDS[2],
+            ALERTING_FIELDS[3],
         ],
     )
     .map_err(|key| error(&key, "is not a field of an SLO".to_owned()))?;
@@ -352,12 +370,16 @@ fn build_slo(index: usize, value: &Value, default_window: Window) -> Result<Slo,
         })?,
     };
     let sli = build_sli(map, &error)?;
+    let alerting = alerting_fields(map)
+        .and_then(|own| own.resolve(document_alerting, window))
+        .map_err(|(field, problem)| error(&field, problem))?;
     Ok(Slo {
         name,
         services,
         sli,
         objective,
         window,
+        alerting,
     })
 }
 
@@ -672,6 +694,24 @@ exclusions:
     }
 
     #[test]
+    fn alerting_is_the_slo_s_own_else_the_document_s_else_the_defaults() {
+        let document = parse_slo_document(
+            "min_events: 20\nbudget_alert_severity: critical\nslos:\n  - {name: a, sli: availability, objective: 0.99}\n  - {name: b, sli: availability, objective: 0.99, window: week, min_events: 5, burn_rate_alerts: []}\n",
+        )
+        .expect("valid");
+        let (a, b) = (&document.slos[0].alerting, &document.slos[1].alerting);
+        assert!((a.min_events - 20.0).abs() < f64::EPSILON);
+        assert_eq!(a.budget_severity, crate::severity::Severity::Critical);
+        assert_eq!(
+            a.burn_rules,
+            super::super::alerting::default_rules(Window::Rolling(30))
+        );
+        assert_eq!(a.budget_thresholds, [0.5, 0.25, 0.0]);
+        assert!((b.min_events - 5.0).abs() < f64::EPSILON);
+        assert!(b.burn_rules.is_empty());
+    }
+
+    #[test]
     fn json_gives_the_same_document() {
         let json =
             r#"{"slos": [{"name": "availability", "sli": "availability", "objective": 0.999}]}"#;
@@ -749,6 +789,22 @@ exclusions:
             (
                 "slos:\n  - name: a\n    sli: availability\n    objective: 0.9\nowner: me\n".to_owned(),
                 "owner: is not a field of an SLO document",
+            ),
+            (
+                slo("    sli: availability\n    objective: 0.9\n    burn_rate_alerts: [{severity: critical, burn_rate: 14.4, long_window: 5m, short_window: 1h}]\n"),
+                "slos[1] \"fast-checkout\": burn_rate_alerts[0].short_window: must be shorter than long_window (5m)",
+            ),
+            (
+                slo("    sli: availability\n    objective: 0.9\n    window: 2d\n    burn_rate_alerts: [{severity: warning, burn_rate: 1, long_window: 3d, short_window: 6h}]\n"),
+                "slos[1] \"fast-checkout\": burn_rate_alerts[0].long_window: 3d is longer than the SLO's window (2d)",
+            ),
+            (
+                format!("budget_alert_thresholds: [1.5]\n{}", slo("    sli: availability\n    objective: 0.9\n")),
+                "budget_alert_thresholds[0]: 1.5 must be a share of the budget left, in [0, 1)",
+            ),
+            (
+                format!("burn_rate_alerts: [{{severity: warning, burn_rate: 1, long_window: 3d, short_window: 6h}}]\n{}", slo("    sli: availability\n    objective: 0.9\n    window: 1d\n")),
+                "slos[1] \"fast-checkout\": burn_rate_alerts[0].long_window: 3d is longer than the SLO's window (1d)",
             ),
         ] {
             let error = parse_slo_document(&document).expect_err(message).to_string();

@@ -13,6 +13,7 @@
 
 use serde_json::{Map, Value};
 
+use super::alerting::Alerting;
 use super::document::{
     parse_slo_document, parse_value, Events, Services, Sli, Slo, SloDocument, SloDocumentError,
 };
@@ -174,6 +175,7 @@ fn openslo(value: &Value) -> Result<SloDocument, SloDocumentError> {
             },
             objective: target,
             window,
+            alerting: Alerting::defaults(window),
         }],
         exclusions: Vec::new(),
     })
@@ -370,6 +372,7 @@ fn sloth(value: &Value) -> Result<SloDocument, SloDocumentError> {
             },
             objective: objective / 100.0,
             window: Window::Rolling(30),
+            alerting: Alerting::defaults(Window::Rolling(30)),
         });
     }
     Ok(SloDocument {

@@ -1,6 +1,7 @@
-//! SLOs over their real window: the SLO document, and each SLO's figures over its window from
-//! the ledger of daily reports. Pure code.
+//! SLOs over their real window: the SLO document with its alerting rules, and each SLO's
+//! figures over its window from the ledger of daily reports. Pure code.
 
+pub mod alerting;
 pub mod document;
 pub mod exclusions;
 pub mod formats;
