@@ -618,6 +618,7 @@ mod tests {
             },
             reference: None,
             incident: Some(incident),
+            slo: None,
         };
         let observe = |previous: &[AlertRecord]| {
             evaluate_check(
@@ -670,6 +671,7 @@ mod tests {
             reading: reading(100.0),
             reference: Some(reading(100.0)),
             incident: Some((now - 1800, Some(now - 600))),
+            slo: None,
         };
         let fired = |value: f64| {
             let evaluation = SeriesEvaluation {

@@ -335,6 +335,7 @@ mod tests {
                 score: Some(0.93),
                 reason: Some(Reason::Sustained),
             },
+            slo: None,
         }
     }
 

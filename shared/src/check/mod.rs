@@ -1,9 +1,10 @@
 //! The minute check, pure and synchronous: the checks document a user writes and the checks
 //! model it becomes; the [`detector`]s and a series' remembered state; the evaluation of a
 //! check's series; the alert [`lifecycle`]; the [`plan`] of messages; the [`run`] of one
-//! invocation over all checks; the stored [`state`]; and the [`message`]s subscribers receive.
+//! invocation over all checks; the SLOs' [`burn`]-rate alerts; the stored [`state`]; and the [`message`]s subscribers receive.
 //! Data and an explicit `now` in, values out: no I/O, no clock, no logging.
 
+pub mod burn;
 pub mod detector;
 pub mod document;
 pub mod evaluate;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::burn::SloFacts;
 use super::evaluate::{Reading, SeriesEvaluation};
 use super::lifecycle::{advance, AlertKey, AlertState, Observation, Transition};
 use super::model::{Check, Severity};
@@ -30,6 +31,9 @@ pub struct AlertRecord {
     /// window before scoring, so one incident does not hide the next.
     #[serde(default)]
     pub incident: Option<(i64, Option<i64>)>,
+    /// An SLO alert's facts; `None` for an anomaly alert.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo: Option<SloFacts>,
 }
 
 impl AlertRecord {
@@ -79,6 +83,9 @@ pub struct Notification {
     pub since: i64,
     /// The reading that triggered the message (for `resolved`, the normal one).
     pub reading: Reading,
+    /// An SLO alert's facts; `None` for an anomaly alert.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo: Option<SloFacts>,
 }
 
 /// What one check's evaluation changes.
@@ -185,6 +192,7 @@ pub fn plan_check(
             reading,
             reference: Some(reference),
             incident,
+            slo: None,
         });
         // Messages compare the value with the expectation from before the anomaly.
         let reading = Reading {
@@ -210,6 +218,7 @@ pub fn plan_check(
                     at: now,
                     since,
                     reading,
+                    slo: None,
                 };
                 plan.notifications.push((notification, record));
             }

@@ -252,6 +252,7 @@ mod tests {
             },
             reference: None,
             incident: None,
+            slo: None,
         }
     }
 
@@ -265,6 +266,7 @@ mod tests {
                 at,
                 since: at,
                 reading: record.reading,
+                slo: None,
             },
             record: Some(AlertRecord {
                 state: AlertState::Firing {

@@ -262,12 +262,12 @@ pub struct ExcludedStretch {
 }
 
 /// SLO name → service → counts.
-type Counts = BTreeMap<String, BTreeMap<String, LedgerDay>>;
+pub type Counts = BTreeMap<String, BTreeMap<String, LedgerDay>>;
 
-/// Every SLO's counts per service it covers from `measurements` and `results`; an SLO that
-/// cannot be measured (a latency threshold that is not a bucket boundary) is left out and
-/// named.
-fn counts(
+/// Every SLO's counts per service it covers from `measurements` and `results` (over one
+/// range); an SLO that cannot be measured (a latency threshold that is not a bucket boundary)
+/// is left out and named.
+pub fn counts(
     measurements: &Measurements,
     results: &SloResults,
     slos: &[Slo],
