@@ -69,6 +69,14 @@ pub struct SloFacts {
     pub short_burn_rate: Option<f64>,
     /// The events in the long window.
     pub long_events: Option<f64>,
+    /// The share of the SLO window's budget left (ledger days plus today so far); `None` where
+    /// the ledger is not read.
+    #[serde(default)]
+    pub budget_remaining: Option<f64>,
+    /// When the budget runs out at the current burn, unix seconds; `None` when it does not or
+    /// is not known.
+    #[serde(default)]
+    pub budget_exhausted_at: Option<i64>,
 }
 
 /// SLO → service → events, over each range (seconds) the rules read.
@@ -198,6 +206,8 @@ pub fn plan_burn(
                     long_burn_rate: burn_rate(long, slo.objective),
                     short_burn_rate: burn_rate(short, slo.objective),
                     long_events: long.map(|e| e.total),
+                    budget_remaining: None,
+                    budget_exhausted_at: None,
                 };
                 let observation = observe(rule, slo, &facts, before, paging);
                 let fired = advance_rule(&mut plan, key, before, observation, rule, facts, now);

@@ -82,14 +82,14 @@ pub struct RenderedMessage {
     pub attributes: BTreeMap<&'static str, String>,
 }
 
-fn time(seconds: i64) -> String {
+pub(super) fn time(seconds: i64) -> String {
     DateTime::from_timestamp(seconds, 0)
         .unwrap_or_default()
         .to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// Replaces control characters so a value stays on its line.
-fn printable(text: &str) -> String {
+pub(super) fn printable(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
@@ -107,7 +107,7 @@ fn describe_labels(labels: &BTreeMap<String, String>) -> String {
         .join(", ")
 }
 
-fn number(value: Option<f64>) -> String {
+pub(super) fn number(value: Option<f64>) -> String {
     match value {
         None => "no data".to_owned(),
         Some(v) if v != 0.0 && (v.abs() >= 1e9 || v.abs() < 1e-5) => format!("{v:.4e}"),
@@ -156,12 +156,17 @@ pub fn graph_url(base: &Url, notification: &Notification) -> Option<String> {
     Some(url.to_string())
 }
 
-fn subject(notification: &Notification) -> String {
-    let head = match notification.transition {
+/// `[FIRING critical]`, `[STILL FIRING warning]` or `[RESOLVED]`.
+pub(super) fn subject_head(notification: &Notification) -> String {
+    match notification.transition {
         Transition::Firing => format!("[FIRING {}]", notification.severity.as_str()),
         Transition::Repeat => format!("[STILL FIRING {}]", notification.severity.as_str()),
         Transition::Resolved => "[RESOLVED]".to_owned(),
-    };
+    }
+}
+
+fn subject(notification: &Notification) -> String {
+    let head = subject_head(notification);
     let series = notification
         .key
         .labels
@@ -176,8 +181,11 @@ fn subject(notification: &Notification) -> String {
                 .collect::<Vec<_>>()
                 .join(" ")
         });
-    let raw = format!("{head} {} {series}", notification.key.check);
-    // SNS subjects: printable ASCII, no line breaks, under 100 characters.
+    subject_line(&format!("{head} {} {series}", notification.key.check))
+}
+
+/// `raw` as SNS takes subjects: printable ASCII, no line breaks, under 100 characters.
+pub(super) fn subject_line(raw: &str) -> String {
     let ascii: String = raw
         .chars()
         .map(|c| {
@@ -198,6 +206,9 @@ fn subject(notification: &Notification) -> String {
 
 /// Renders a notification; `graph_base` is the Prometheus UI root for links.
 pub fn render(notification: &Notification, graph_base: Option<&Url>) -> RenderedMessage {
+    if let Some(facts) = &notification.slo {
+        return super::slo_message::render(notification, facts);
+    }
     let reading = &notification.reading;
     let state = if notification.transition == Transition::Resolved {
         "resolved"
@@ -282,16 +293,18 @@ pub fn render(notification: &Notification, graph_base: Option<&Url>) -> Rendered
 }
 
 /// The message attributes subscribers filter on: printable, at most 256 characters, never empty.
+/// A message attribute's value: printable, at most 256 characters, never empty.
+pub(super) fn attribute(value: &str) -> String {
+    let value = printable(value);
+    let value: String = value.chars().take(256).collect();
+    if value.trim().is_empty() {
+        "-".to_owned()
+    } else {
+        value
+    }
+}
+
 fn attributes(notification: &Notification, state: &str) -> BTreeMap<&'static str, String> {
-    let attribute = |value: &str| {
-        let value = printable(value);
-        let value: String = value.chars().take(256).collect();
-        if value.trim().is_empty() {
-            "-".to_owned()
-        } else {
-            value
-        }
-    };
     BTreeMap::from([
         ("severity", notification.severity.as_str().to_owned()),
         (

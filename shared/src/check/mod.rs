@@ -14,4 +14,5 @@ pub mod model;
 pub mod plan;
 pub mod replay;
 pub mod run;
+pub mod slo_message;
 pub mod state;

@@ -1,0 +1,257 @@
+//! SLO alert messages: the same SNS publish as an anomaly alert's (`default` text, `email`,
+//! and the JSON document for `sqs` and `lambda`), saying which SLO, both windows' burn rates
+//! against the rule, the budget left and when it runs out at the current burn.
+//!
+//! Message attributes: `check` (`slo_burn` | `slo_budget`), `slo`, `rule` (`1h/5m` or
+//! `budget-0.25`), `service`, `severity` and `state` (`firing` | `resolved`). The subject names
+//! the SLO, the service and the rule.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::burn::{SloAlertKind, SloFacts};
+use super::lifecycle::Transition;
+use super::message::{
+    attribute, number, printable, subject_head, subject_line, time, RenderedMessage,
+    ALERT_SCHEMA_VERSION,
+};
+use super::plan::Notification;
+
+/// The JSON document of an SLO alert.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SloAlertDocument<'a> {
+    /// [`ALERT_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// `firing` or `resolved`.
+    pub state: &'static str,
+    /// `firing`, `repeat` or `resolved`.
+    pub transition: Transition,
+    /// `slo_burn` or `slo_budget`.
+    pub check: &'static str,
+    /// `critical`, `warning` or `info`.
+    pub severity: &'static str,
+    /// Everything known of the SLO, the service and the rule.
+    #[serde(flatten)]
+    pub facts: &'a SloFacts,
+    /// Firing since, RFC 3339.
+    pub since: String,
+    /// Evaluated at, RFC 3339.
+    pub at: String,
+}
+
+/// `99.9 %`.
+fn percent(share: f64) -> String {
+    format!("{} %", number(Some(share * 100.0)))
+}
+
+/// What the text and the email say of the budget.
+fn budget_line(facts: &SloFacts) -> String {
+    let left = facts.budget_remaining.map_or_else(
+        || "not known (the check reads no ledger)".to_owned(),
+        |left| format!("{} of the window's", percent(left)),
+    );
+    let runs_out = match (facts.budget_remaining, facts.budget_exhausted_at) {
+        (_, Some(at)) => format!("; at the current burn it runs out {}", time(at)),
+        (Some(_), None) => "; at the current burn it lasts the window".to_owned(),
+        (None, None) => String::new(),
+    };
+    format!("Budget left: {left}{runs_out}.")
+}
+
+/// Renders an SLO alert.
+pub fn render(notification: &Notification, facts: &SloFacts) -> RenderedMessage {
+    let state = if notification.transition == Transition::Resolved {
+        "resolved"
+    } else {
+        "firing"
+    };
+    let kind = facts.kind.as_str();
+    let document = SloAlertDocument {
+        schema_version: ALERT_SCHEMA_VERSION,
+        state,
+        transition: notification.transition,
+        check: kind,
+        severity: notification.severity.as_str(),
+        facts,
+        since: time(notification.since),
+        at: time(notification.at),
+    };
+    let document = serde_json::to_string(&document).unwrap_or_default();
+    let (slo, service, rule) = (
+        printable(&facts.slo),
+        printable(&facts.service),
+        printable(&facts.rule),
+    );
+    let what = match (facts.kind, notification.transition) {
+        (SloAlertKind::SloBurn, Transition::Firing) => "burns its error budget too fast",
+        (SloAlertKind::SloBurn, Transition::Repeat) => "still burns its error budget too fast",
+        (SloAlertKind::SloBurn, Transition::Resolved) => "no longer burns too fast",
+        (SloAlertKind::SloBudget, Transition::Resolved) => "has its budget back above the line",
+        (SloAlertKind::SloBudget, _) => "has used up its error budget down to the line",
+    };
+    let objective = format!(
+        "{} over {}",
+        percent(facts.objective),
+        printable(&facts.window)
+    );
+    let figures = match (facts.burn_rate, &facts.long_window, &facts.short_window) {
+        (Some(rate), Some(long), Some(short)) => format!(
+            "Burn rate {} over {long} and {} over {short}, against {} ({} in both fires).",
+            number(facts.long_burn_rate),
+            number(facts.short_burn_rate),
+            number(Some(rate)),
+            number(Some(rate)),
+        ),
+        _ => format!("Threshold: {rule} of the budget left."),
+    };
+    let budget = budget_line(facts);
+    let text = format!(
+        "{} SLO {slo} ({objective}) for {service} {what}: {rule}.\n{figures}\n{budget}\nSince {}; evaluated at {}.",
+        notification.severity.as_str().to_uppercase(),
+        time(notification.since),
+        time(notification.at),
+    );
+    let email = format!(
+        "Vigil SLO alert: {slo} for {service} {what}\n\nSLO:       {slo} ({objective})\nService:   {service}\nRule:      {rule}\nSeverity:  {}\n{figures}\n{budget}\nSince:     {}\nEvaluated: {}\n",
+        notification.severity.as_str(),
+        time(notification.since),
+        time(notification.at),
+    );
+    let message = serde_json::json!({
+        "default": text,
+        "email": email,
+        "sqs": document,
+        "lambda": document,
+    })
+    .to_string();
+    let subject = subject_line(&format!(
+        "{} SLO {slo} {service} {rule}",
+        subject_head(notification)
+    ));
+    let attributes = BTreeMap::from([
+        ("check", kind.to_owned()),
+        ("slo", attribute(&facts.slo)),
+        ("rule", attribute(&facts.rule)),
+        ("service", attribute(&facts.service)),
+        ("severity", notification.severity.as_str().to_owned()),
+        ("state", state.to_owned()),
+    ]);
+    RenderedMessage {
+        subject,
+        message,
+        text,
+        document,
+        attributes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::evaluate::Reading;
+    use crate::check::lifecycle::AlertKey;
+    use crate::severity::Severity;
+
+    fn facts() -> SloFacts {
+        SloFacts {
+            kind: SloAlertKind::SloBurn,
+            slo: "availability".to_owned(),
+            service: "check\"out\n".to_owned(),
+            rule: "1h/5m".to_owned(),
+            objective: 0.999,
+            window: "30d".to_owned(),
+            burn_rate: Some(14.4),
+            long_window: Some("1h".to_owned()),
+            short_window: Some("5m".to_owned()),
+            long_burn_rate: Some(18.25),
+            short_burn_rate: Some(40.0),
+            long_events: Some(12_000.0),
+            budget_remaining: Some(0.62),
+            budget_exhausted_at: Some(1_793_700_000),
+        }
+    }
+
+    fn notification(transition: Transition) -> Notification {
+        let facts = facts();
+        Notification {
+            key: AlertKey {
+                check: "slo_burn:availability".to_owned(),
+                labels: [
+                    ("rule".to_owned(), facts.rule.clone()),
+                    ("service".to_owned(), facts.service.clone()),
+                ]
+                .into(),
+            },
+            transition,
+            severity: Severity::Critical,
+            query: String::new(),
+            at: 1_793_610_300,
+            since: 1_793_610_000,
+            reading: Reading {
+                value: None,
+                expected: None,
+                expected_low: None,
+                expected_high: None,
+                score: None,
+                reason: None,
+            },
+            slo: Some(facts),
+        }
+    }
+
+    #[test]
+    fn a_burn_alert_names_the_slo_the_service_and_the_rule_everywhere() {
+        let rendered = super::super::message::render(&notification(Transition::Firing), None);
+        assert_eq!(
+            rendered.subject,
+            "[FIRING critical] SLO availability check\"out  1h/5m"
+        );
+        assert_eq!(
+            rendered.attributes,
+            BTreeMap::from([
+                ("check", "slo_burn".to_owned()),
+                ("slo", "availability".to_owned()),
+                ("rule", "1h/5m".to_owned()),
+                ("service", "check\"out ".to_owned()),
+                ("severity", "critical".to_owned()),
+                ("state", "firing".to_owned()),
+            ])
+        );
+        assert!(
+            rendered.text.starts_with(
+                "CRITICAL SLO availability (99.9 % over 30d) for check\"out  burns its error budget too fast: 1h/5m.\nBurn rate 18.25 over 1h and 40 over 5m, against 14.4"
+            ),
+            "{}",
+            rendered.text
+        );
+        assert!(rendered.text.contains(
+            "Budget left: 62 % of the window's; at the current burn it runs out 2026-11-03T"
+        ));
+        let document: serde_json::Value = serde_json::from_str(&rendered.document).expect("json");
+        assert_eq!(document["check"], "slo_burn");
+        assert_eq!(document["slo"], "availability");
+        assert_eq!(document["service"], "check\"out\n", "JSON keeps the value");
+        assert_eq!(document["long_burn_rate"], 18.25);
+        assert_eq!(document["short_burn_rate"], 40.0);
+        assert_eq!(document["budget_remaining"], 0.62);
+        assert_eq!(document["state"], "firing");
+        let message: serde_json::Value = serde_json::from_str(&rendered.message).expect("json");
+        assert_eq!(message["sqs"], rendered.document);
+        assert!(message["email"]
+            .as_str()
+            .expect("email")
+            .contains("Rule:      1h/5m"));
+    }
+
+    #[test]
+    fn a_resolved_burn_alert_says_so() {
+        let rendered = super::super::message::render(&notification(Transition::Resolved), None);
+        assert_eq!(
+            rendered.subject,
+            "[RESOLVED] SLO availability check\"out  1h/5m"
+        );
+        assert_eq!(rendered.attributes["state"], "resolved");
+        assert!(rendered.text.contains("no longer burns too fast"));
+    }
+}
