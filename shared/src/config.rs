@@ -5,6 +5,7 @@
 //! `SLO_TARGET: expected a number strictly between 0 and 1, found "1.5"`.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -224,6 +225,43 @@ impl Env {
                     .ok_or("not a positive number")
             })?
             .unwrap_or(default))
+    }
+}
+
+/// Where the SLO document comes from: `SLOS_FILE` or `SLOS_S3_URI`, read by the report and
+/// the minute check alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlosSource {
+    /// Neither is set: the report has one `availability` SLO per service over `SLO_WINDOW`;
+    /// the minute check sends no SLO alerts.
+    Absent,
+    /// `SLOS_FILE`: a file deployed with the function.
+    File(PathBuf),
+    /// `SLOS_S3_URI`: `s3://bucket/key`.
+    S3 {
+        /// The bucket.
+        bucket: String,
+        /// The key.
+        key: String,
+    },
+}
+
+impl SlosSource {
+    /// Reads `SLOS_FILE` or `SLOS_S3_URI` (not both).
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the variable.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(
+            match env.one_of("SLOS_FILE, SLOS_S3_URI", "SLOS_FILE", "SLOS_S3_URI")? {
+                OneOf::Neither => Self::Absent,
+                OneOf::First(file) => Self::File(PathBuf::from(file)),
+                OneOf::Second(uri) => {
+                    let (bucket, key) = Env::s3_uri("SLOS_S3_URI", uri, "vigil/slos.yaml")?;
+                    Self::S3 { bucket, key }
+                }
+            },
+        )
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono_tz::Tz;
 use vigil_core::adapters::prometheus::PrometheusSettings;
-use vigil_core::config::{ConfigError, Env, OneOf};
+use vigil_core::config::{ConfigError, Env, OneOf, SlosSource};
 use vigil_core::conventions::MetricConventions;
 use vigil_core::report::figures::{SlaPolicy, SloTarget};
 use vigil_core::report::periods::PeriodKind;
@@ -25,22 +25,6 @@ pub enum Output {
     },
     /// A local directory (`REPORT_DIR`), for runs outside AWS.
     Directory(PathBuf),
-}
-
-/// Where the SLO document comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SlosSource {
-    /// No document: one `availability` SLO per service over `SLO_WINDOW`.
-    Default,
-    /// `SLOS_FILE`: a file deployed with the function.
-    File(PathBuf),
-    /// `SLOS_S3_URI`: `s3://bucket/key`.
-    S3 {
-        /// The bucket.
-        bucket: String,
-        /// The key.
-        key: String,
-    },
 }
 
 /// Everything `sla-report` reads from its environment.
@@ -147,7 +131,7 @@ impl SlaReportConfig {
             )?
             .unwrap_or(Window::Rolling(30));
         let periods = report_periods(env)?;
-        let slos = slos_source(env)?;
+        let slos = SlosSource::from_env(env)?;
         Ok(Self {
             prometheus: PrometheusSettings::from_env(env)?,
             output,
@@ -188,18 +172,4 @@ fn report_periods(env: &Env) -> Result<Vec<PeriodKind>, ConfigError> {
             },
         )?
         .unwrap_or_else(|| vec![PeriodKind::Month]))
-}
-
-/// `SLOS_FILE` or `SLOS_S3_URI`.
-fn slos_source(env: &Env) -> Result<SlosSource, ConfigError> {
-    Ok(
-        match env.one_of("SLOS_FILE, SLOS_S3_URI", "SLOS_FILE", "SLOS_S3_URI")? {
-            OneOf::Neither => SlosSource::Default,
-            OneOf::First(file) => SlosSource::File(PathBuf::from(file)),
-            OneOf::Second(uri) => {
-                let (bucket, key) = Env::s3_uri("SLOS_S3_URI", uri, "vigil/slos.yaml")?;
-                SlosSource::S3 { bucket, key }
-            }
-        },
-    )
 }

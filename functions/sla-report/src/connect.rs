@@ -2,19 +2,14 @@
 //! clients, once per process.
 
 use thiserror::Error;
-use vigil_core::adapters::aws::documents::S3Document;
 use vigil_core::adapters::aws::reports::S3ReportStore;
-use vigil_core::adapters::aws::{s3_client, S3Object};
-use vigil_core::adapters::local::documents::FileDocument;
+use vigil_core::adapters::aws::s3_client;
 use vigil_core::adapters::local::reports::DirReportStore;
 use vigil_core::adapters::prometheus::{ConnectError, PrometheusClient};
-use vigil_core::adapters::{ConfiguredDocument, ConfiguredReportStore};
-use vigil_core::ports::{DocumentError, DocumentSource};
+use vigil_core::adapters::{read_slos, ConfiguredReportStore, SlosStartupError};
 use vigil_core::report::slos::SloSet;
-use vigil_core::slo::document::SloDocumentError;
-use vigil_core::slo::formats::parse_any;
 
-use crate::config::{Output, SlaReportConfig, SlosSource};
+use crate::config::{Output, SlaReportConfig};
 use crate::SlaReportJob;
 
 /// The job as deployed: Prometheus over HTTP, reports into S3 or a directory.
@@ -26,24 +21,9 @@ pub enum StartupError {
     /// The Prometheus client could not be set up.
     #[error(transparent)]
     Prometheus(#[from] ConnectError),
-    /// The SLO document could not be read.
-    #[error("{variable}: could not read the SLO document: {source}")]
-    SlosUnreadable {
-        /// `SLOS_FILE` or `SLOS_S3_URI`.
-        variable: &'static str,
-        /// Why.
-        #[source]
-        source: DocumentError,
-    },
-    /// The SLO document is invalid.
-    #[error("{variable}: {source}")]
-    Slos {
-        /// `SLOS_FILE` or `SLOS_S3_URI`.
-        variable: &'static str,
-        /// What is wrong, naming the SLO and field.
-        #[source]
-        source: SloDocumentError,
-    },
+    /// The SLO document could not be read or is invalid.
+    #[error(transparent)]
+    Slos(#[from] SlosStartupError),
 }
 
 /// Builds the deployed job from its configuration: reads the SLO document and the Prometheus
@@ -62,28 +42,8 @@ pub async fn connect(
         } => *force_path_style,
         Output::Directory(_) => false,
     };
-    let document = match config.slos {
-        SlosSource::Default => None,
-        SlosSource::File(path) => Some((
-            "SLOS_FILE",
-            ConfiguredDocument::File(FileDocument::new(path)),
-        )),
-        SlosSource::S3 { bucket, key } => Some((
-            "SLOS_S3_URI",
-            ConfiguredDocument::S3(S3Document::new(S3Object::new(
-                s3_client(sdk, force_path_style),
-                bucket,
-                key,
-            ))),
-        )),
-    };
-    if let Some((variable, document)) = document {
-        let text = document
-            .read()
-            .await
-            .map_err(|source| StartupError::SlosUnreadable { variable, source })?;
-        let parsed = parse_any(&text).map_err(|source| StartupError::Slos { variable, source })?;
-        settings.slos = SloSet::Document(parsed);
+    if let Some(document) = read_slos(&config.slos, &s3_client(sdk, force_path_style)).await? {
+        settings.slos = SloSet::Document(document);
     }
     let metrics = config.prometheus.connect(sdk).await?;
     let store = match config.output {

@@ -490,12 +490,15 @@ fn the_slo_document_setting_is_validated_by_name() {
         pairs.extend_from_slice(extra);
         SlaReportConfig::from_env(&Env::from_pairs(pairs))
     };
-    assert_eq!(with(&[]).expect("valid").slos, config::SlosSource::Default);
+    assert_eq!(
+        with(&[]).expect("valid").slos,
+        vigil_core::config::SlosSource::Absent
+    );
     assert_eq!(
         with(&[("SLOS_S3_URI", "s3://cfg/vigil/slos.yaml")])
             .expect("valid")
             .slos,
-        config::SlosSource::S3 {
+        vigil_core::config::SlosSource::S3 {
             bucket: "cfg".to_owned(),
             key: "vigil/slos.yaml".to_owned()
         }

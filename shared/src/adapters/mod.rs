@@ -6,12 +6,17 @@ pub mod aws;
 pub mod local;
 pub mod prometheus;
 
+use thiserror::Error;
+
 use crate::check::plan::Notification;
 use crate::check::state::{Loaded, StateDocument};
+use crate::config::SlosSource;
 use crate::ports::{
     AlertPublisher, DocumentError, DocumentSource, PublishError, ReportStore, StateError,
     StateStore, StoreError,
 };
+use crate::slo::document::{SloDocument, SloDocumentError};
+use crate::slo::formats::parse_any;
 
 /// The store chosen by configuration: S3 in AWS, a directory for local runs.
 #[derive(Debug, Clone)]
@@ -113,4 +118,60 @@ impl DocumentSource for ConfiguredDocument {
             Self::S3(document) => document.read().await,
         }
     }
+}
+
+/// The SLO document named by `SLOS_FILE` or `SLOS_S3_URI` could not be used at start-up.
+#[derive(Debug, Error)]
+pub enum SlosStartupError {
+    /// It could not be read.
+    #[error("{variable}: could not read the SLO document: {source}")]
+    Unreadable {
+        /// `SLOS_FILE` or `SLOS_S3_URI`.
+        variable: &'static str,
+        /// Why.
+        #[source]
+        source: DocumentError,
+    },
+    /// It is invalid.
+    #[error("{variable}: {source}")]
+    Invalid {
+        /// `SLOS_FILE` or `SLOS_S3_URI`.
+        variable: &'static str,
+        /// What is wrong, naming the SLO and field.
+        #[source]
+        source: SloDocumentError,
+    },
+}
+
+/// Reads and validates the SLO document `source` names (native, OpenSLO or Sloth); `None`
+/// without one. `s3` reaches `SLOS_S3_URI`.
+///
+/// # Errors
+/// [`SlosStartupError`] naming the variable, and the SLO and field at fault.
+pub async fn read_slos(
+    source: &SlosSource,
+    s3: &aws_sdk_s3::Client,
+) -> Result<Option<SloDocument>, SlosStartupError> {
+    let (variable, document) = match source {
+        SlosSource::Absent => return Ok(None),
+        SlosSource::File(path) => (
+            "SLOS_FILE",
+            ConfiguredDocument::File(local::documents::FileDocument::new(path)),
+        ),
+        SlosSource::S3 { bucket, key } => (
+            "SLOS_S3_URI",
+            ConfiguredDocument::S3(aws::documents::S3Document::new(aws::S3Object::new(
+                s3.clone(),
+                bucket,
+                key,
+            ))),
+        ),
+    };
+    let text = document
+        .read()
+        .await
+        .map_err(|source| SlosStartupError::Unreadable { variable, source })?;
+    parse_any(&text)
+        .map(Some)
+        .map_err(|source| SlosStartupError::Invalid { variable, source })
 }
