@@ -7,7 +7,7 @@ use vigil_core::adapters::prometheus::PrometheusSettings;
 use vigil_core::check::detector::DetectorChoice;
 use vigil_core::check::document::{build_checks, parse_document, ChecksDocument, ChecksError};
 use vigil_core::check::model::Check;
-use vigil_core::config::{ConfigError, Env, OneOf};
+use vigil_core::config::{ConfigError, Env, OneOf, SlosSource};
 use vigil_core::conventions::MetricConventions;
 
 /// Where the alert state lives.
@@ -55,6 +55,8 @@ pub struct AnomalyCheckConfig {
     pub force_path_style: bool,
     /// Where the checks come from.
     pub checks: ChecksSource,
+    /// Where the SLO document comes from: its SLOs' burn-rate alerts; none without one.
+    pub slos: SlosSource,
     /// `PROMETHEUS_GRAPH_URL`, default `PROMETHEUS_URL`: the UI linked from messages.
     pub graph_url: Url,
     /// The job's settings.
@@ -140,6 +142,7 @@ impl AnomalyCheckConfig {
             state,
             force_path_style: env.flag("S3_FORCE_PATH_STYLE", false)?,
             checks,
+            slos: SlosSource::from_env(env)?,
             graph_url,
             job: JobSettings {
                 evaluation_delay_seconds: whole_seconds("EVALUATION_DELAY_SECONDS", 60, 3600)?,

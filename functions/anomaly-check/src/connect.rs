@@ -10,7 +10,9 @@ use vigil_core::adapters::local::documents::FileDocument;
 use vigil_core::adapters::local::state::FileStateStore;
 use vigil_core::adapters::local::stdout::StdoutPublisher;
 use vigil_core::adapters::prometheus::{ConnectError, PrometheusClient};
-use vigil_core::adapters::{ConfiguredDocument, ConfiguredPublisher, ConfiguredStateStore};
+use vigil_core::adapters::{
+    read_slos, ConfiguredDocument, ConfiguredPublisher, ConfiguredStateStore, SlosStartupError,
+};
 use vigil_core::check::document::ChecksError;
 use vigil_core::ports::{DocumentError, DocumentSource};
 use vigil_core::telemetry::Event;
@@ -45,6 +47,9 @@ pub enum StartupError {
         #[source]
         source: ChecksError,
     },
+    /// The SLO document could not be read or is invalid.
+    #[error(transparent)]
+    Slos(#[from] SlosStartupError),
 }
 
 /// Builds the deployed job.
@@ -82,6 +87,7 @@ pub async fn connect(
     };
     let checks = load_checks(text.as_deref(), &config.conventions)
         .map_err(|source| StartupError::Checks { variable, source })?;
+    let slos = read_slos(&config.slos, &s3).await?;
     let metrics = config.prometheus.connect(sdk).await?;
     let state = match config.state {
         StateLocation::S3 { bucket, key } => {
@@ -102,7 +108,13 @@ pub async fn connect(
     };
     let names: Vec<&str> = checks.iter().map(|c| c.name.as_str()).collect();
     tracing::info!(checks = checks.len(), names = %names.join(","), "{}", Event::ChecksLoaded);
-    Ok(AnomalyCheckJob::new(
-        metrics, state, publisher, checks, config.job,
-    ))
+    let job = AnomalyCheckJob::new(metrics, state, publisher, checks, config.job);
+    Ok(match slos {
+        Some(document) => {
+            let names: Vec<&str> = document.slos.iter().map(|s| s.name.as_str()).collect();
+            tracing::info!(slos = names.len(), names = %names.join(","), "{}", Event::SlosLoaded);
+            job.with_slos(&document, &config.conventions)
+        }
+        None => job,
+    })
 }

@@ -25,11 +25,17 @@ pub async fn invoke<M: MetricsSource, S: StateStore, P: AlertPublisher>(
     let result = job
         .run(event, request_id, Utc::now().timestamp(), deadline)
         .await;
-    let line = MetricsLine::new("anomaly-check").metric(
-        "ChecksConfigured",
-        Unit::Count,
-        vec![job.check_count() as f64],
-    );
+    let line = MetricsLine::new("anomaly-check")
+        .metric(
+            "ChecksConfigured",
+            Unit::Count,
+            vec![job.check_count() as f64],
+        )
+        .metric(
+            "SlosConfigured",
+            Unit::Count,
+            vec![job.slo_counts().0 as f64],
+        );
     let line = match &result {
         Ok(outcome) => {
             tracing::info!(
@@ -61,15 +67,14 @@ pub async fn invoke<M: MetricsSource, S: StateStore, P: AlertPublisher>(
         }
         Err(error) => {
             tracing::error!(error_type = error.kind(), retryable = error.is_retryable(), error = %error, "{}", Event::InvocationFailed);
-            let failed = match error {
-                CheckRunError::Checks { failed, .. } => *failed,
-                _ => 0,
+            let (checks, slos) = match error {
+                CheckRunError::Checks { failed, .. } => (*failed, 0),
+                CheckRunError::Slos { failed, .. } => (0, *failed),
+                _ => (0, 0),
             };
-            line.dimension("Outcome", "failure").metric(
-                "ChecksFailed",
-                Unit::Count,
-                vec![failed as f64],
-            )
+            line.dimension("Outcome", "failure")
+                .metric("ChecksFailed", Unit::Count, vec![checks as f64])
+                .metric("SlosFailed", Unit::Count, vec![slos as f64])
         }
     };
     line.metric(

@@ -15,21 +15,26 @@
 //!    then writes the advanced states, keeping unaccepted messages in the outbox for the next
 //!    minute. Without messages: writes the advanced states conditionally.
 //!
-//! A check whose query fails keeps its alerts as they were; the others still run, and the
-//! invocation then fails so the failure is seen.
+//! With an SLO document (`SLOS_FILE` or `SLOS_S3_URI`), step 3 also issues the burn-rate
+//! rules' queries ([`slos`]) and step 4 advances the SLOs' burn-rate alerts the same way.
+//!
+//! A check or SLO whose query fails keeps its alerts as they were; the others still run, and
+//! the invocation then fails so the failure is seen.
 
 use std::time::{Duration, Instant};
 
 use chrono::DateTime;
-use futures_util::future::join_all;
+use futures_util::future::{join, join_all};
 use vigil_core::check::detector::Detector;
 use vigil_core::check::model::Check;
 use vigil_core::check::run::{evaluation_time, held_by_another, Round};
 use vigil_core::check::state::{Loaded, StateDocument};
+use vigil_core::conventions::MetricConventions;
 use vigil_core::deadline::Deadline;
 use vigil_core::event::ScheduledEvent;
 use vigil_core::ports::{AlertPublisher, MetricsError, MetricsSource, StateError, StateStore};
 use vigil_core::series::Series;
+use vigil_core::slo::document::SloDocument;
 use vigil_core::telemetry::Event;
 
 pub mod config;
@@ -37,13 +42,15 @@ pub mod connect;
 mod handler;
 mod outcome;
 pub mod score_csv;
+mod slos;
 
 pub use config::{AnomalyCheckConfig, ChecksSource, JobSettings, StateLocation};
 pub use connect::{connect, DeployedJob, StartupError};
 pub use handler::invoke;
 pub use outcome::{CheckOutcome, CheckRunError};
 
-use outcome::{finish, log_published};
+use outcome::{finish, log_published, Failures};
+use slos::{advance_slos, SloRules};
 
 /// The job, generic over its ports.
 pub struct AnomalyCheckJob<M, S, P> {
@@ -53,6 +60,7 @@ pub struct AnomalyCheckJob<M, S, P> {
     checks: Vec<Check>,
     detector: Box<dyn Detector>,
     settings: JobSettings,
+    slo_rules: Option<SloRules>,
 }
 
 impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P> {
@@ -71,12 +79,30 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             checks,
             detector: settings.detector.build(),
             settings,
+            slo_rules: None,
+        }
+    }
+
+    /// The job with the burn-rate alerts of the SLO `document`, read under the metric
+    /// `conventions`.
+    #[must_use]
+    pub fn with_slos(self, document: &SloDocument, conventions: &MetricConventions) -> Self {
+        Self {
+            slo_rules: Some(SloRules::new(document, conventions)),
+            ..self
         }
     }
 
     /// How many checks the job runs.
     pub fn check_count(&self) -> usize {
         self.checks.len()
+    }
+
+    /// How many SLOs with burn-rate rules the job evaluates, and their queries per evaluation.
+    pub fn slo_counts(&self) -> (usize, usize) {
+        self.slo_rules
+            .as_ref()
+            .map_or((0, 0), |rules| (rules.slos.len(), rules.query_count()))
     }
 
     /// Reads one check's window at evaluation time `now` (and last season's, where it asks).
@@ -132,14 +158,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             return Err(CheckRunError::DayEvent);
         };
         let now = evaluation_time(time.timestamp(), self.settings.evaluation_delay_seconds);
-        let (mut document, version) = match self.state.load().await? {
-            Loaded::Missing => (StateDocument::default(), None),
-            Loaded::Found { document, version } => (document, Some(version)),
-            Loaded::Corrupt { version, problem } => {
-                tracing::error!(problem = %problem, "{}", Event::StateCorrupt);
-                (StateDocument::default(), Some(version))
-            }
-        };
+        let (mut document, version) = self.load().await?;
         let mut outcome = CheckOutcome {
             evaluated_at: DateTime::from_timestamp(now, 0)
                 .unwrap_or_default()
@@ -152,14 +171,20 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             outcome.skipped = true;
             return Ok(outcome);
         }
-        let fetched = join_all(
+        let checks = join_all(
             self.checks
                 .iter()
                 .map(|check| self.fetch(check, now, deadline)),
-        )
-        .await;
+        );
+        let slos = async {
+            match &self.slo_rules {
+                Some(rules) => Some(self.read_slos(rules, now, deadline).await),
+                None => None,
+            }
+        };
+        let (fetched, slo_reading) = join(checks, slos).await;
         let mut round = Round::start(&mut document, &self.checks, now);
-        let mut failures: Vec<(&Check, MetricsError)> = Vec::new();
+        let mut failures = Failures::default();
         for (check, fetched) in self.checks.iter().zip(fetched) {
             outcome.query_latency_ms.push(fetched.elapsed_ms);
             match fetched.outcome {
@@ -177,12 +202,14 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
                 Err(error) => {
                     tracing::error!(check = %check.name, query = %check.query, error = %error, retryable = error.is_transient(), "{}", Event::CheckFailed);
                     round.keep(check, &document.alerts);
-                    failures.push((check, error));
+                    failures.checks.push((check, error));
                 }
             }
         }
+        if let (Some(rules), Some(reading)) = (&self.slo_rules, slo_reading) {
+            failures.slos = advance_slos(rules, reading, &mut round, &document, &mut outcome);
+        }
         let mut round = round.finish(&document.outbox);
-        let mut publish_errors = Vec::new();
         if round.outbox.is_empty() {
             outcome.active_alerts = round.active();
             outcome.skipped = self
@@ -199,7 +226,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             round.claimed(claim);
             let Some(claimed) = saved else {
                 outcome.skipped = true;
-                return finish(outcome, failures, Vec::new());
+                return finish(outcome, failures);
             };
             for entry in round.take_outbox() {
                 match self.publisher.publish(&entry.notification).await {
@@ -210,7 +237,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
                     }
                     Err(error) => {
                         tracing::error!(check = %entry.notification.key.check, error = %error, "{}", Event::AlertPublishFailed);
-                        publish_errors.push(error);
+                        failures.publish.push(error);
                         round.unsent(entry, &document.alerts);
                     }
                 }
@@ -218,7 +245,19 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             outcome.active_alerts = round.active();
             self.state.save(&round.into_state(), Some(&claimed)).await?;
         }
-        finish(outcome, failures, publish_errors)
+        finish(outcome, failures)
+    }
+
+    /// The stored state and its version; a corrupt one is logged and replaced by an empty one.
+    async fn load(&self) -> Result<(StateDocument, Option<String>), StateError> {
+        Ok(match self.state.load().await? {
+            Loaded::Missing => (StateDocument::default(), None),
+            Loaded::Found { document, version } => (document, Some(version)),
+            Loaded::Corrupt { version, problem } => {
+                tracing::error!(problem = %problem, "{}", Event::StateCorrupt);
+                (StateDocument::default(), Some(version))
+            }
+        })
     }
 
     /// Writes `document` if the state is still at `version`; `None` when another invocation

@@ -3,6 +3,7 @@
 use lambda_runtime::Diagnostic;
 use serde::Serialize;
 use thiserror::Error;
+use vigil_core::check::burn_reads::SloFailure;
 use vigil_core::check::model::Check;
 use vigil_core::check::plan::Notification;
 use vigil_core::event::EventError;
@@ -36,6 +37,18 @@ pub enum CheckRunError {
         /// Whether every failure may pass.
         retryable: bool,
     },
+    /// Some SLOs could not be evaluated; the others and the checks ran.
+    #[error("{failed} SLO(s) could not be evaluated; first: {slo}: {first}")]
+    Slos {
+        /// SLOs not evaluated.
+        failed: usize,
+        /// The first of them.
+        slo: String,
+        /// Why.
+        first: String,
+        /// Whether every failure may pass.
+        retryable: bool,
+    },
     /// Some messages were not accepted; they stay in the outbox for the next minute.
     #[error("{failed} alert message(s) not published, kept for the next run; first: {first}")]
     Publish {
@@ -54,6 +67,7 @@ impl CheckRunError {
             Self::Event(_) | Self::DayEvent => "BadEvent",
             Self::State(_) => "StateFailed",
             Self::Checks { .. } => "ChecksFailed",
+            Self::Slos { .. } => "SlosFailed",
             Self::Publish { .. } => "PublishFailed",
         }
     }
@@ -63,7 +77,7 @@ impl CheckRunError {
         match self {
             Self::Event(_) | Self::DayEvent => false,
             Self::State(_) | Self::Publish { .. } => true,
-            Self::Checks { retryable, .. } => *retryable,
+            Self::Checks { retryable, .. } | Self::Slos { retryable, .. } => *retryable,
         }
     }
 }
@@ -81,6 +95,8 @@ pub struct CheckOutcome {
     pub evaluated_at: String,
     /// Checks that ran.
     pub checks: usize,
+    /// SLOs whose burn-rate rules were evaluated (or failed).
+    pub slos: usize,
     /// Series scored.
     pub series: usize,
     /// Messages accepted by the publisher.
@@ -94,25 +110,49 @@ pub struct CheckOutcome {
     pub query_latency_ms: Vec<f64>,
 }
 
+/// What failed in an invocation that went on.
+#[derive(Default)]
+pub(crate) struct Failures<'a> {
+    /// Checks whose query failed.
+    pub(crate) checks: Vec<(&'a Check, MetricsError)>,
+    /// SLOs that could not be evaluated.
+    pub(crate) slos: Vec<(String, SloFailure)>,
+    /// Messages not accepted.
+    pub(crate) publish: Vec<PublishError>,
+}
+
+/// The invocation's result: the first kind of failure, in this order — messages not
+/// published, checks failed, SLOs failed — or the outcome.
 pub(crate) fn finish(
     outcome: CheckOutcome,
-    failures: Vec<(&Check, MetricsError)>,
-    publish_errors: Vec<PublishError>,
+    failures: Failures<'_>,
 ) -> Result<CheckOutcome, CheckRunError> {
-    let failed = publish_errors.len();
-    if let Some(first) = publish_errors.into_iter().next() {
+    let failed = failures.publish.len();
+    if let Some(first) = failures.publish.into_iter().next() {
         return Err(CheckRunError::Publish { failed, first });
     }
     let (failed, retryable) = (
-        failures.len(),
-        failures.iter().all(|(_, e)| e.is_transient()),
+        failures.checks.len(),
+        failures.checks.iter().all(|(_, e)| e.is_transient()),
     );
-    match failures.into_iter().next() {
-        Some((check, first)) => Err(CheckRunError::Checks {
+    if let Some((check, first)) = failures.checks.into_iter().next() {
+        return Err(CheckRunError::Checks {
             failed,
             total: outcome.checks,
             check: check.name.clone(),
             first,
+            retryable,
+        });
+    }
+    let (failed, retryable) = (
+        failures.slos.len(),
+        failures.slos.iter().all(|(_, f)| f.retryable),
+    );
+    match failures.slos.into_iter().next() {
+        Some((slo, first)) => Err(CheckRunError::Slos {
+            failed,
+            slo,
+            first: first.error,
             retryable,
         }),
         None => Ok(outcome),

@@ -24,16 +24,42 @@ const START: i64 = 1_800_000_000;
 struct FakeMetrics {
     newest: Mutex<f64>,
     fail_query: Option<&'static str>,
+    /// The SLO queries' error ratio for `api` at 1,000 requests a minute; `None` fails them.
+    error_ratio: Mutex<Option<f64>>,
 }
 
 impl MetricsSource for &FakeMetrics {
     async fn query(
         &self,
-        _: &str,
+        query: &str,
         _: DateTime<Utc>,
         _: Deadline,
     ) -> Result<Answer<Vec<Sample>>, MetricsError> {
-        unreachable!("the anomaly check only issues range queries")
+        let Some(ratio) = *self.error_ratio.lock().expect("lock") else {
+            return Err(MetricsError {
+                failure: MetricsFailure::Unavailable,
+                transient: true,
+                source: "503".into(),
+            });
+        };
+        let seconds: f64 = query
+            .rsplit_once('[')
+            .and_then(|(_, rest)| rest.split_once("s]"))
+            .and_then(|(seconds, _)| seconds.parse().ok())
+            .expect("a range in seconds");
+        let total = 1_000.0 * seconds / 60.0;
+        let value = if query.contains("status=~") {
+            total * ratio
+        } else {
+            total
+        };
+        Ok(Answer {
+            values: vec![Sample {
+                labels: [("service".to_owned(), "api".to_owned())].into(),
+                value,
+            }],
+            ..Answer::default()
+        })
     }
 
     async fn query_range(
@@ -149,6 +175,7 @@ fn fakes() -> (FakeMetrics, MemoryState, RecordingPublisher) {
         FakeMetrics {
             newest: Mutex::new(100.0),
             fail_query: None,
+            error_ratio: Mutex::new(Some(0.0)),
         },
         MemoryState::default(),
         RecordingPublisher::default(),
@@ -320,6 +347,7 @@ async fn a_rejected_query_fails_its_check_only() {
         FakeMetrics {
             newest: Mutex::new(100.0),
             fail_query: Some("sum("),
+            error_ratio: Mutex::new(Some(0.0)),
         },
         MemoryState::default(),
         RecordingPublisher::default(),
@@ -439,4 +467,54 @@ fn configuration_errors_name_the_variable() {
         }
     );
     assert_eq!(config.topic_arn, None);
+}
+
+#[tokio::test]
+async fn an_slo_s_fast_burn_pages_and_resolves_and_a_failed_slo_query_fails_the_invocation() {
+    let (metrics, state, publisher) = fakes();
+    let document = vigil_core::slo::document::parse_slo_document(
+        "slos:\n  - {name: availability, sli: availability, objective: 0.999}\n",
+    )
+    .expect("valid");
+    let conventions = MetricConventions::from_env(&Env::default()).expect("defaults");
+    let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings())
+        .with_slos(&document, &conventions);
+    assert_eq!(
+        job.slo_counts(),
+        (1, 7 * 2),
+        "seven ranges, two queries each"
+    );
+    let burn = "slo_burn:availability".to_owned();
+    *metrics.error_ratio.lock().expect("lock") = Some(0.02);
+    let outcome = minute(&job, &metrics, 0, 100.0).await.expect("runs");
+    assert_eq!((outcome.slos, outcome.published), (1, 2));
+    assert_eq!(
+        *publisher.sent.lock().expect("lock"),
+        [
+            (burn.clone(), Transition::Firing),
+            (burn.clone(), Transition::Firing)
+        ],
+        "both pages; the tickets stay quiet"
+    );
+    *metrics.error_ratio.lock().expect("lock") = None;
+    let error = minute(&job, &metrics, 1, 100.0)
+        .await
+        .expect_err("the SLO could not be evaluated");
+    assert_eq!(error.kind(), "SlosFailed");
+    assert!(error.is_retryable());
+    let stored = state.stored.lock().expect("lock").clone().expect("saved").0;
+    assert_eq!(
+        stored.alerts.iter().filter(|r| r.key.check == burn).count(),
+        2,
+        "its alerts stay as they were"
+    );
+    *metrics.error_ratio.lock().expect("lock") = Some(0.0);
+    minute(&job, &metrics, 2, 100.0).await.expect("runs");
+    assert_eq!(
+        publisher.sent.lock().expect("lock")[2..],
+        [
+            (burn.clone(), Transition::Resolved),
+            (burn, Transition::Resolved)
+        ]
+    );
 }

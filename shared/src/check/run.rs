@@ -96,6 +96,18 @@ impl Round {
         );
         let series = evaluations.len();
         let plan = conclude(check, evaluations, &mut self.memories, previous, self.now);
+        self.absorb(plan);
+        series
+    }
+
+    /// The evaluation time, unix seconds.
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    /// Takes a plan's alerts and messages into the round: a check's, or the SLOs' burn-rate
+    /// alerts' ([`super::burn::plan_burn`], at this round's evaluation time).
+    pub fn absorb(&mut self, plan: Plan) {
         self.alerts
             .extend(plan.next.into_iter().map(|r| (r.key.clone(), r)));
         self.pending.extend(
@@ -106,7 +118,6 @@ impl Round {
                     record,
                 }),
         );
-        series
     }
 
     /// Keeps `check`'s alerts as they were: its query failed, so nothing is known of it.

@@ -78,9 +78,11 @@ events! {
     StartupFailed,
     /// The state changed since it was read: another invocation won.
     StateConflict,
-    /// An SLO could not be measured (a latency threshold that is not a bucket boundary); the
-    /// others are reported.
+    /// An SLO could not be measured (a query failed, or a latency threshold is not a bucket
+    /// boundary); the others are reported or evaluated.
     SloFailed,
+    /// The SLO document was read and validated (the minute check: its burn-rate alerts).
+    SlosLoaded,
     /// The stored state could not be read; it is replaced.
     StateCorrupt,
     /// A ledger day of the page's SLI trend could not be read; the trend leaves it out.

@@ -1,0 +1,132 @@
+//! The SLO document's burn-rate rules in the minute check: their queries at the evaluation
+//! time, all at once (see [`vigil_core::check::burn_reads`]), and the exclusions that mute them.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use chrono::DateTime;
+use futures_util::future::join_all;
+use vigil_core::check::burn::{plan_burn, RangeCounts};
+use vigil_core::check::burn_reads::{
+    alerting_slos, burn_counts, burn_queries, BurnQuery, SloFailure,
+};
+use vigil_core::check::run::Round;
+use vigil_core::check::state::StateDocument;
+use vigil_core::conventions::MetricConventions;
+use vigil_core::deadline::Deadline;
+use vigil_core::ports::{AlertPublisher, MetricsSource, StateStore};
+use vigil_core::slo::document::{Exclusion, Slo, SloDocument};
+use vigil_core::slo::exclusions::stretches;
+use vigil_core::telemetry::Event;
+
+use crate::{AnomalyCheckJob, CheckOutcome};
+
+/// The SLOs with burn-rate rules, their exclusions and their queries.
+#[derive(Debug, Clone)]
+pub(crate) struct SloRules {
+    pub(crate) slos: Vec<Slo>,
+    exclusions: Vec<Exclusion>,
+    queries: Vec<BurnQuery>,
+    service_label: String,
+}
+
+/// What the rules' queries returned at one evaluation time.
+#[derive(Debug, Default)]
+pub(crate) struct SloReading {
+    /// Events per range, SLO and service.
+    pub(crate) counts: RangeCounts,
+    /// The SLOs that could not be evaluated, and why.
+    pub(crate) failed: BTreeMap<String, SloFailure>,
+    /// Each query's wall time, in milliseconds.
+    pub(crate) latency_ms: Vec<f64>,
+}
+
+impl SloRules {
+    /// The rules of `document` under the metric `conventions`.
+    pub(crate) fn new(document: &SloDocument, conventions: &MetricConventions) -> Self {
+        let slos = alerting_slos(&document.slos);
+        Self {
+            queries: burn_queries(&slos, conventions),
+            slos,
+            exclusions: document.exclusions.clone(),
+            service_label: conventions.service_label.as_str().to_owned(),
+        }
+    }
+
+    /// How many queries an evaluation issues.
+    pub(crate) fn query_count(&self) -> usize {
+        self.queries.len()
+    }
+
+    /// Whether an exclusion covers `service` in the minute up to `now` (unix seconds).
+    pub(crate) fn muted(&self, service: &str, now: i64) -> bool {
+        let time = |t| DateTime::from_timestamp(t, 0).unwrap_or_default();
+        stretches(&self.exclusions, time(now - 60), time(now))
+            .iter()
+            .any(|stretch| stretch.covers(&self.exclusions, service))
+    }
+}
+
+impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P> {
+    /// Issues every query of the `rules` at `now`, concurrently.
+    pub(crate) async fn read_slos(
+        &self,
+        rules: &SloRules,
+        now: i64,
+        deadline: Deadline,
+    ) -> SloReading {
+        let at = DateTime::from_timestamp(now, 0).unwrap_or_default();
+        let answers = join_all(rules.queries.iter().map(|query| async move {
+            let started = Instant::now();
+            let answer = self.metrics.query(&query.query, at, deadline).await;
+            (answer, started.elapsed().as_secs_f64() * 1000.0)
+        }))
+        .await;
+        let mut latency_ms = Vec::with_capacity(answers.len());
+        let answers = answers
+            .into_iter()
+            .map(|(answer, elapsed)| {
+                latency_ms.push(elapsed);
+                answer
+                    .map(|answer| answer.values)
+                    .map_err(|error| SloFailure {
+                        error: error.to_string(),
+                        retryable: error.is_transient(),
+                    })
+            })
+            .collect();
+        let (counts, failed) =
+            burn_counts(&rules.slos, &rules.queries, answers, &rules.service_label);
+        SloReading {
+            counts,
+            failed,
+            latency_ms,
+        }
+    }
+}
+
+/// Advances the SLOs' burn-rate alerts in `round` from `reading` (`document` holds the stored
+/// alerts), logging and returning the SLOs that could not be evaluated.
+pub(crate) fn advance_slos(
+    rules: &SloRules,
+    reading: SloReading,
+    round: &mut Round,
+    document: &StateDocument,
+    outcome: &mut CheckOutcome,
+) -> Vec<(String, SloFailure)> {
+    let now = round.now();
+    outcome.slos = rules.slos.len();
+    outcome.query_latency_ms.extend(reading.latency_ms);
+    for (slo, failure) in &reading.failed {
+        tracing::error!(slo = %slo, error = %failure.error, retryable = failure.retryable, "{}", Event::SloFailed);
+    }
+    let muted = |_: &Slo, service: &str| rules.muted(service, now);
+    round.absorb(plan_burn(
+        &rules.slos,
+        &reading.counts,
+        &muted,
+        &document.alerts,
+        now,
+    ));
+    reading.failed.into_iter().collect()
+}
