@@ -501,6 +501,49 @@ pub fn ledger_history() -> History {
     }
 }
 
+/// The instant [`burn_history`]'s fast error burst begins (it lasts 20 minutes).
+pub const BURN_FAST_FROM: &str = "2026-06-04T10:00:00Z";
+
+/// Four days of three services at one-minute steps from 2026-06-01 for the SLO burn-rate
+/// alerts, each at 0.02 % errors (a burn of 0.2 against a 99.9 % objective) but for:
+/// `burn-slow`, 0.4 % (a burn of 4) for two days from 06:00 on 2026-06-01; `burn-fast`, 10 %
+/// (a burn of 100) for 20 minutes from [`BURN_FAST_FROM`]; and `burn-quiet`, the same burst
+/// at half a request a minute, too few events for any rule.
+pub fn burn_history() -> History {
+    let at = |text: &str| {
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default()
+    };
+    let service = |name: &str, requests: f64, incident: Incident| ServiceSpec {
+        name: name.to_owned(),
+        requests_per_step: requests,
+        error_ratio: 0.0002,
+        latency_seconds: 0.05,
+        incidents: vec![incident],
+        reset_at: None,
+    };
+    let burst = Incident {
+        error_ratio: Some(0.1),
+        ..Incident::at(at(BURN_FAST_FROM), Duration::minutes(20))
+    };
+    let slow = Incident {
+        error_ratio: Some(0.004),
+        ..Incident::at(at("2026-06-01T06:00:00Z"), Duration::hours(48))
+    };
+    History {
+        start: at("2026-06-01T00:00:00Z"),
+        steps: 4 * 1440,
+        step_seconds: 60,
+        services: vec![
+            service("burn-fast", 1_000.0, burst.clone()),
+            service("burn-slow", 1_000.0, slow),
+            service("burn-quiet", 0.5, burst),
+        ],
+        seed: 23,
+    }
+}
+
 /// A demo week: four services for `days` days of one-minute steps up to `end`, with one bad
 /// day for `checkout` (the last one).
 pub fn demo_history(end: DateTime<Utc>, days: i64) -> History {

@@ -282,6 +282,12 @@ class LeastPrivilege(unittest.TestCase):
             self.assertEqual(RESOURCES[logical_id]["Properties"]["Role"], {"Fn::GetAtt": [role_id, "Arn"]})
             self.assertNotIn("Policies", RESOURCES[logical_id]["Properties"])
 
+    def test_the_check_reads_the_same_slo_document_and_only_it(self):
+        document = by_sid("AnomalyCheckRole", "ReadSloDocument")
+        self.assertEqual(as_list(document["Action"]), ["s3:GetObject"])
+        self.assertEqual(document["Resource"], by_sid("SlaReportRole", "ReadSloDocument")["Resource"])
+        self.assertEqual(environment("AnomalyCheckFunction")["SLOS_S3_URI"], {"Ref": "SlosS3Uri"})
+
     def test_the_report_reads_and_writes_only_under_its_prefix(self):
         actions = {a for s in statements("SlaReportRole") for a in as_list(s["Action"]) if a.startswith("s3:")}
         self.assertEqual(actions, {"s3:PutObject", "s3:GetObject", "s3:ListBucket"})

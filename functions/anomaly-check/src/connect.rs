@@ -85,9 +85,12 @@ pub async fn connect(
         ),
         None => None,
     };
-    let checks = load_checks(text.as_deref(), &config.conventions)
-        .map_err(|source| StartupError::Checks { variable, source })?;
     let slos = read_slos(&config.slos, &s3).await?;
+    // With SLOs to alert on, a document may turn every anomaly check off.
+    let checks = match load_checks(text.as_deref(), &config.conventions) {
+        Err(ChecksError::Empty) if slos.is_some() => Vec::new(),
+        other => other.map_err(|source| StartupError::Checks { variable, source })?,
+    };
     let metrics = config.prometheus.connect(sdk).await?;
     let state = match config.state {
         StateLocation::S3 { bucket, key } => {

@@ -100,8 +100,8 @@ pub enum ChecksError {
         /// What is wrong.
         problem: String,
     },
-    /// No checks at all.
-    #[error("the checks document disables the default checks and defines none")]
+    /// No checks at all (allowed only beside an SLO document, whose alerts then run alone).
+    #[error("the checks document disables the default checks and defines none, and no SLO document (SLOS_FILE, SLOS_S3_URI) gives SLO alerts instead")]
     Empty,
 }
 
@@ -355,7 +355,7 @@ mod tests {
             ),
             (
                 r#"{"default_checks": false}"#,
-                "the checks document disables the default checks and defines none",
+                "the checks document disables the default checks and defines none, and no SLO document (SLOS_FILE, SLOS_S3_URI) gives SLO alerts instead",
             ),
         ];
         for (document, expected) in cases {

@@ -12,7 +12,9 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use clap::{Parser, ValueEnum};
-use vigil_tests::{bench_history, demo_history, ledger_history, test_history, write_histories};
+use vigil_tests::{
+    bench_history, burn_history, demo_history, ledger_history, test_history, write_histories,
+};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Preset {
@@ -55,7 +57,7 @@ fn main() -> ExitCode {
             .unwrap_or_else(|_| Utc::now())
     });
     let histories = match args.preset {
-        Preset::Test => vec![test_history(), ledger_history()],
+        Preset::Test => vec![test_history(), ledger_history(), burn_history()],
         Preset::Demo => vec![demo_history(end, 8)],
         Preset::Bench | Preset::Series => vec![bench_history(
             end,

@@ -10,6 +10,7 @@
 //! - `runtime`: the release `bootstrap` binaries under a local Lambda runtime API.
 //! - `anomaly_check`: minute-by-minute replays: one firing and one resolved message per
 //!   incident at an SQS subscriber, none for calm series, and the failure cases.
+//! - `slo_alerts`: SLO burn-rate pages and tickets replayed over generated history.
 //! - `chaos`: both functions through proxies that mix faults as they come, seeded.
 
 mod anomaly_check;
@@ -18,5 +19,6 @@ mod local_run;
 mod runtime;
 mod sla_report;
 mod sla_report_failures;
+mod slo_alerts;
 mod slo_ledger;
 mod support;
