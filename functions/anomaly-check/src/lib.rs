@@ -178,7 +178,10 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
         );
         let slos = async {
             match &self.slo_rules {
-                Some(rules) => Some(self.read_slos(rules, now, deadline).await),
+                Some(rules) => Some(
+                    self.read_slos(rules, document.slo_cache.as_ref(), now, deadline)
+                        .await,
+                ),
                 None => None,
             }
         };

@@ -6,7 +6,10 @@ use std::time::Instant;
 
 use chrono::DateTime;
 use futures_util::future::join_all;
-use vigil_core::check::burn::{plan_burn, RangeCounts};
+use vigil_core::check::burn::{
+    long_ranges_due, plan_burn, RangeCounts, SloCache, LONG_RANGE_REFRESH_SECONDS,
+    LONG_RANGE_SECONDS,
+};
 use vigil_core::check::burn_reads::{
     alerting_slos, burn_counts, burn_queries, BurnQuery, SloFailure,
 };
@@ -39,6 +42,8 @@ pub(crate) struct SloReading {
     pub(crate) failed: BTreeMap<String, SloFailure>,
     /// Each query's wall time, in milliseconds.
     pub(crate) latency_ms: Vec<f64>,
+    /// The long ranges' counts to keep.
+    pub(crate) cache: Option<SloCache>,
 }
 
 impl SloRules {
@@ -68,15 +73,31 @@ impl SloRules {
 }
 
 impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P> {
-    /// Issues every query of the `rules` at `now`, concurrently.
+    /// Issues the queries of the `rules` at `now`, concurrently: those of the long ranges only
+    /// when they are due ([`long_ranges_due`]); otherwise their counts come from `cache`.
     pub(crate) async fn read_slos(
         &self,
         rules: &SloRules,
+        cache: Option<&SloCache>,
         now: i64,
         deadline: Deadline,
     ) -> SloReading {
         let at = DateTime::from_timestamp(now, 0).unwrap_or_default();
-        let answers = join_all(rules.queries.iter().map(|query| async move {
+        let cached = cache.filter(|cache| {
+            !long_ranges_due(Some(cache), now)
+                && rules
+                    .queries
+                    .iter()
+                    .filter(|q| q.range >= LONG_RANGE_SECONDS)
+                    .all(|q| cache.ranges.contains_key(&q.range))
+        });
+        let queries: Vec<BurnQuery> = rules
+            .queries
+            .iter()
+            .filter(|q| cached.is_none() || q.range < LONG_RANGE_SECONDS)
+            .cloned()
+            .collect();
+        let answers = join_all(queries.iter().map(|query| async move {
             let started = Instant::now();
             let answer = self.metrics.query(&query.query, at, deadline).await;
             (answer, started.elapsed().as_secs_f64() * 1000.0)
@@ -95,12 +116,32 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
                     })
             })
             .collect();
-        let (counts, failed) =
-            burn_counts(&rules.slos, &rules.queries, answers, &rules.service_label);
+        let (mut counts, failed) =
+            burn_counts(&rules.slos, &queries, answers, &rules.service_label);
+        let cache = match cached {
+            Some(cache) => {
+                counts.extend(cache.ranges.clone());
+                cache.clone()
+            }
+            // A failed read is tried again at the next evaluation.
+            None => SloCache {
+                at: if failed.is_empty() {
+                    now
+                } else {
+                    now - LONG_RANGE_REFRESH_SECONDS
+                },
+                ranges: counts
+                    .iter()
+                    .filter(|(range, _)| **range >= LONG_RANGE_SECONDS)
+                    .map(|(range, counts)| (*range, counts.clone()))
+                    .collect(),
+            },
+        };
         SloReading {
             counts,
             failed,
             latency_ms,
+            cache: Some(cache),
         }
     }
 }
@@ -115,6 +156,7 @@ pub(crate) fn advance_slos(
     outcome: &mut CheckOutcome,
 ) -> Vec<(String, SloFailure)> {
     let now = round.now();
+    round.keep_slo_cache(reading.cache);
     outcome.slos = rules.slos.len();
     outcome.query_latency_ms.extend(reading.latency_ms);
     for (slo, failure) in &reading.failed {

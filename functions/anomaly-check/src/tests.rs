@@ -26,6 +26,8 @@ struct FakeMetrics {
     fail_query: Option<&'static str>,
     /// The SLO queries' error ratio for `api` at 1,000 requests a minute; `None` fails them.
     error_ratio: Mutex<Option<f64>>,
+    /// The instant queries' ranges, in seconds, in the order asked.
+    instant_ranges: Mutex<Vec<u64>>,
 }
 
 impl MetricsSource for &FakeMetrics {
@@ -47,6 +49,11 @@ impl MetricsSource for &FakeMetrics {
             .and_then(|(_, rest)| rest.split_once("s]"))
             .and_then(|(seconds, _)| seconds.parse().ok())
             .expect("a range in seconds");
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        self.instant_ranges
+            .lock()
+            .expect("lock")
+            .push(seconds as u64);
         let total = 1_000.0 * seconds / 60.0;
         let value = if query.contains("status=~") {
             total * ratio
@@ -176,6 +183,7 @@ fn fakes() -> (FakeMetrics, MemoryState, RecordingPublisher) {
             newest: Mutex::new(100.0),
             fail_query: None,
             error_ratio: Mutex::new(Some(0.0)),
+            instant_ranges: Mutex::default(),
         },
         MemoryState::default(),
         RecordingPublisher::default(),
@@ -348,6 +356,7 @@ async fn a_rejected_query_fails_its_check_only() {
             newest: Mutex::new(100.0),
             fail_query: Some("sum("),
             error_ratio: Mutex::new(Some(0.0)),
+            instant_ranges: Mutex::default(),
         },
         MemoryState::default(),
         RecordingPublisher::default(),
@@ -516,5 +525,37 @@ async fn an_slo_s_fast_burn_pages_and_resolves_and_a_failed_slo_query_fails_the_
             (burn.clone(), Transition::Resolved),
             (burn, Transition::Resolved)
         ]
+    );
+}
+
+#[tokio::test]
+async fn the_day_long_ranges_are_read_every_ten_minutes_and_kept_in_the_state_between() {
+    let (metrics, state, publisher) = fakes();
+    let document = vigil_core::slo::document::parse_slo_document(
+        "slos:\n  - {name: availability, sli: availability, objective: 0.999}\n",
+    )
+    .expect("valid");
+    let conventions = MetricConventions::from_env(&Env::default()).expect("defaults");
+    let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings())
+        .with_slos(&document, &conventions);
+    let mut long_reads = Vec::new();
+    for at in 0..12 {
+        metrics.instant_ranges.lock().expect("lock").clear();
+        minute(&job, &metrics, at, 100.0).await.expect("runs");
+        let ranges = metrics.instant_ranges.lock().expect("lock").clone();
+        assert_eq!(
+            ranges.iter().filter(|r| **r < 86_400).count(),
+            5 * 2,
+            "the short ranges every minute"
+        );
+        long_reads.push(ranges.iter().filter(|r| **r >= 86_400).count());
+    }
+    assert_eq!(long_reads, [4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0]);
+    let stored = state.stored.lock().expect("lock").clone().expect("saved").0;
+    let cache = stored.slo_cache.expect("kept");
+    assert_eq!(cache.at, START + 600);
+    assert_eq!(
+        cache.ranges.keys().copied().collect::<Vec<_>>(),
+        [86_400, 259_200]
     );
 }

@@ -82,6 +82,29 @@ pub struct SloFacts {
 /// SLO → service → events, over each range (seconds) the rules read.
 pub type RangeCounts = BTreeMap<u32, Counts>;
 
+/// Ranges of at least this many seconds (a day) are read every [`LONG_RANGE_REFRESH_SECONDS`]
+/// and kept in the state between: each reads a day's samples or more of every series, and
+/// only the tickets' long windows are that long, where ten minutes change nothing.
+pub const LONG_RANGE_SECONDS: u32 = 86_400;
+/// How old the long ranges' counts may be.
+pub const LONG_RANGE_REFRESH_SECONDS: i64 = 600;
+
+/// The long ranges' counts, as read at `at` (unix seconds).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SloCache {
+    /// When they were read.
+    pub at: i64,
+    /// Range → SLO → service → events.
+    pub ranges: RangeCounts,
+}
+
+/// Whether the long ranges are read at `now`: without counts from the last
+/// [`LONG_RANGE_REFRESH_SECONDS`] (or with counts from a later time, as when history is
+/// replayed again).
+pub fn long_ranges_due(cache: Option<&SloCache>, now: i64) -> bool {
+    cache.is_none_or(|cache| now < cache.at || now - cache.at >= LONG_RANGE_REFRESH_SECONDS)
+}
+
 /// The distinct ranges (seconds) the SLOs' rules read, ascending.
 pub fn burn_ranges(slos: &[Slo]) -> Vec<u32> {
     let mut ranges: Vec<u32> = slos
@@ -345,6 +368,21 @@ mod tests {
             stored = next;
         }
         messages
+    }
+
+    #[test]
+    fn long_ranges_are_read_every_ten_minutes() {
+        assert!(long_ranges_due(None, 0));
+        let cache = SloCache {
+            at: 600,
+            ranges: RangeCounts::new(),
+        };
+        assert!(!long_ranges_due(Some(&cache), 600 + 540));
+        assert!(long_ranges_due(Some(&cache), 600 + 600));
+        assert!(
+            long_ranges_due(Some(&cache), 540),
+            "a replay from earlier reads again"
+        );
     }
 
     #[test]

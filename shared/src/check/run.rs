@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use super::burn::SloCache;
 use super::detector::memory::{Memory, FORGET_AFTER_SECONDS};
 use super::detector::Detector;
 use super::evaluate::{evaluate_check, remember, SeriesEvaluation};
@@ -54,6 +55,7 @@ pub struct Round {
     alerts: BTreeMap<AlertKey, AlertRecord>,
     memories: BTreeMap<AlertKey, Memory>,
     pending: Vec<OutboxEntry>,
+    slo_cache: Option<SloCache>,
 }
 
 impl Round {
@@ -105,6 +107,11 @@ impl Round {
         self.now
     }
 
+    /// Keeps the SLO rules' long-range counts in the state (without SLO rules none is kept).
+    pub fn keep_slo_cache(&mut self, cache: Option<SloCache>) {
+        self.slo_cache = cache;
+    }
+
     /// Takes a plan's alerts and messages into the round: a check's, or the SLOs' burn-rate
     /// alerts' ([`super::burn::plan_burn`], at this round's evaluation time).
     pub fn absorb(&mut self, plan: Plan) {
@@ -149,6 +156,7 @@ impl Round {
                 .into_iter()
                 .map(|(key, memory)| SeriesMemory { key, memory })
                 .collect(),
+            slo_cache: self.slo_cache,
         }
     }
 }
@@ -162,6 +170,8 @@ pub struct Outcome {
     pub outbox: Vec<OutboxEntry>,
     /// Each series' memory.
     pub memories: Vec<SeriesMemory>,
+    /// The SLO rules' long-range counts.
+    pub slo_cache: Option<SloCache>,
 }
 
 impl Outcome {
@@ -228,6 +238,7 @@ impl Outcome {
             alerts: self.alerts.into_values().collect(),
             outbox: self.outbox,
             memories: self.memories,
+            slo_cache: self.slo_cache,
             ..StateDocument::default()
         }
     }

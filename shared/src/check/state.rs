@@ -12,6 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::burn::SloCache;
 use super::detector::memory::Memory;
 use super::lifecycle::AlertKey;
 use super::plan::{AlertRecord, Notification};
@@ -56,6 +57,9 @@ pub struct StateDocument {
     /// with the older `memories` still load.
     #[serde(default, rename = "series_memories", alias = "memories")]
     pub memories: Vec<SeriesMemory>,
+    /// The SLO burn-rate rules' long-range counts, kept between their reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo_cache: Option<SloCache>,
 }
 
 /// One series' score memories, with its identity.
@@ -76,6 +80,7 @@ impl Default for StateDocument {
             outbox: Vec::new(),
             lease: None,
             memories: Vec::new(),
+            slo_cache: None,
         }
     }
 }
