@@ -106,8 +106,10 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
         let mut latency_ms = Vec::with_capacity(answers.len());
         let answers = answers
             .into_iter()
-            .map(|(answer, elapsed)| {
+            .zip(&queries)
+            .map(|((answer, elapsed), query)| {
                 latency_ms.push(elapsed);
+                tracing::debug!(query_name = "slo_burn", query = %query.query, range_seconds = query.range, elapsed_ms = elapsed, ok = answer.is_ok(), "{}", Event::QueryCompleted);
                 answer
                     .map(|answer| answer.values)
                     .map_err(|error| SloFailure {
