@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::evaluate::Reading;
@@ -77,6 +78,9 @@ pub struct SloFacts {
     /// is not known.
     #[serde(default)]
     pub budget_exhausted_at: Option<i64>,
+    /// A budget alert's window: its first day.
+    #[serde(default)]
+    pub period: Option<NaiveDate>,
 }
 
 /// SLO → service → events, over each range (seconds) the rules read.
@@ -231,6 +235,7 @@ pub fn plan_burn(
                     long_events: long.map(|e| e.total),
                     budget_remaining: None,
                     budget_exhausted_at: None,
+                    period: None,
                 };
                 let observation = observe(rule, slo, &facts, before, paging);
                 let fired = advance_rule(&mut plan, key, before, observation, rule, facts, now);

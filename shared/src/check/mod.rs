@@ -1,11 +1,12 @@
 //! The minute check, pure and synchronous: the checks document a user writes and the checks
 //! model it becomes; the [`detector`]s and a series' remembered state; the evaluation of a
-//! check's series; the SLOs' [`burn`]-rate alerts and what they read ([`burn_reads`]); the
-//! alert [`lifecycle`]; the [`plan`] of messages; the [`run`] of one invocation over all
-//! checks; the stored [`state`]; and the [`message`]s subscribers receive ([`slo_message`]s
-//! for SLO alerts).
+//! check's series; the SLOs' [`burn`]-rate alerts, what they read ([`burn_reads`]) and their
+//! [`budget`] alerts; the alert [`lifecycle`]; the [`plan`] of messages; the [`run`] of one
+//! invocation over all checks; the stored [`state`]; and the [`message`]s subscribers receive
+//! ([`slo_message`]s for SLO alerts).
 //! Data and an explicit `now` in, values out: no I/O, no clock, no logging.
 
+pub mod budget;
 pub mod burn;
 pub mod burn_reads;
 pub mod detector;

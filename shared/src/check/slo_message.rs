@@ -169,6 +169,7 @@ mod tests {
             long_events: Some(12_000.0),
             budget_remaining: Some(0.62),
             budget_exhausted_at: Some(1_793_700_000),
+            period: None,
         }
     }
 
