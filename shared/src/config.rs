@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+use chrono_tz::Tz;
 use thiserror::Error;
 
 /// A setting that is missing or malformed.
@@ -225,6 +226,43 @@ impl Env {
                     .ok_or("not a positive number")
             })?
             .unwrap_or(default))
+    }
+}
+
+impl Env {
+    /// `REPORT_PREFIX` (default `sla-reports/`): a relative key prefix, the reports' and the
+    /// ledger's.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] for an absolute prefix or one with `..`.
+    pub fn report_prefix(&self) -> Result<String, ConfigError> {
+        let prefix = self
+            .get("REPORT_PREFIX")
+            .unwrap_or("sla-reports/")
+            .trim()
+            .to_owned();
+        if prefix.starts_with('/') || prefix.split('/').any(|part| part == "..") {
+            return Err(ConfigError::Invalid {
+                variable: "REPORT_PREFIX",
+                expected: "a relative key prefix such as sla-reports/".to_owned(),
+                found: prefix,
+            });
+        }
+        Ok(prefix)
+    }
+
+    /// `REPORT_TIME_ZONE` (default UTC): the zone whose calendar days the ledger holds.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] for a name that is not an IANA zone.
+    pub fn report_time_zone(&self) -> Result<Tz, ConfigError> {
+        Ok(self
+            .parse_with(
+                "REPORT_TIME_ZONE",
+                "an IANA time zone such as UTC or Europe/Berlin",
+                str::parse::<Tz>,
+            )?
+            .unwrap_or(Tz::UTC))
     }
 }
 

@@ -288,6 +288,16 @@ class LeastPrivilege(unittest.TestCase):
         self.assertEqual(document["Resource"], by_sid("SlaReportRole", "ReadSloDocument")["Resource"])
         self.assertEqual(environment("AnomalyCheckFunction")["SLOS_S3_URI"], {"Ref": "SlosS3Uri"})
 
+    def test_the_check_only_reads_the_ledger_under_the_report_prefix(self):
+        ledger = by_sid("AnomalyCheckRole", "ReadLedgerUnderPrefix")
+        self.assertEqual(as_list(ledger["Action"]), ["s3:GetObject"])
+        self.assertTrue(ledger["Resource"]["Fn::Sub"][0].endswith("/${ReportPrefix}*"))
+        for variable, ref in (("REPORT_PREFIX", "ReportPrefix"), ("REPORT_TIME_ZONE", "ReportTimeZone")):
+            self.assertEqual(environment("AnomalyCheckFunction")[variable], {"Ref": ref})
+        self.assertEqual(
+            environment("AnomalyCheckFunction")["REPORT_BUCKET"], environment("AnomalyCheckFunction")["STATE_BUCKET"]
+        )
+
     def test_the_report_reads_and_writes_only_under_its_prefix(self):
         actions = {a for s in statements("SlaReportRole") for a in as_list(s["Action"]) if a.startswith("s3:")}
         self.assertEqual(actions, {"s3:PutObject", "s3:GetObject", "s3:ListBucket"})

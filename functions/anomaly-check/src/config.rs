@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use chrono_tz::Tz;
 use url::Url;
 use vigil_core::adapters::prometheus::PrometheusSettings;
 use vigil_core::check::detector::DetectorChoice;
@@ -21,6 +22,15 @@ pub enum StateLocation {
         key: String,
     },
     /// `STATE_DIR`: a local directory.
+    Directory(PathBuf),
+}
+
+/// Where the daily report's ledger is read from, for SLO budget alerts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LedgerLocation {
+    /// `REPORT_BUCKET`.
+    S3(String),
+    /// `REPORT_DIR`.
     Directory(PathBuf),
 }
 
@@ -57,6 +67,13 @@ pub struct AnomalyCheckConfig {
     pub checks: ChecksSource,
     /// Where the SLO document comes from: its SLOs' burn-rate alerts; none without one.
     pub slos: SlosSource,
+    /// `REPORT_BUCKET` or `REPORT_DIR`: the ledger the SLO budget alerts read, under
+    /// `REPORT_PREFIX`; none turns budget alerts off.
+    pub ledger: Option<LedgerLocation>,
+    /// `REPORT_PREFIX`.
+    pub report_prefix: String,
+    /// `REPORT_TIME_ZONE`: the ledger's calendar.
+    pub report_time_zone: Tz,
     /// `PROMETHEUS_GRAPH_URL`, default `PROMETHEUS_URL`: the UI linked from messages.
     pub graph_url: Url,
     /// The job's settings.
@@ -143,6 +160,13 @@ impl AnomalyCheckConfig {
             force_path_style: env.flag("S3_FORCE_PATH_STYLE", false)?,
             checks,
             slos: SlosSource::from_env(env)?,
+            ledger: match env.one_of("REPORT_BUCKET, REPORT_DIR", "REPORT_BUCKET", "REPORT_DIR")? {
+                OneOf::Neither => None,
+                OneOf::First(bucket) => Some(LedgerLocation::S3(bucket.trim().to_owned())),
+                OneOf::Second(dir) => Some(LedgerLocation::Directory(PathBuf::from(dir))),
+            },
+            report_prefix: env.report_prefix()?,
+            report_time_zone: env.report_time_zone()?,
             graph_url,
             job: JobSettings {
                 evaluation_delay_seconds: whole_seconds("EVALUATION_DELAY_SECONDS", 60, 3600)?,

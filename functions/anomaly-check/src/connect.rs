@@ -3,21 +3,25 @@
 
 use thiserror::Error;
 use vigil_core::adapters::aws::documents::S3Document;
+use vigil_core::adapters::aws::reports::S3ReportStore;
 use vigil_core::adapters::aws::sns::SnsPublisher;
 use vigil_core::adapters::aws::state::S3StateStore;
 use vigil_core::adapters::aws::{s3_client, S3Object};
 use vigil_core::adapters::local::documents::FileDocument;
+use vigil_core::adapters::local::reports::DirReportStore;
 use vigil_core::adapters::local::state::FileStateStore;
 use vigil_core::adapters::local::stdout::StdoutPublisher;
 use vigil_core::adapters::prometheus::{ConnectError, PrometheusClient};
 use vigil_core::adapters::{
-    read_slos, ConfiguredDocument, ConfiguredPublisher, ConfiguredStateStore, SlosStartupError,
+    read_slos, ConfiguredDocument, ConfiguredPublisher, ConfiguredReportStore,
+    ConfiguredStateStore, SlosStartupError,
 };
 use vigil_core::check::document::ChecksError;
 use vigil_core::ports::{DocumentError, DocumentSource};
 use vigil_core::telemetry::Event;
 
-use crate::config::{load_checks, AnomalyCheckConfig, ChecksSource, StateLocation};
+use crate::config::{load_checks, AnomalyCheckConfig, ChecksSource, LedgerLocation, StateLocation};
+use crate::slos::Ledger;
 use crate::AnomalyCheckJob;
 
 /// The job as deployed.
@@ -94,7 +98,7 @@ pub async fn connect(
     let metrics = config.prometheus.connect(sdk).await?;
     let state = match config.state {
         StateLocation::S3 { bucket, key } => {
-            ConfiguredStateStore::S3(S3StateStore::new(S3Object::new(s3, bucket, key)))
+            ConfiguredStateStore::S3(S3StateStore::new(S3Object::new(s3.clone(), bucket, key)))
         }
         StateLocation::Directory(dir) => {
             ConfiguredStateStore::File(FileStateStore::in_directory(dir))
@@ -112,12 +116,24 @@ pub async fn connect(
     let names: Vec<&str> = checks.iter().map(|c| c.name.as_str()).collect();
     tracing::info!(checks = checks.len(), names = %names.join(","), "{}", Event::ChecksLoaded);
     let job = AnomalyCheckJob::new(metrics, state, publisher, checks, config.job);
-    Ok(match slos {
-        Some(document) => {
-            let names: Vec<&str> = document.slos.iter().map(|s| s.name.as_str()).collect();
-            tracing::info!(slos = names.len(), names = %names.join(","), "{}", Event::SlosLoaded);
-            job.with_slos(&document, &config.conventions)
-        }
-        None => job,
-    })
+    let Some(document) = slos else {
+        return Ok(job);
+    };
+    let names: Vec<&str> = document.slos.iter().map(|s| s.name.as_str()).collect();
+    tracing::info!(slos = names.len(), names = %names.join(","), "{}", Event::SlosLoaded);
+    let ledger = config.ledger.map(|location| {
+        let store = match location {
+            LedgerLocation::S3(bucket) => {
+                ConfiguredReportStore::S3(S3ReportStore::new(s3.clone(), bucket))
+            }
+            LedgerLocation::Directory(dir) => {
+                ConfiguredReportStore::Directory(DirReportStore::new(dir))
+            }
+        };
+        Ledger::new(store, config.report_prefix, config.report_time_zone)
+    });
+    if ledger.is_none() {
+        tracing::warn!("{}", Event::BudgetAlertsOff);
+    }
+    Ok(job.with_slos(&document, &config.conventions, ledger))
 }

@@ -42,7 +42,7 @@ pub mod connect;
 mod handler;
 mod outcome;
 pub mod score_csv;
-mod slos;
+pub mod slos;
 
 pub use config::{AnomalyCheckConfig, ChecksSource, JobSettings, StateLocation};
 pub use connect::{connect, DeployedJob, StartupError};
@@ -50,7 +50,7 @@ pub use handler::invoke;
 pub use outcome::{CheckOutcome, CheckRunError};
 
 use outcome::{finish, log_published, Failures};
-use slos::{advance_slos, SloRules};
+use slos::{advance_slos, Ledger, SloRules};
 
 /// The job, generic over its ports.
 pub struct AnomalyCheckJob<M, S, P> {
@@ -83,12 +83,17 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
         }
     }
 
-    /// The job with the burn-rate alerts of the SLO `document`, read under the metric
-    /// `conventions`.
+    /// The job with the alerts of the SLO `document`, read under the metric `conventions`:
+    /// burn-rate alerts, and budget alerts where the `ledger` is read.
     #[must_use]
-    pub fn with_slos(self, document: &SloDocument, conventions: &MetricConventions) -> Self {
+    pub fn with_slos(
+        self,
+        document: &SloDocument,
+        conventions: &MetricConventions,
+        ledger: Option<Ledger>,
+    ) -> Self {
         Self {
-            slo_rules: Some(SloRules::new(document, conventions)),
+            slo_rules: Some(SloRules::new(document, conventions, ledger)),
             ..self
         }
     }
@@ -98,11 +103,11 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
         self.checks.len()
     }
 
-    /// How many SLOs with burn-rate rules the job evaluates, and their queries per evaluation.
+    /// How many SLOs alert, and the burn-rate queries an evaluation issues at most.
     pub fn slo_counts(&self) -> (usize, usize) {
         self.slo_rules
             .as_ref()
-            .map_or((0, 0), |rules| (rules.slos.len(), rules.query_count()))
+            .map_or((0, 0), |rules| (rules.slo_count(), rules.query_count()))
     }
 
     /// Reads one check's window at evaluation time `now` (and last season's, where it asks).

@@ -487,7 +487,7 @@ async fn an_slo_s_fast_burn_pages_and_resolves_and_a_failed_slo_query_fails_the_
     .expect("valid");
     let conventions = MetricConventions::from_env(&Env::default()).expect("defaults");
     let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings())
-        .with_slos(&document, &conventions);
+        .with_slos(&document, &conventions, None);
     assert_eq!(
         job.slo_counts(),
         (1, 7 * 2),
@@ -537,7 +537,7 @@ async fn the_day_long_ranges_are_read_every_ten_minutes_and_kept_in_the_state_be
     .expect("valid");
     let conventions = MetricConventions::from_env(&Env::default()).expect("defaults");
     let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings())
-        .with_slos(&document, &conventions);
+        .with_slos(&document, &conventions, None);
     let mut long_reads = Vec::new();
     for at in 0..12 {
         metrics.instant_ranges.lock().expect("lock").clear();

@@ -81,25 +81,8 @@ impl SlaReportConfig {
                 })
             }
         };
-        let prefix = env
-            .get("REPORT_PREFIX")
-            .unwrap_or("sla-reports/")
-            .trim()
-            .to_owned();
-        if prefix.starts_with('/') || prefix.split('/').any(|part| part == "..") {
-            return Err(ConfigError::Invalid {
-                variable: "REPORT_PREFIX",
-                expected: "a relative key prefix such as sla-reports/".to_owned(),
-                found: prefix,
-            });
-        }
-        let time_zone = env
-            .parse_with(
-                "REPORT_TIME_ZONE",
-                "an IANA time zone such as UTC or Europe/Berlin",
-                str::parse::<Tz>,
-            )?
-            .unwrap_or(Tz::UTC);
+        let prefix = env.report_prefix()?;
+        let time_zone = env.report_time_zone()?;
         let target = |variable: &'static str, value: f64| {
             SloTarget::try_from(value).map_err(|error| ConfigError::Invalid {
                 variable,

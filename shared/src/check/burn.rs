@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::budget::{exhausted_at, Budgets};
 use super::evaluate::Reading;
 use super::lifecycle::{advance, AlertKey, AlertState, LifecyclePolicy, Observation, Transition};
 use super::plan::{AlertRecord, Notification, Plan};
@@ -93,13 +94,16 @@ pub const LONG_RANGE_SECONDS: u32 = 86_400;
 /// How old the long ranges' counts may be.
 pub const LONG_RANGE_REFRESH_SECONDS: i64 = 600;
 
-/// The long ranges' counts, as read at `at` (unix seconds).
+/// The long ranges' counts and the budgets, as read at `at` (unix seconds).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SloCache {
     /// When they were read.
     pub at: i64,
     /// Range → SLO → service → events.
     pub ranges: RangeCounts,
+    /// SLO → service → the window's budget, where the ledger is read.
+    #[serde(default)]
+    pub budgets: Budgets,
 }
 
 /// Whether the long ranges are read at `now`: without counts from the last
@@ -170,6 +174,7 @@ const NO_READING: Reading = Reading {
 pub fn plan_burn(
     slos: &[Slo],
     counts: &RangeCounts,
+    budgets: &Budgets,
     muted: &dyn Fn(&Slo, &str) -> bool,
     previous: &[AlertRecord],
     now: i64,
@@ -220,6 +225,12 @@ pub fn plan_burn(
                 }
                 let long = read(rule.long_seconds).and_then(|c| c.get(service));
                 let short = read(rule.short_seconds).and_then(|c| c.get(service));
+                let budget = budgets.get(&slo.name).and_then(|b| b.get(service));
+                let short_burn = burn_rate(short, slo.objective);
+                let runs_out = budget.and_then(|budget| {
+                    let per_second = short.map_or(0.0, |e| e.total / f64::from(rule.short_seconds));
+                    exhausted_at(budget, slo.window, short_burn?, per_second, now)
+                });
                 let facts = SloFacts {
                     kind: SloAlertKind::SloBurn,
                     slo: slo.name.clone(),
@@ -231,10 +242,10 @@ pub fn plan_burn(
                     long_window: Some(duration_text(rule.long_seconds)),
                     short_window: Some(duration_text(rule.short_seconds)),
                     long_burn_rate: burn_rate(long, slo.objective),
-                    short_burn_rate: burn_rate(short, slo.objective),
+                    short_burn_rate: short_burn,
                     long_events: long.map(|e| e.total),
-                    budget_remaining: None,
-                    budget_exhausted_at: None,
+                    budget_remaining: budget.and_then(|b| b.remaining),
+                    budget_exhausted_at: runs_out,
                     period: None,
                 };
                 let observation = observe(rule, slo, &facts, before, paging);
@@ -360,7 +371,7 @@ mod tests {
         let mut stored: Vec<AlertRecord> = Vec::new();
         let mut messages = Vec::new();
         for (counts, now) in steps {
-            let plan = plan_burn(slos, counts, &|_, _| false, &stored, *now);
+            let plan = plan_burn(slos, counts, &Budgets::new(), &|_, _| false, &stored, *now);
             let mut next = plan.next;
             for (notification, record) in plan.notifications {
                 messages.push((
@@ -380,7 +391,7 @@ mod tests {
         assert!(long_ranges_due(None, 0));
         let cache = SloCache {
             at: 600,
-            ranges: RangeCounts::new(),
+            ..SloCache::default()
         };
         assert!(!long_ranges_due(Some(&cache), 600 + 540));
         assert!(long_ranges_due(Some(&cache), 600 + 600));
@@ -518,7 +529,7 @@ mod tests {
     fn an_unread_range_keeps_the_slo_s_alerts_and_a_mute_sends_nothing() {
         let slos = slos("");
         let burning = counts(&slos, 100.0, &|_| 0.02);
-        let first = plan_burn(&slos, &burning, &|_, _| false, &[], 0);
+        let first = plan_burn(&slos, &burning, &Budgets::new(), &|_, _| false, &[], 0);
         let stored: Vec<AlertRecord> = first
             .notifications
             .into_iter()
@@ -527,13 +538,21 @@ mod tests {
         assert_eq!(stored.len(), 2);
         let mut partial = counts(&slos, 100.0, &|_| 0.0);
         partial.remove(&300);
-        let kept = plan_burn(&slos, &partial, &|_, _| false, &stored, MINUTE);
+        let kept = plan_burn(
+            &slos,
+            &partial,
+            &Budgets::new(),
+            &|_, _| false,
+            &stored,
+            MINUTE,
+        );
         assert!(kept.notifications.is_empty());
         assert_eq!(kept.next, stored);
         let calm = counts(&slos, 100.0, &|_| 0.0);
         let muted = plan_burn(
             &slos,
             &calm,
+            &Budgets::new(),
             &|_, service| service == "api",
             &stored,
             MINUTE,

@@ -53,30 +53,36 @@ pub fn alerting_slos(slos: &[Slo]) -> Vec<Slo> {
 /// Every query the rules of `slos` (those with rules, [`alerting_slos`]) need under the metric
 /// `conventions`.
 pub fn burn_queries(slos: &[Slo], conventions: &MetricConventions) -> Vec<BurnQuery> {
+    burn_ranges(slos)
+        .into_iter()
+        .flat_map(|range| shape_queries(slos, conventions, range))
+        .collect()
+}
+
+/// The queries of every SLI shape of `slos` over one `range` (seconds): also today's so far,
+/// for the budget.
+pub fn shape_queries(slos: &[Slo], conventions: &MetricConventions, range: u32) -> Vec<BurnQuery> {
     let by = [&conventions.service_label];
-    let availability = slos.iter().any(|s| matches!(s.sli, Sli::Availability));
+    let seconds = RangeSeconds(u64::from(range));
     let mut queries = Vec::new();
-    for range in burn_ranges(slos) {
-        let seconds = RangeSeconds(u64::from(range));
-        let mut add = |part, query| queries.push(BurnQuery { range, part, query });
-        if availability {
-            add(
-                Part::Total,
-                promql::sum_increase_by(&by, &conventions.requests(), seconds),
-            );
-            add(
-                Part::Errors,
-                promql::sum_increase_by(&by, &conventions.errors(), seconds),
-            );
-        }
-        let shapes = SloQueries::new(slos, conventions, seconds);
-        if let Some(latency) = shapes.latency {
-            add(Part::Latency, latency);
-        }
-        for (index, (events, total)) in shapes.ratios.into_iter().enumerate() {
-            add(Part::RatioEvents(index), events);
-            add(Part::RatioTotal(index), total);
-        }
+    let mut add = |part, query| queries.push(BurnQuery { range, part, query });
+    if slos.iter().any(|s| matches!(s.sli, Sli::Availability)) {
+        add(
+            Part::Total,
+            promql::sum_increase_by(&by, &conventions.requests(), seconds),
+        );
+        add(
+            Part::Errors,
+            promql::sum_increase_by(&by, &conventions.errors(), seconds),
+        );
+    }
+    let shapes = SloQueries::new(slos, conventions, seconds);
+    if let Some(latency) = shapes.latency {
+        add(Part::Latency, latency);
+    }
+    for (index, (events, total)) in shapes.ratios.into_iter().enumerate() {
+        add(Part::RatioEvents(index), events);
+        add(Part::RatioTotal(index), total);
     }
     queries
 }

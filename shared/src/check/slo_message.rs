@@ -31,9 +31,35 @@ pub struct SloAlertDocument<'a> {
     pub check: &'static str,
     /// `critical`, `warning` or `info`.
     pub severity: &'static str,
-    /// Everything known of the SLO, the service and the rule.
-    #[serde(flatten)]
-    pub facts: &'a SloFacts,
+    /// The SLO.
+    pub slo: &'a str,
+    /// The service.
+    pub service: &'a str,
+    /// The rule: `1h/5m`, or the budget threshold such as `budget-0.25`.
+    pub rule: &'a str,
+    /// The SLO's objective.
+    pub objective: f64,
+    /// The SLO's window: `30d`, `week`, `month` or `quarter`.
+    pub window: &'a str,
+    /// The rule's burn rate (burn-rate alerts).
+    pub burn_rate: Option<f64>,
+    /// The rule's long window, such as `1h`.
+    pub long_window: Option<&'a str>,
+    /// The rule's short window, such as `5m`.
+    pub short_window: Option<&'a str>,
+    /// The burn rate over the long window.
+    pub long_burn_rate: Option<f64>,
+    /// The burn rate over the short window.
+    pub short_burn_rate: Option<f64>,
+    /// The events in the long window.
+    pub long_events: Option<f64>,
+    /// The share of the window's budget left; `null` where the check reads no ledger.
+    pub budget_remaining: Option<f64>,
+    /// When the budget runs out at the short window's burn, RFC 3339; `null` when it does not
+    /// within the window, or is not known.
+    pub budget_exhausted_at: Option<String>,
+    /// A budget alert's window: its first day.
+    pub period: Option<String>,
     /// Firing since, RFC 3339.
     pub since: String,
     /// Evaluated at, RFC 3339.
@@ -73,7 +99,20 @@ pub fn render(notification: &Notification, facts: &SloFacts) -> RenderedMessage 
         transition: notification.transition,
         check: kind,
         severity: notification.severity.as_str(),
-        facts,
+        slo: &facts.slo,
+        service: &facts.service,
+        rule: &facts.rule,
+        objective: facts.objective,
+        window: &facts.window,
+        burn_rate: facts.burn_rate,
+        long_window: facts.long_window.as_deref(),
+        short_window: facts.short_window.as_deref(),
+        long_burn_rate: facts.long_burn_rate,
+        short_burn_rate: facts.short_burn_rate,
+        long_events: facts.long_events,
+        budget_remaining: facts.budget_remaining,
+        budget_exhausted_at: facts.budget_exhausted_at.map(time),
+        period: facts.period.map(|day| day.to_string()),
         since: time(notification.since),
         at: time(notification.at),
     };
@@ -236,6 +275,8 @@ mod tests {
         assert_eq!(document["long_burn_rate"], 18.25);
         assert_eq!(document["short_burn_rate"], 40.0);
         assert_eq!(document["budget_remaining"], 0.62);
+        assert_eq!(document["budget_exhausted_at"], "2026-11-03T10:00:00Z");
+        assert!(document.get("kind").is_none());
         assert_eq!(document["state"], "firing");
         let message: serde_json::Value = serde_json::from_str(&rendered.message).expect("json");
         assert_eq!(message["sqs"], rendered.document);

@@ -83,6 +83,9 @@ events! {
     SloFailed,
     /// The SLO document was read and validated (the minute check: its burn-rate alerts).
     SlosLoaded,
+    /// The minute check has an SLO document but no ledger to read (`REPORT_BUCKET` or
+    /// `REPORT_DIR`): budget alerts are off; burn-rate alerts run.
+    BudgetAlertsOff,
     /// The stored state could not be read; it is replaced.
     StateCorrupt,
     /// A ledger day of the page's SLI trend could not be read; the trend leaves it out.

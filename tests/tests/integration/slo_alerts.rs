@@ -73,7 +73,6 @@ fn slo_messages(envelopes: &[Value]) -> Vec<(String, String, String, String)> {
                     "{attribute}: {envelope}"
                 );
             }
-            assert_eq!(document["check"], "slo_burn");
             let (rule, service) = (
                 document["rule"].as_str().expect("rule"),
                 document["service"].as_str().expect("service"),
@@ -84,7 +83,19 @@ fn slo_messages(envelopes: &[Value]) -> Vec<(String, String, String, String)> {
                     && subject.ends_with(&format!("{service} {rule}")),
                 "{subject}"
             );
-            if document["state"] == "firing" {
+            if document["check"] == "slo_budget" {
+                let threshold: f64 = rule
+                    .strip_prefix("budget-")
+                    .and_then(|t| t.parse().ok())
+                    .expect("budget-<threshold>");
+                let left = document["budget_remaining"].as_f64().expect("budget left");
+                assert!(left < threshold, "{left} is not below {threshold}");
+                assert_eq!(
+                    document["transition"], "firing",
+                    "budget alerts never repeat or resolve"
+                );
+            } else if document["state"] == "firing" {
+                assert_eq!(document["check"], "slo_burn");
                 let rate = document["burn_rate"].as_f64().expect("the rule's rate");
                 for window in ["long_burn_rate", "short_burn_rate"] {
                     assert!(
@@ -283,5 +294,89 @@ async fn an_sns_outage_during_a_page_loses_and_duplicates_nothing() {
             (received[1].0, "resolved".to_owned())
         ],
         "sent once, at the first minute SNS was back, and resolved once"
+    );
+}
+
+#[tokio::test]
+async fn each_budget_threshold_is_announced_once_from_the_ledger_plus_today() {
+    let stack = stack();
+    let bucket = new_bucket(&stack, "slo-budget").await;
+    let (topic, queue) = topic_with_queue(&stack, "slo-budget").await;
+    let slos = temp_file(
+        "window: 7d\nslos:\n  - {name: availability, services: [burn-slow], sli: availability, objective: 0.999, burn_rate_alerts: []}\n",
+    );
+    let slos = slos.path().to_str().expect("utf-8");
+    // The daily report writes the ledger the budget reads.
+    let report = crate::support::job(
+        &stack.prometheus_url,
+        &stack.moto_url,
+        &bucket,
+        &[("SLOS_FILE", slos)],
+    )
+    .await;
+    for date in ["2026-06-01", "2026-06-02"] {
+        sla_report::invoke(
+            &report,
+            &serde_json::json!({ "date": date }),
+            deadline_in(60),
+        )
+        .await
+        .expect("report written");
+    }
+    let checks = temp_file(NO_CHECKS);
+    let job = anomaly_job(
+        &stack.prometheus_url,
+        &stack.moto_url,
+        &bucket,
+        Some(&topic),
+        &[
+            ("SLOS_FILE", slos),
+            ("CHECKS_FILE", checks.path().to_str().expect("utf-8")),
+            ("REPORT_BUCKET", &bucket),
+        ],
+    )
+    .await;
+    let mut received = Vec::new();
+    for event in minutes("2026-06-01T00:00:00Z", "2026-06-03T00:00:00Z")
+        .into_iter()
+        .step_by(10)
+    {
+        invoke(&job, &event, "budget", deadline_in(30))
+            .await
+            .expect("runs");
+        for message in slo_messages(&drain(&stack, &queue).await) {
+            received.push((at(&event), message.0));
+        }
+    }
+    // The generator's truth: the first evaluation at which the window so far (the ledger has
+    // nothing before 2026-06-01) leaves less than each threshold of the budget.
+    let history = vigil_tests::burn_history();
+    let start = history.start;
+    let mut expected = Vec::new();
+    for event in minutes("2026-06-01T00:10:00Z", "2026-06-03T00:00:00Z")
+        .into_iter()
+        .step_by(10)
+    {
+        let now = at(&event);
+        let truth = &history.truth(start, now)["burn-slow"];
+        let left = 1.0 - truth.errors / (0.001 * truth.total);
+        for (threshold, rule) in [
+            (0.5, "budget-0.5"),
+            (0.25, "budget-0.25"),
+            (0.0, "budget-0"),
+        ] {
+            if left < threshold && expected.iter().all(|(_, r)| r != rule) {
+                expected.push((now, rule.to_owned()));
+            }
+        }
+    }
+    assert_eq!(
+        expected.len(),
+        3,
+        "the slow burn spends the budget: {expected:?}"
+    );
+    assert_eq!(
+        received, expected,
+        "each once, in order, when the truth crosses it, and never again while the window stays spent"
     );
 }
