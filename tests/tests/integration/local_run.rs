@@ -1,5 +1,5 @@
-//! The `sla-report` binary run locally, as `make demo` and users run it: exit codes and the
-//! JSON log lines.
+//! The `sla-report` and `anomaly-check` binaries run locally, as `make demo` and users run
+//! them: exit codes and the JSON log lines.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -8,14 +8,14 @@ use serde_json::Value;
 
 use crate::support::{new_bucket, stack};
 
-/// The workspace's `sla-report` binary, built by `make test` before the tests run.
-fn binary() -> PathBuf {
+/// The workspace's binary `name`, built by `make test` before the tests run.
+fn binary_named(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let dir = exe
         .parent()
         .and_then(|deps| deps.parent())
         .expect("target directory");
-    let binary = dir.join("sla-report");
+    let binary = dir.join(name);
     assert!(
         binary.exists(),
         "{} is missing: build the workspace first (make test does)",
@@ -25,7 +25,11 @@ fn binary() -> PathBuf {
 }
 
 fn run(env: &[(&str, &str)], args: &[&str]) -> (bool, Vec<Value>) {
-    let output = Command::new(binary())
+    run_binary("sla-report", env, args)
+}
+
+fn run_binary(name: &str, env: &[(&str, &str)], args: &[&str]) -> (bool, Vec<Value>) {
+    let output = Command::new(binary_named(name))
         .args(args)
         .env_clear()
         .env("AWS_REGION", "us-east-1")
@@ -185,5 +189,79 @@ fn a_local_run_can_write_into_a_directory() {
     assert!(
         !dir.path().join("team/latest.json").exists(),
         "a backfill of an old day leaves latest.json alone"
+    );
+}
+
+#[test]
+fn a_local_check_evaluates_the_slo_document_s_rules_at_the_event_s_time() {
+    let stack = stack();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("written");
+        path.to_str().expect("utf-8").to_owned()
+    };
+    let slos = write(
+        "slos.yaml",
+        "slos:\n  - {name: availability, services: [burn-fast], sli: availability, objective: 0.999}\n",
+    );
+    let checks = write("checks.yaml", "default_checks: false\n");
+    // Twelve minutes into the fast burn: the hour burns above 14.4.
+    let event = event_file(r#"{"time": "2026-06-04T10:12:00Z"}"#);
+    let state = dir.path().join("state");
+    let env = [
+        ("PROMETHEUS_URL", stack.prometheus_url.as_str()),
+        ("STATE_DIR", state.to_str().expect("utf-8")),
+        ("SLOS_FILE", slos.as_str()),
+        ("CHECKS_FILE", checks.as_str()),
+        ("EVALUATION_DELAY_SECONDS", "0"),
+    ];
+    let (ok, lines) = run_binary(
+        "anomaly-check",
+        &env,
+        &["--event", event.path().to_str().expect("path")],
+    );
+    assert!(ok, "{lines:?}");
+    every_line_is_structured(&lines);
+    assert!(lines.iter().any(|l| l["message"] == "BudgetAlertsOff"));
+    let alerts: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["message"] == "AlertNotified")
+        .collect();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(
+        alerts[0]["subject"],
+        "[FIRING critical] SLO availability burn-fast 1h/5m"
+    );
+    assert_eq!(alerts[0]["alert"]["check"], "slo_burn");
+    assert_eq!(alerts[0]["alert"]["at"], "2026-06-04T10:12:00Z");
+    let metrics = lines
+        .iter()
+        .find(|l| l["message"] == "MetricsEmitted")
+        .expect("EMF line");
+    assert_eq!(metrics["SlosConfigured"], 1.0);
+    // A bad document stops start-up, naming the variable, the SLO and the field.
+    let bad = write(
+        "bad.yaml",
+        "slos:\n  - {name: availability, sli: availability, objective: 0.999, burn_rate_alerts: [{severity: critical, burn_rate: -1, long_window: 1h, short_window: 5m}]}\n",
+    );
+    let env = [
+        ("PROMETHEUS_URL", stack.prometheus_url.as_str()),
+        ("STATE_DIR", state.to_str().expect("utf-8")),
+        ("SLOS_FILE", bad.as_str()),
+    ];
+    let (ok, lines) = run_binary(
+        "anomaly-check",
+        &env,
+        &["--event", event.path().to_str().expect("path")],
+    );
+    assert!(!ok);
+    let failed = lines
+        .iter()
+        .find(|l| l["message"] == "StartupFailed")
+        .expect("StartupFailed logged");
+    assert_eq!(
+        failed["error"],
+        "SLOS_FILE: slos[0] \"availability\": burn_rate_alerts[0].burn_rate: must be a number above 0"
     );
 }

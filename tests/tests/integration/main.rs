@@ -6,11 +6,12 @@
 //! - `sla_report`: reports computed from the generated history match its ground truth.
 //! - `slo_ledger`: five weeks of daily runs whose SLO windows and month report match the truth.
 //! - `sla_report_failures`: every failure fails the invocation and writes nothing.
-//! - `local_run`: the `sla-report` binary's local mode and its JSON logs.
+//! - `local_run`: both binaries' local mode and their JSON logs.
 //! - `runtime`: the release `bootstrap` binaries under a local Lambda runtime API.
 //! - `anomaly_check`: minute-by-minute replays: one firing and one resolved message per
 //!   incident at an SQS subscriber, none for calm series, and the failure cases.
-//! - `slo_alerts`: SLO burn-rate pages and tickets replayed over generated history.
+//! - `slo_alerts`: SLO burn-rate pages and tickets and budget alerts replayed over generated
+//!   history.
 //! - `chaos`: both functions through proxies that mix faults as they come, seeded.
 
 mod anomaly_check;
