@@ -478,16 +478,28 @@ fn configuration_errors_name_the_variable() {
     assert_eq!(config.topic_arn, None);
 }
 
-#[tokio::test]
-async fn an_slo_s_fast_burn_pages_and_resolves_and_a_failed_slo_query_fails_the_invocation() {
-    let (metrics, state, publisher) = fakes();
+/// The job with one check and a 99.9 % availability SLO with the default rules, no ledger.
+fn with_an_slo<'a>(
+    metrics: &'a FakeMetrics,
+    state: &'a MemoryState,
+    publisher: &'a RecordingPublisher,
+) -> AnomalyCheckJob<&'a FakeMetrics, &'a MemoryState, &'a RecordingPublisher> {
     let document = vigil_core::slo::document::parse_slo_document(
         "slos:\n  - {name: availability, sli: availability, objective: 0.999}\n",
     )
     .expect("valid");
     let conventions = MetricConventions::from_env(&Env::default()).expect("defaults");
-    let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings())
-        .with_slos(&document, &conventions, None);
+    AnomalyCheckJob::new(metrics, state, publisher, one_check(), settings()).with_slos(
+        &document,
+        &conventions,
+        None,
+    )
+}
+
+#[tokio::test]
+async fn an_slo_s_fast_burn_pages_and_resolves_and_a_failed_slo_query_fails_the_invocation() {
+    let (metrics, state, publisher) = fakes();
+    let job = with_an_slo(&metrics, &state, &publisher);
     assert_eq!(
         job.slo_counts(),
         (1, 7 * 2),
@@ -531,13 +543,7 @@ async fn an_slo_s_fast_burn_pages_and_resolves_and_a_failed_slo_query_fails_the_
 #[tokio::test]
 async fn the_day_long_ranges_are_read_every_ten_minutes_and_kept_in_the_state_between() {
     let (metrics, state, publisher) = fakes();
-    let document = vigil_core::slo::document::parse_slo_document(
-        "slos:\n  - {name: availability, sli: availability, objective: 0.999}\n",
-    )
-    .expect("valid");
-    let conventions = MetricConventions::from_env(&Env::default()).expect("defaults");
-    let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings())
-        .with_slos(&document, &conventions, None);
+    let job = with_an_slo(&metrics, &state, &publisher);
     let mut long_reads = Vec::new();
     for at in 0..12 {
         metrics.instant_ranges.lock().expect("lock").clear();

@@ -168,15 +168,6 @@ pub fn threshold_rule(threshold: f64) -> String {
     format!("budget-{threshold}")
 }
 
-const NO_READING: Reading = Reading {
-    value: None,
-    expected: None,
-    expected_low: None,
-    expected_high: None,
-    score: None,
-    reason: None,
-};
-
 /// Advances every budget alert of `slos` at `now` from `budgets` (an SLO or service missing from
 /// them keeps its alerts as they are); `muted` says whether an exclusion covers a service now;
 /// `previous` holds every stored alert.
@@ -263,7 +254,7 @@ fn advance_threshold(
         key: key.clone(),
         state,
         severity: slo.alerting.budget_severity,
-        reading: NO_READING,
+        reading: Reading::NONE,
         reference: None,
         incident: None,
         slo: Some(facts.clone()),
@@ -284,7 +275,7 @@ fn advance_threshold(
                     query: String::new(),
                     at: now,
                     since: now,
-                    reading: NO_READING,
+                    reading: Reading::NONE,
                     slo: Some(facts.clone()),
                 },
                 Some(record(state)),

@@ -157,16 +157,6 @@ fn policy() -> LifecyclePolicy {
     }
 }
 
-/// A reading with nothing in it: an SLO alert's figures are in its facts.
-const NO_READING: Reading = Reading {
-    value: None,
-    expected: None,
-    expected_low: None,
-    expected_high: None,
-    score: None,
-    reason: None,
-};
-
 /// Advances every burn-rate alert of `slos` at `now` from the events over each range
 /// (`counts`; a range or an SLO missing from it could not be read, and that SLO's alerts stay
 /// as they were); `muted` says whether an exclusion covers an SLO's service now; `previous`
@@ -307,7 +297,7 @@ fn advance_rule(
         key: key.clone(),
         state,
         severity: rule.severity,
-        reading: NO_READING,
+        reading: Reading::NONE,
         reference: None,
         incident: None,
         slo: Some(facts.clone()),
@@ -322,7 +312,7 @@ fn advance_rule(
                 query: String::new(),
                 at: now,
                 since,
-                reading: NO_READING,
+                reading: Reading::NONE,
                 slo: Some(facts),
             },
             record,

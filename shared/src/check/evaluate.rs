@@ -49,6 +49,18 @@ pub struct Reading {
     pub reason: Option<Reason>,
 }
 
+impl Reading {
+    /// A reading with nothing in it: an SLO alert's figures are in its facts.
+    pub const NONE: Self = Self {
+        value: None,
+        expected: None,
+        expected_low: None,
+        expected_high: None,
+        score: None,
+        reason: None,
+    };
+}
+
 /// A stored reason, `None` for one this version no longer gives (an alert stored by an earlier
 /// version keeps its state; its next message names the reason of the day).
 fn known_reason<'de, D: serde::Deserializer<'de>>(

@@ -228,14 +228,7 @@ mod tests {
             query: String::new(),
             at: 1_793_610_300,
             since: 1_793_610_000,
-            reading: Reading {
-                value: None,
-                expected: None,
-                expected_low: None,
-                expected_high: None,
-                score: None,
-                reason: None,
-            },
+            reading: Reading::NONE,
             slo: Some(facts),
         }
     }

@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::severity::Severity;
 
+use super::document::duration_seconds;
 use super::window::Window;
 
 /// Events a rule's long window must hold before it fires, unless the document says otherwise.
@@ -344,19 +345,8 @@ fn rule(value: &Value) -> Result<BurnRule, (String, String)> {
 
 /// `5m`, `1h`, `3d`: whole minutes up to [`MAX_RULE_WINDOW_SECONDS`].
 fn rule_window_seconds(text: &str) -> Option<u32> {
-    let split = text.len().checked_sub(1)?;
-    let (number, unit) = text.split_at(split);
-    let unit = match unit {
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        _ => return None,
-    };
-    number
-        .parse::<u32>()
-        .ok()
-        .and_then(|n| n.checked_mul(unit))
-        .filter(|seconds| (60..=MAX_RULE_WINDOW_SECONDS).contains(seconds))
+    duration_seconds(text)
+        .filter(|seconds| seconds % 60 == 0 && *seconds <= MAX_RULE_WINDOW_SECONDS)
 }
 
 #[cfg(test)]

@@ -499,7 +499,7 @@ fn services(value: Option<&Value>) -> Result<Services, String> {
 }
 
 /// Parses `90s`, `30m`, `1h` or `2d` into seconds (at most a week).
-fn duration_seconds(text: &str) -> Option<u32> {
+pub(crate) fn duration_seconds(text: &str) -> Option<u32> {
     let split = text.len().checked_sub(1)?;
     let (number, unit) = text.split_at(split);
     let unit = match unit {

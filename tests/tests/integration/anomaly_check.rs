@@ -6,8 +6,8 @@ use lambda_runtime::Diagnostic;
 use serde_json::Value;
 
 use crate::support::{
-    anomaly_job, deadline_in, drain, minutes, new_bucket, object, replay_incidents, s3, stack,
-    summarise, topic_with_queue, unused_port_url, Action, FaultProxy,
+    anomaly_job, deadline_in, drain, minutes, new_bucket, object, replay_incidents, s3, sns_down,
+    stack, summarise, topic_with_queue, unused_port_url,
 };
 
 const STATE_KEY: &str = "anomaly-check/state.json";
@@ -85,19 +85,7 @@ async fn an_sns_failure_keeps_the_alert_and_sends_it_on_the_next_run() {
             .expect("runs");
     }
     // S3 goes straight to moto; SNS through a proxy that fails everything.
-    let sns_down = FaultProxy::start(&stack.moto_url, |_, parts| {
-        if parts.uri.path() == "/" && parts.method == http::Method::POST {
-            Action::Respond {
-                status: 500,
-                content_type: "text/xml",
-                body: "<ErrorResponse><Error><Code>InternalError</Code></Error></ErrorResponse>"
-                    .into(),
-            }
-        } else {
-            Action::Forward
-        }
-    })
-    .await;
+    let sns_down = sns_down(&stack.moto_url).await;
     let failing = anomaly_job(
         &stack.prometheus_url,
         &sns_down.url,

@@ -11,8 +11,7 @@ use serde_json::Value;
 use vigil_tests::BURN_FAST_FROM;
 
 use crate::support::{
-    anomaly_job, deadline_in, drain, minutes, new_bucket, stack, topic_with_queue, Action,
-    FaultProxy, Stack,
+    anomaly_job, deadline_in, drain, minutes, new_bucket, sns_down, stack, topic_with_queue, Stack,
 };
 
 /// The anomaly checks are off: the SLO alerts run alone.
@@ -251,19 +250,7 @@ async fn an_sns_outage_during_a_page_loses_and_duplicates_nothing() {
     let bucket = new_bucket(&stack, "slo-sns").await;
     let (topic, queue) = topic_with_queue(&stack, "slo-sns").await;
     let healthy = slo_job(&stack, "burn-fast", &stack.moto_url, &bucket, &topic).await;
-    let sns_down = FaultProxy::start(&stack.moto_url, |_, parts| {
-        if parts.uri.path() == "/" && parts.method == http::Method::POST {
-            Action::Respond {
-                status: 500,
-                content_type: "text/xml",
-                body: "<ErrorResponse><Error><Code>InternalError</Code></Error></ErrorResponse>"
-                    .into(),
-            }
-        } else {
-            Action::Forward
-        }
-    })
-    .await;
+    let sns_down = sns_down(&stack.moto_url).await;
     let failing = slo_job(&stack, "burn-fast", &sns_down.url, &bucket, &topic).await;
     let (outage_from, outage_to) = (burst_minute(5), burst_minute(15));
     let mut failed = 0;

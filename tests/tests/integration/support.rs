@@ -325,6 +325,24 @@ async fn forward(
     }
 }
 
+/// A proxy in front of moto at `moto_url` that answers every SNS call with a 500 and passes
+/// S3 on: SNS is down, the state store is not.
+pub async fn sns_down(moto_url: &str) -> FaultProxy {
+    FaultProxy::start(moto_url, |_, parts| {
+        if parts.uri.path() == "/" && parts.method == http::Method::POST {
+            Action::Respond {
+                status: 500,
+                content_type: "text/xml",
+                body: "<ErrorResponse><Error><Code>InternalError</Code></Error></ErrorResponse>"
+                    .into(),
+            }
+        } else {
+            Action::Forward
+        }
+    })
+    .await
+}
+
 /// A fresh SNS topic with a fresh SQS queue subscribed to it (raw delivery off, as a
 /// subscriber would have it by default).
 pub async fn topic_with_queue(stack: &Stack, name: &str) -> (String, String) {
