@@ -258,6 +258,7 @@ fn advance_threshold(
         reference: None,
         incident: None,
         slo: Some(facts.clone()),
+        untold: false,
     };
     match (before, below) {
         (None, false) => {}
@@ -300,6 +301,7 @@ fn advance_threshold(
             if !recovered {
                 plan.next.push(AlertRecord {
                     slo: stored.slo.clone(),
+                    untold: stored.untold,
                     ..record(AlertState::Firing {
                         since,
                         notified_at,

@@ -301,6 +301,7 @@ fn advance_rule(
         reference: None,
         incident: None,
         slo: Some(facts.clone()),
+        untold: before.is_some_and(|r| r.untold),
     });
     let fired = transition == Some(Transition::Firing);
     match transition {

@@ -631,6 +631,7 @@ mod tests {
             reference: None,
             incident: Some(incident),
             slo: None,
+            untold: false,
         };
         let observe = |previous: &[AlertRecord]| {
             evaluate_check(
@@ -684,6 +685,7 @@ mod tests {
             reference: Some(reading(100.0)),
             incident: Some((now - 1800, Some(now - 600))),
             slo: None,
+            untold: false,
         };
         let fired = |value: f64| {
             let evaluation = SeriesEvaluation {

@@ -2,8 +2,8 @@
 //! model it becomes; the [`detector`]s and a series' remembered state; the evaluation of a
 //! check's series; the SLOs' [`burn`]-rate alerts, what they read ([`burn_reads`]) and their
 //! [`budget`] alerts; the alert [`lifecycle`]; the [`plan`] of messages; the [`run`] of one
-//! invocation over all checks; the stored [`state`]; and the [`message`]s subscribers receive
-//! ([`slo_message`]s for SLO alerts).
+//! invocation over all checks; the stored [`state`]; the [`silence`]s people set; and the
+//! [`message`]s subscribers receive ([`slo_message`]s for SLO alerts).
 //! Data and an explicit `now` in, values out: no I/O, no clock, no logging.
 
 pub mod budget;
@@ -18,5 +18,6 @@ pub mod model;
 pub mod plan;
 pub mod replay;
 pub mod run;
+pub mod silence;
 pub mod slo_message;
 pub mod state;

@@ -34,6 +34,10 @@ pub struct AlertRecord {
     /// An SLO alert's facts; `None` for an anomaly alert.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slo: Option<SloFacts>,
+    /// It fires, but a silence kept its firing message: it is told once the silence ends, and
+    /// its resolution is not sent if it never was.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub untold: bool,
 }
 
 impl AlertRecord {
@@ -193,6 +197,7 @@ pub fn plan_check(
             reference: Some(reference),
             incident,
             slo: None,
+            untold: before.is_some_and(|r| r.untold),
         });
         // Messages compare the value with the expectation from before the anomaly.
         let reading = Reading {

@@ -9,9 +9,9 @@ use super::burn::SloCache;
 use super::detector::memory::{Memory, FORGET_AFTER_SECONDS};
 use super::detector::Detector;
 use super::evaluate::{evaluate_check, remember, SeriesEvaluation};
-use super::lifecycle::{AlertKey, AlertState};
+use super::lifecycle::{AlertKey, AlertState, Transition};
 use super::model::Check;
-use super::plan::{plan_check, AlertRecord, Plan};
+use super::plan::{plan_check, AlertRecord, Notification, Plan};
 use super::state::{Lease, OutboxEntry, SeriesMemory, StateDocument};
 use crate::series::Series;
 
@@ -218,6 +218,99 @@ impl Outcome {
         self.outbox.push(entry);
     }
 
+    /// `entry` was silenced: its alert advances as if the message had been sent, but one whose
+    /// firing nobody was told about stays untold ([`AlertRecord::untold`]), to be told when the
+    /// silence ends.
+    pub fn silenced(&mut self, mut entry: OutboxEntry, previous: &[AlertRecord]) {
+        let told = previous
+            .iter()
+            .find(|r| r.key == entry.notification.key)
+            .is_some_and(|r| !r.untold && matches!(r.state, AlertState::Firing { .. }));
+        if let Some(record) = &mut entry.record {
+            record.untold = match entry.notification.transition {
+                Transition::Firing => true,
+                Transition::Repeat => !told,
+                Transition::Resolved => false,
+            };
+        }
+        self.sent(entry);
+    }
+
+    /// Whether `entry` resolves an alert whose firing nobody was told about (`previous` holds
+    /// the stored alerts): such a resolution is not sent.
+    pub fn resolves_untold(entry: &OutboxEntry, previous: &[AlertRecord]) -> bool {
+        entry.notification.transition == Transition::Resolved
+            && previous
+                .iter()
+                .any(|r| r.key == entry.notification.key && r.untold)
+    }
+
+    /// Tells the untold alerts that still fire and that no silence covers at `now` any more:
+    /// each gets its firing message now (an untold alert's repeat becomes that message).
+    /// `query_of` gives an alert's query for the message, `silenced` whether a silence covers a
+    /// message.
+    pub fn tell_untold(
+        &mut self,
+        now: i64,
+        query_of: &dyn Fn(&AlertKey) -> String,
+        silenced: &dyn Fn(&Notification) -> bool,
+    ) {
+        for entry in &mut self.outbox {
+            let untold = entry.record.as_ref().is_some_and(|r| r.untold);
+            if untold
+                && entry.notification.transition == Transition::Repeat
+                && !silenced(&entry.notification)
+            {
+                entry.notification.transition = Transition::Firing;
+                if let Some(record) = &mut entry.record {
+                    record.untold = false;
+                }
+            }
+        }
+        let keys: Vec<AlertKey> = self
+            .alerts
+            .values()
+            .filter(|r| r.untold && matches!(r.state, AlertState::Firing { .. }))
+            .map(|r| r.key.clone())
+            .collect();
+        for key in keys {
+            let Some(record) = self.alerts.get(&key) else {
+                continue;
+            };
+            let AlertState::Firing { since, .. } = record.state else {
+                continue;
+            };
+            let notification = Notification {
+                key: key.clone(),
+                transition: Transition::Firing,
+                severity: record.severity,
+                query: query_of(&key),
+                at: now,
+                since,
+                reading: record.reading,
+                slo: record.slo.clone(),
+            };
+            if silenced(&notification) {
+                continue;
+            }
+            let Some(mut record) = self.alerts.remove(&key) else {
+                continue;
+            };
+            record.untold = false;
+            if let AlertState::Firing { normal_since, .. } = record.state {
+                record.state = AlertState::Firing {
+                    since,
+                    notified_at: now,
+                    normal_since,
+                };
+            }
+            self.outbox.push(OutboxEntry {
+                notification,
+                record: Some(record),
+            });
+        }
+    }
+
     /// Alerts pending or firing (recovered ones are only remembered).
     pub fn active(&self) -> usize {
         self.alerts
@@ -275,6 +368,7 @@ mod tests {
             reference: None,
             incident: None,
             slo: None,
+            untold: false,
         }
     }
 
@@ -299,6 +393,49 @@ mod tests {
                 ..record.clone()
             }),
         }
+    }
+
+    #[test]
+    fn a_silenced_firing_is_told_when_the_silence_ends_and_an_untold_resolution_is_not_sent() {
+        let key = AlertKey {
+            check: "error_ratio".to_owned(),
+            labels: [("service".to_owned(), "api".to_owned())].into(),
+        };
+        let mut outcome = Outcome {
+            alerts: BTreeMap::new(),
+            outbox: Vec::new(),
+            memories: Vec::new(),
+            slo_cache: None,
+        };
+        outcome.silenced(entry(&record(key.clone(), 60), 60), &[]);
+        let stored = outcome.alerts[&key].clone();
+        assert!(stored.untold, "the firing was kept back");
+        outcome.tell_untold(120, &|_| "q".to_owned(), &|_| true);
+        assert!(outcome.outbox.is_empty(), "still silenced");
+        outcome.tell_untold(180, &|_| "q".to_owned(), &|_| false);
+        assert_eq!(outcome.outbox.len(), 1);
+        let told = &outcome.outbox[0];
+        assert_eq!(
+            (
+                told.notification.transition,
+                told.notification.at,
+                told.notification.since
+            ),
+            (Transition::Firing, 180, 60)
+        );
+        assert!(!told.record.as_ref().expect("firing").untold);
+        let mut resolved = entry(&stored, 240);
+        resolved.notification.transition = Transition::Resolved;
+        resolved.record = None;
+        assert!(Outcome::resolves_untold(
+            &resolved,
+            std::slice::from_ref(&stored)
+        ));
+        let known = AlertRecord {
+            untold: false,
+            ..stored
+        };
+        assert!(!Outcome::resolves_untold(&resolved, &[known]));
     }
 
     #[test]
