@@ -5,6 +5,7 @@
 pub mod aws;
 pub mod local;
 pub mod prometheus;
+pub mod silences;
 
 use thiserror::Error;
 

@@ -9,6 +9,8 @@ pub mod state;
 
 use aws_config::SdkConfig;
 
+use crate::ports::StateError;
+
 /// Attempts an S3 request gets when S3 answers 5xx, throttles or drops the connection: the
 /// SDK's standard backoff over five attempts waits at most about 15 seconds in all, well inside
 /// either function's timeout, and a write is only lost to five faults in a row.
@@ -60,5 +62,68 @@ impl S3Object {
     /// `s3://bucket/key`.
     pub fn uri(&self) -> String {
         format!("s3://{}/{}", self.bucket, self.key)
+    }
+
+    /// The object's bytes and version (ETag); `None` when there is none.
+    ///
+    /// # Errors
+    /// [`StateError::Store`] when S3 fails.
+    pub async fn load_versioned(&self) -> Result<Option<(Vec<u8>, String)>, StateError> {
+        let output = match self.get().send().await {
+            Ok(output) => output,
+            Err(error)
+                if error.as_service_error().is_some_and(
+                    aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key,
+                ) =>
+            {
+                return Ok(None);
+            }
+            Err(error) => return Err(store_error(aws_sdk_s3::Error::from(error))),
+        };
+        let version = output.e_tag().unwrap_or_default().to_owned();
+        let bytes = output
+            .body
+            .collect()
+            .await
+            .map_err(store_error)?
+            .into_bytes();
+        Ok(Some((bytes.to_vec(), version)))
+    }
+
+    /// Writes `bytes` if the object is still at `expected` (`None`: if there is none), with
+    /// `If-Match` or `If-None-Match: *`; the new version.
+    ///
+    /// # Errors
+    /// [`StateError::Conflict`] when it changed; [`StateError::Store`] when S3 fails.
+    pub async fn save_versioned(
+        &self,
+        bytes: Vec<u8>,
+        expected: Option<&str>,
+    ) -> Result<String, StateError> {
+        let request = self
+            .put()
+            .content_type("application/json")
+            .body(bytes.into());
+        let request = match expected {
+            Some(version) => request.if_match(version),
+            None => request.if_none_match("*"),
+        };
+        match request.send().await {
+            Ok(output) => Ok(output.e_tag().unwrap_or_default().to_owned()),
+            Err(error) => {
+                let status = error.raw_response().map(|r| r.status().as_u16());
+                if matches!(status, Some(409 | 412)) {
+                    Err(StateError::Conflict)
+                } else {
+                    Err(store_error(aws_sdk_s3::Error::from(error)))
+                }
+            }
+        }
+    }
+}
+
+fn store_error(error: impl std::error::Error + Send + Sync + 'static) -> StateError {
+    StateError::Store {
+        source: Box::new(error),
     }
 }

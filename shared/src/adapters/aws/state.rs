@@ -23,25 +23,10 @@ fn store_error(error: impl std::error::Error + Send + Sync + 'static) -> StateEr
 
 impl StateStore for S3StateStore {
     async fn load(&self) -> Result<Loaded, StateError> {
-        let output = match self.0.get().send().await {
-            Ok(output) => output,
-            Err(error)
-                if error.as_service_error().is_some_and(
-                    aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key,
-                ) =>
-            {
-                return Ok(Loaded::Missing);
-            }
-            Err(error) => return Err(store_error(aws_sdk_s3::Error::from(error))),
-        };
-        let version = output.e_tag().unwrap_or_default().to_owned();
-        let bytes = output
-            .body
-            .collect()
-            .await
-            .map_err(store_error)?
-            .into_bytes();
-        Ok(Loaded::from_bytes(&bytes, version))
+        Ok(match self.0.load_versioned().await? {
+            None => Loaded::Missing,
+            Some((bytes, version)) => Loaded::from_bytes(&bytes, version),
+        })
     }
 
     async fn save(
@@ -49,25 +34,7 @@ impl StateStore for S3StateStore {
         document: &StateDocument,
         expected: Option<&str>,
     ) -> Result<String, StateError> {
-        let request = self
-            .0
-            .put()
-            .content_type("application/json")
-            .body(document.to_bytes().map_err(store_error)?.into());
-        let request = match expected {
-            Some(version) => request.if_match(version),
-            None => request.if_none_match("*"),
-        };
-        match request.send().await {
-            Ok(output) => Ok(output.e_tag().unwrap_or_default().to_owned()),
-            Err(error) => {
-                let status = error.raw_response().map(|r| r.status().as_u16());
-                if matches!(status, Some(409 | 412)) {
-                    Err(StateError::Conflict)
-                } else {
-                    Err(store_error(aws_sdk_s3::Error::from(error)))
-                }
-            }
-        }
+        let bytes = document.to_bytes().map_err(store_error)?;
+        self.0.save_versioned(bytes, expected).await
     }
 }

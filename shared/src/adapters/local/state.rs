@@ -12,18 +12,22 @@ fn store_error(error: impl std::error::Error + Send + Sync + 'static) -> StateEr
     }
 }
 
-/// The state as a local file, for runs outside AWS.
+/// A local file written with compare-and-swap on a hash of its content (fine for one process
+/// at a time): the alert state, or the silences.
 #[derive(Debug, Clone)]
-pub struct FileStateStore {
+pub struct VersionedFile {
     path: PathBuf,
 }
 
-impl FileStateStore {
-    /// The state in `dir/state.json`.
-    pub fn in_directory(dir: impl Into<PathBuf>) -> Self {
-        Self {
-            path: dir.into().join("state.json"),
-        }
+impl VersionedFile {
+    /// The file at `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// Where it is.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
     }
 
     fn version(bytes: &[u8]) -> String {
@@ -32,33 +36,35 @@ impl FileStateStore {
         format!("{:016x}", hasher.finish())
     }
 
-    async fn current(&self) -> Result<Option<Vec<u8>>, StateError> {
+    /// The file's bytes and version; `None` when there is none.
+    ///
+    /// # Errors
+    /// [`StateError::Store`] when it cannot be read.
+    pub async fn load_versioned(&self) -> Result<Option<(Vec<u8>, String)>, StateError> {
         match tokio::fs::read(&self.path).await {
-            Ok(bytes) => Ok(Some(bytes)),
+            Ok(bytes) => {
+                let version = Self::version(&bytes);
+                Ok(Some((bytes, version)))
+            }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(error) => Err(store_error(error)),
         }
     }
-}
 
-impl StateStore for FileStateStore {
-    async fn load(&self) -> Result<Loaded, StateError> {
-        Ok(match self.current().await? {
-            None => Loaded::Missing,
-            Some(bytes) => Loaded::from_bytes(&bytes, Self::version(&bytes)),
-        })
-    }
-
-    async fn save(
+    /// Writes `bytes` if the file is still at `expected` (`None`: if there is none); the new
+    /// version.
+    ///
+    /// # Errors
+    /// [`StateError::Conflict`] when it changed; [`StateError::Store`] when it cannot be written.
+    pub async fn save_versioned(
         &self,
-        document: &StateDocument,
+        bytes: Vec<u8>,
         expected: Option<&str>,
     ) -> Result<String, StateError> {
-        let current = self.current().await?.map(|bytes| Self::version(&bytes));
+        let current = self.load_versioned().await?.map(|(_, version)| version);
         if current.as_deref() != expected {
             return Err(StateError::Conflict);
         }
-        let bytes = document.to_bytes().map_err(store_error)?;
         if let Some(parent) = self.path.parent() {
             tokio::fs::create_dir_all(parent)
                 .await
@@ -72,6 +78,35 @@ impl StateStore for FileStateStore {
             .await
             .map_err(store_error)?;
         Ok(Self::version(&bytes))
+    }
+}
+
+/// The state as a local file, for runs outside AWS.
+#[derive(Debug, Clone)]
+pub struct FileStateStore(VersionedFile);
+
+impl FileStateStore {
+    /// The state in `dir/state.json`.
+    pub fn in_directory(dir: impl Into<PathBuf>) -> Self {
+        Self(VersionedFile::new(dir.into().join("state.json")))
+    }
+}
+
+impl StateStore for FileStateStore {
+    async fn load(&self) -> Result<Loaded, StateError> {
+        Ok(match self.0.load_versioned().await? {
+            None => Loaded::Missing,
+            Some((bytes, version)) => Loaded::from_bytes(&bytes, version),
+        })
+    }
+
+    async fn save(
+        &self,
+        document: &StateDocument,
+        expected: Option<&str>,
+    ) -> Result<String, StateError> {
+        let bytes = document.to_bytes().map_err(store_error)?;
+        self.0.save_versioned(bytes, expected).await
     }
 }
 
