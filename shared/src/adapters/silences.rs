@@ -99,13 +99,12 @@ impl SilencesStore {
         &self,
         change: impl Fn(&mut SilencesDocument) -> Result<(), SilenceError>,
     ) -> Result<SilencesDocument, SilencesError> {
-        let mut last = String::new();
         for _ in 0..CHANGE_ATTEMPTS {
             let (mut document, version) = self.load().await?;
             change(&mut document)?;
             match self.save(&document, version.as_deref()).await {
                 Ok(_) => return Ok(document),
-                Err(StateError::Conflict) => last = "it kept changing under us".to_owned(),
+                Err(StateError::Conflict) => {}
                 Err(error) => {
                     return Err(SilencesError::Unwritable {
                         location: self.location(),
@@ -116,7 +115,7 @@ impl SilencesStore {
         }
         Err(SilencesError::Unwritable {
             location: self.location(),
-            problem: last,
+            problem: format!("it changed under every one of {CHANGE_ATTEMPTS} tries"),
         })
     }
 
