@@ -34,6 +34,43 @@ pub enum LedgerLocation {
     Directory(PathBuf),
 }
 
+/// Where the silences live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SilencesLocation {
+    /// `SILENCES_S3_URI`.
+    S3 {
+        /// The bucket.
+        bucket: String,
+        /// The key.
+        key: String,
+    },
+    /// `SILENCES_FILE`.
+    File(PathBuf),
+}
+
+impl SilencesLocation {
+    /// `SILENCES_S3_URI` or `SILENCES_FILE`; `None` without either (no silences).
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the variable.
+    pub fn from_env(env: &Env) -> Result<Option<Self>, ConfigError> {
+        Ok(
+            match env.one_of(
+                "SILENCES_S3_URI, SILENCES_FILE",
+                "SILENCES_S3_URI",
+                "SILENCES_FILE",
+            )? {
+                OneOf::Neither => None,
+                OneOf::First(uri) => {
+                    let (bucket, key) = Env::s3_uri("SILENCES_S3_URI", uri, "vigil/silences.json")?;
+                    Some(Self::S3 { bucket, key })
+                }
+                OneOf::Second(file) => Some(Self::File(PathBuf::from(file))),
+            },
+        )
+    }
+}
+
 /// Where the checks document comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChecksSource {
@@ -74,6 +111,8 @@ pub struct AnomalyCheckConfig {
     pub report_prefix: String,
     /// `REPORT_TIME_ZONE`: the ledger's calendar.
     pub report_time_zone: Tz,
+    /// `SILENCES_S3_URI` or `SILENCES_FILE`.
+    pub silences: Option<SilencesLocation>,
     /// `PROMETHEUS_GRAPH_URL`, default `PROMETHEUS_URL`: the UI linked from messages.
     pub graph_url: Url,
     /// The job's settings.
@@ -167,6 +206,7 @@ impl AnomalyCheckConfig {
             },
             report_prefix: env.report_prefix()?,
             report_time_zone: env.report_time_zone()?,
+            silences: SilencesLocation::from_env(env)?,
             graph_url,
             job: JobSettings {
                 evaluation_delay_seconds: whole_seconds("EVALUATION_DELAY_SECONDS", 60, 3600)?,

@@ -20,7 +20,12 @@ use vigil_core::check::document::ChecksError;
 use vigil_core::ports::{DocumentError, DocumentSource};
 use vigil_core::telemetry::Event;
 
-use crate::config::{load_checks, AnomalyCheckConfig, ChecksSource, LedgerLocation, StateLocation};
+use vigil_core::adapters::local::state::VersionedFile;
+use vigil_core::adapters::silences::SilencesStore;
+
+use crate::config::{
+    load_checks, AnomalyCheckConfig, ChecksSource, LedgerLocation, SilencesLocation, StateLocation,
+};
 use crate::slos::Ledger;
 use crate::AnomalyCheckJob;
 
@@ -115,7 +120,15 @@ pub async fn connect(
     };
     let names: Vec<&str> = checks.iter().map(|c| c.name.as_str()).collect();
     tracing::info!(checks = checks.len(), names = %names.join(","), "{}", Event::ChecksLoaded);
-    let job = AnomalyCheckJob::new(metrics, state, publisher, checks, config.job);
+    let mut job = AnomalyCheckJob::new(metrics, state, publisher, checks, config.job);
+    if let Some(location) = config.silences {
+        job = job.with_silences(match location {
+            SilencesLocation::S3 { bucket, key } => {
+                SilencesStore::S3(S3Object::new(s3.clone(), bucket, key))
+            }
+            SilencesLocation::File(path) => SilencesStore::File(VersionedFile::new(path)),
+        });
+    }
     let Some(document) = slos else {
         return Ok(job);
     };

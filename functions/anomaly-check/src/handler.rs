@@ -54,6 +54,7 @@ pub async fn invoke<M: MetricsSource, S: StateStore, P: AlertPublisher>(
                     Unit::Count,
                     vec![outcome.published as f64],
                 )
+                .metric("AlertsSilenced", Unit::Count, vec![outcome.silenced as f64])
                 .metric(
                     "ActiveAlerts",
                     Unit::Count,

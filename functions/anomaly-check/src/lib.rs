@@ -27,7 +27,8 @@ use chrono::DateTime;
 use futures_util::future::{join, join_all};
 use vigil_core::check::detector::Detector;
 use vigil_core::check::model::Check;
-use vigil_core::check::run::{evaluation_time, held_by_another, Round};
+use vigil_core::check::plan::AlertRecord;
+use vigil_core::check::run::{evaluation_time, held_by_another, Outcome, Round};
 use vigil_core::check::state::{Loaded, StateDocument};
 use vigil_core::conventions::MetricConventions;
 use vigil_core::deadline::Deadline;
@@ -42,6 +43,7 @@ pub mod connect;
 mod handler;
 mod outcome;
 pub mod score_csv;
+mod silences;
 pub mod slos;
 
 pub use config::{AnomalyCheckConfig, ChecksSource, JobSettings, StateLocation};
@@ -50,7 +52,9 @@ pub use handler::invoke;
 pub use outcome::{CheckOutcome, CheckRunError};
 
 use outcome::{finish, log_published, Failures};
+use silences::{keep_back, Silences};
 use slos::{advance_slos, Ledger, SloRules};
+use vigil_core::adapters::silences::SilencesStore;
 
 /// The job, generic over its ports.
 pub struct AnomalyCheckJob<M, S, P> {
@@ -61,6 +65,7 @@ pub struct AnomalyCheckJob<M, S, P> {
     detector: Box<dyn Detector>,
     settings: JobSettings,
     slo_rules: Option<SloRules>,
+    silences: Option<SilencesStore>,
 }
 
 impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P> {
@@ -80,6 +85,16 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             detector: settings.detector.build(),
             settings,
             slo_rules: None,
+            silences: None,
+        }
+    }
+
+    /// The job with the silences in `store`, read at every invocation.
+    #[must_use]
+    pub fn with_silences(self, store: SilencesStore) -> Self {
+        Self {
+            silences: Some(store),
+            ..self
         }
     }
 
@@ -176,6 +191,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             outcome.skipped = true;
             return Ok(outcome);
         }
+        let silences = self.load_silences().await?;
         let checks = join_all(
             self.checks
                 .iter()
@@ -218,6 +234,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             failures.slos = advance_slos(rules, reading, &mut round, &document, &mut outcome);
         }
         let mut round = round.finish(&document.outbox);
+        self.tell_untold(&mut round, &silences, now);
         if round.outbox.is_empty() {
             outcome.active_alerts = round.active();
             outcome.skipped = self
@@ -236,24 +253,51 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
                 outcome.skipped = true;
                 return finish(outcome, failures);
             };
-            for entry in round.take_outbox() {
-                match self.publisher.publish(&entry.notification).await {
-                    Ok(()) => {
-                        outcome.published += 1;
-                        log_published(&entry.notification);
-                        round.sent(entry);
-                    }
-                    Err(error) => {
-                        tracing::error!(check = %entry.notification.key.check, error = %error, "{}", Event::AlertPublishFailed);
-                        failures.publish.push(error);
-                        round.unsent(entry, &document.alerts);
-                    }
-                }
-            }
+            self.send(
+                &mut round,
+                &document.alerts,
+                &silences,
+                now,
+                &mut outcome,
+                &mut failures,
+            )
+            .await;
             outcome.active_alerts = round.active();
             self.state.save(&round.into_state(), Some(&claimed)).await?;
         }
+        self.prune_silences(silences, now).await;
         finish(outcome, failures)
+    }
+
+    /// Publishes the outbox, keeping back what silences cover (`previous` holds the stored
+    /// alerts); a message not accepted goes back to the outbox.
+    async fn send(
+        &self,
+        round: &mut Outcome,
+        previous: &[AlertRecord],
+        silences: &Silences,
+        now: i64,
+        outcome: &mut CheckOutcome,
+        failures: &mut Failures<'_>,
+    ) {
+        for entry in round.take_outbox() {
+            let Some(entry) = keep_back(round, entry, silences, previous, now) else {
+                outcome.silenced += 1;
+                continue;
+            };
+            match self.publisher.publish(&entry.notification).await {
+                Ok(()) => {
+                    outcome.published += 1;
+                    log_published(&entry.notification);
+                    round.sent(entry);
+                }
+                Err(error) => {
+                    tracing::error!(check = %entry.notification.key.check, error = %error, "{}", Event::AlertPublishFailed);
+                    failures.publish.push(error);
+                    round.unsent(entry, previous);
+                }
+            }
+        }
     }
 
     /// The stored state and its version; a corrupt one is logged and replaced by an empty one.

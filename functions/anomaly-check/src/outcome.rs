@@ -3,6 +3,7 @@
 use lambda_runtime::Diagnostic;
 use serde::Serialize;
 use thiserror::Error;
+use vigil_core::adapters::silences::SilencesError;
 use vigil_core::check::burn_reads::SloFailure;
 use vigil_core::check::model::Check;
 use vigil_core::check::plan::Notification;
@@ -22,6 +23,9 @@ pub enum CheckRunError {
     /// The state could not be read or written.
     #[error(transparent)]
     State(#[from] StateError),
+    /// The silences object could not be read; nothing was evaluated or sent.
+    #[error(transparent)]
+    Silences(#[from] SilencesError),
     /// Some checks failed; the others ran.
     #[error("{failed} of {total} checks failed; first: {check}: {first}")]
     Checks {
@@ -66,6 +70,7 @@ impl CheckRunError {
         match self {
             Self::Event(_) | Self::DayEvent => "BadEvent",
             Self::State(_) => "StateFailed",
+            Self::Silences(_) => "SilencesUnreadable",
             Self::Checks { .. } => "ChecksFailed",
             Self::Slos { .. } => "SlosFailed",
             Self::Publish { .. } => "PublishFailed",
@@ -76,7 +81,7 @@ impl CheckRunError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Event(_) | Self::DayEvent => false,
-            Self::State(_) | Self::Publish { .. } => true,
+            Self::State(_) | Self::Silences(_) | Self::Publish { .. } => true,
             Self::Checks { retryable, .. } | Self::Slos { retryable, .. } => *retryable,
         }
     }
@@ -101,6 +106,8 @@ pub struct CheckOutcome {
     pub series: usize,
     /// Messages accepted by the publisher.
     pub published: usize,
+    /// Messages kept back by a silence (or resolving a firing nobody was told about).
+    pub silenced: usize,
     /// Alerts not normal after the run.
     pub active_alerts: usize,
     /// Whether another invocation held the state, so this one sent nothing.

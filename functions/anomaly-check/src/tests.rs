@@ -13,6 +13,7 @@ use vigil_core::config::Env;
 use vigil_core::conventions::MetricConventions;
 
 use crate::config::load_checks;
+use vigil_core::adapters::silences::SilencesStore;
 use vigil_core::ports::{Answer, MetricsFailure, PublishError};
 use vigil_core::series::Sample;
 
@@ -564,4 +565,88 @@ async fn the_day_long_ranges_are_read_every_ten_minutes_and_kept_in_the_state_be
         cache.ranges.keys().copied().collect::<Vec<_>>(),
         [86_400, 259_200]
     );
+}
+
+/// A silences file in a fresh directory holding one silence of `service=api` over minutes
+/// `[from, to)` of the test clock.
+fn silences_file(from: i64, to: i64) -> (tempfile::TempDir, SilencesStore) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let time = |minute: i64| DateTime::from_timestamp(START + 60 * minute, 0).expect("time");
+    let document = vigil_core::check::silence::SilencesDocument {
+        schema_version: 1,
+        silences: vec![vigil_core::check::silence::Silence {
+            id: "s1".to_owned(),
+            matchers: vec![
+                vigil_core::check::silence::Matcher::parse("service=api").expect("valid")
+            ],
+            starts_at: time(from),
+            ends_at: time(to),
+            created_by: "alice".to_owned(),
+            comment: "deploy 4711".to_owned(),
+        }],
+    };
+    let path = dir.path().join("silences.json");
+    std::fs::write(&path, document.to_bytes()).expect("written");
+    let store = SilencesStore::File(vigil_core::adapters::local::state::VersionedFile::new(path));
+    (dir, store)
+}
+
+/// Runs the incident of `an_incident_sends_one_firing_and_one_resolved` under `store`.
+async fn incident_under(store: SilencesStore) -> (Vec<(String, Transition)>, usize) {
+    let (metrics, state, publisher) = fakes();
+    let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings())
+        .with_silences(store);
+    let mut silenced = 0;
+    for (m, value) in [101.0, 400.0, 420.0, 430.0, 101.0, 102.0, 103.0, 101.0]
+        .into_iter()
+        .enumerate()
+    {
+        let outcome = minute(&job, &metrics, i64::try_from(m).expect("small"), value)
+            .await
+            .expect("runs");
+        silenced += outcome.silenced;
+    }
+    let sent = publisher.sent.lock().expect("lock").clone();
+    (sent, silenced)
+}
+
+#[tokio::test]
+async fn a_silenced_firing_goes_out_when_the_silence_ends_while_it_still_fires() {
+    let (_dir, store) = silences_file(0, 3);
+    let (sent, silenced) = incident_under(store).await;
+    assert_eq!(
+        sent,
+        [
+            ("request_rate".to_owned(), Transition::Firing),
+            ("request_rate".to_owned(), Transition::Resolved)
+        ]
+    );
+    assert_eq!(silenced, 1, "the firing at minute 1 was kept back");
+}
+
+#[tokio::test]
+async fn an_incident_inside_a_silence_sends_nothing_not_even_its_resolution() {
+    let (_dir, store) = silences_file(0, 60);
+    let (sent, silenced) = incident_under(store).await;
+    assert!(sent.is_empty(), "{sent:?}");
+    assert_eq!(silenced, 2, "the firing and the resolution");
+}
+
+#[tokio::test]
+async fn an_unreadable_silences_object_fails_the_invocation_and_leaves_the_state() {
+    let (dir, store) = silences_file(0, 3);
+    std::fs::write(dir.path().join("silences.json"), b"{\"silences\": [").expect("written");
+    let (metrics, state, publisher) = fakes();
+    let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings())
+        .with_silences(store);
+    let error = minute(&job, &metrics, 1, 400.0)
+        .await
+        .expect_err("never read as no silences");
+    assert_eq!(error.kind(), "SilencesUnreadable");
+    assert!(error.is_retryable());
+    assert!(
+        state.saves.lock().expect("lock").is_empty(),
+        "the state untouched"
+    );
+    assert!(publisher.sent.lock().expect("lock").is_empty());
 }

@@ -30,6 +30,13 @@ events! {
     AlertNotified,
     /// A message was not accepted by the topic; it stays in the outbox.
     AlertPublishFailed,
+    /// A message was kept back: a silence covers its alert, or it resolves a firing nobody was
+    /// told about.
+    AlertSilenced,
+    /// The silences object could not be read: the invocation fails, the state untouched.
+    SilencesUnreadable,
+    /// Silences that ended a week ago were removed from the silences object.
+    SilencesPruned,
     /// A message was accepted by the topic.
     AlertPublished,
     /// One check's series were evaluated.
