@@ -229,6 +229,24 @@ impl Env {
     }
 }
 
+/// Parses `90s`, `30m`, `1h` or `2d` into seconds; `None` for anything else or zero.
+pub fn duration_seconds(text: &str) -> Option<u64> {
+    let split = text.len().checked_sub(1)?;
+    let (number, unit) = text.split_at(split);
+    let unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .filter(|seconds| *seconds > 0)
+}
+
 impl Env {
     /// `REPORT_PREFIX` (default `sla-reports/`): a relative key prefix, the reports' and the
     /// ledger's.

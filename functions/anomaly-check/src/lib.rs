@@ -43,6 +43,7 @@ pub mod connect;
 mod handler;
 mod outcome;
 pub mod score_csv;
+pub mod silence_cli;
 mod silences;
 pub mod slos;
 

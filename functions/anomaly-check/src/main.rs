@@ -1,11 +1,12 @@
 //! `anomaly-check` entry point, wiring only: under Lambda it serves invocations; elsewhere
-//! `--event FILE` runs one and exits non-zero if it failed, and `score-csv` scores
-//! `timestamp,value` CSV from stdin (no configuration needed).
+//! `--event FILE` runs one and exits non-zero if it failed, `score-csv` scores
+//! `timestamp,value` CSV from stdin (no configuration needed), and `silence add | list |
+//! expire` manages the silences the check reads.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anomaly_check::{connect, invoke, score_csv, AnomalyCheckConfig};
+use anomaly_check::{connect, invoke, score_csv, silence_cli, AnomalyCheckConfig};
 use clap::{Parser, Subcommand};
 use vigil_core::{config::Env, runtime, runtime::Invocation, telemetry, telemetry::Event};
 
@@ -33,13 +34,17 @@ struct Cli {
 enum Command {
     /// Reads `timestamp,value` CSV on stdin; writes `timestamp,value,anomaly_score,alert`.
     ScoreCsv(score_csv::Args),
+    /// Adds, lists or expires silences (`SILENCES_S3_URI` or `SILENCES_FILE`).
+    Silence(silence_cli::Args),
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = (!runtime::in_lambda()).then(Cli::parse);
-    if let Some(Command::ScoreCsv(args)) = cli.as_ref().and_then(|c| c.command.as_ref()) {
-        return score_csv::run(args);
+    match cli.as_ref().and_then(|c| c.command.as_ref()) {
+        Some(Command::ScoreCsv(args)) => return score_csv::run(args),
+        Some(Command::Silence(args)) => return silence_cli::run(args).await,
+        None => {}
     }
     telemetry::init();
     let config = match AnomalyCheckConfig::from_env(&Env::from_process()) {

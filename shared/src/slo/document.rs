@@ -500,20 +500,9 @@ fn services(value: Option<&Value>) -> Result<Services, String> {
 
 /// Parses `90s`, `30m`, `1h` or `2d` into seconds (at most a week).
 pub(crate) fn duration_seconds(text: &str) -> Option<u32> {
-    let split = text.len().checked_sub(1)?;
-    let (number, unit) = text.split_at(split);
-    let unit = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        _ => return None,
-    };
-    number
-        .parse::<u32>()
-        .ok()
-        .and_then(|n| n.checked_mul(unit))
-        .filter(|seconds| (1..=7 * 86_400).contains(seconds))
+    crate::config::duration_seconds(text)
+        .filter(|seconds| *seconds <= 7 * 86_400)
+        .and_then(|seconds| u32::try_from(seconds).ok())
 }
 
 fn build_exclusion(index: usize, value: &Value) -> Result<Exclusion, SloDocumentError> {
