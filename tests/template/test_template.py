@@ -321,7 +321,18 @@ class LeastPrivilege(unittest.TestCase):
         key = environment("AnomalyCheckFunction")["STATE_KEY"]["Fn::Sub"]
         self.assertTrue(state["Resource"]["Fn::Sub"][0].endswith("/" + key), "the object STATE_KEY names")
         writes = [s for s in statements("AnomalyCheckRole") if "s3:PutObject" in as_list(s["Action"])]
-        self.assertEqual(writes, [state])
+        self.assertEqual(writes, [state, by_sid("AnomalyCheckRole", "ReadWriteSilences")])
+
+    def test_the_check_reads_and_writes_only_the_silences_object(self):
+        silences = by_sid("AnomalyCheckRole", "ReadWriteSilences")
+        self.assertEqual(sorted(silences["Action"]), ["s3:GetObject", "s3:PutObject"])
+        given, default = silences["Resource"]["Fn::If"][1:]
+        self.assertTrue(default["Fn::Sub"][0].endswith("/anomaly-check/${AWS::StackName}/silences.json"))
+        self.assertIn("SilencesS3Uri", json.dumps(given))
+        variable = environment("AnomalyCheckFunction")["SILENCES_S3_URI"]["Fn::If"]
+        self.assertEqual(variable[0], "HasSilencesUri")
+        self.assertEqual(variable[1], {"Ref": "SilencesS3Uri"})
+        self.assertTrue(variable[2]["Fn::Sub"][0].endswith("/anomaly-check/${AWS::StackName}/silences.json"))
 
     def test_credentials_readable_only_from_the_one_secret(self):
         for role_id in ("SlaReportRole", "AnomalyCheckRole"):

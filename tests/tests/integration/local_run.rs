@@ -1,35 +1,18 @@
 //! The `sla-report` and `anomaly-check` binaries run locally, as `make demo` and users run
 //! them: exit codes and the JSON log lines.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{new_bucket, stack};
-
-/// The workspace's binary `name`, built by `make test` before the tests run.
-fn binary_named(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target directory");
-    let binary = dir.join(name);
-    assert!(
-        binary.exists(),
-        "{} is missing: build the workspace first (make test does)",
-        binary.display()
-    );
-    binary
-}
+use crate::support::{binary, new_bucket, stack};
 
 fn run(env: &[(&str, &str)], args: &[&str]) -> (bool, Vec<Value>) {
     run_binary("sla-report", env, args)
 }
 
 fn run_binary(name: &str, env: &[(&str, &str)], args: &[&str]) -> (bool, Vec<Value>) {
-    let output = Command::new(binary_named(name))
+    let output = Command::new(binary(name))
         .args(args)
         .env_clear()
         .env("AWS_REGION", "us-east-1")

@@ -12,12 +12,14 @@
 //!   incident at an SQS subscriber, none for calm series, and the failure cases.
 //! - `slo_alerts`: SLO burn-rate pages and tickets and budget alerts replayed over generated
 //!   history.
+//! - `silences`: silences added with the command, kept back in a replay, told when they end.
 //! - `chaos`: both functions through proxies that mix faults as they come, seeded.
 
 mod anomaly_check;
 mod chaos;
 mod local_run;
 mod runtime;
+mod silences;
 mod sla_report;
 mod sla_report_failures;
 mod slo_alerts;

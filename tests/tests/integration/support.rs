@@ -24,6 +24,7 @@ pub fn unused_port_url() -> String {
 }
 
 /// The stack's addresses, from the environment `make test` exports.
+#[derive(Debug, Clone)]
 pub struct Stack {
     pub prometheus_url: String,
     pub moto_url: String,
@@ -323,6 +324,22 @@ async fn forward(
             .body(Full::new(Bytes::from(error.to_string())))
             .expect("response"),
     }
+}
+
+/// The workspace's binary `name`, built by `make test` before the tests run.
+pub fn binary(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target directory");
+    let binary = dir.join(name);
+    assert!(
+        binary.exists(),
+        "{} is missing: build the workspace first (make test does)",
+        binary.display()
+    );
+    binary
 }
 
 /// A proxy in front of moto at `moto_url` that answers every SNS call with a 500 and passes
