@@ -11,12 +11,14 @@
 //! - **[`telemetry`]**: JSON logs, the EMF line and every log event's name.
 //!
 //! Plus the plumbing both jobs share: [`config`] from the environment, the metric
-//! [`conventions`], [`promql`] building, the invocation [`deadline`] and alert [`severity`].
+//! [`conventions`], [`promql`] building, the invocation [`deadline`], and alerts' [`severity`]
+//! and [`annotations`].
 //!
 //! Nothing in `report` or `check` imports `adapters`, tokio, the AWS SDK or reqwest, and the
 //! entries of this crate form no cycle (`scripts/check-modules.py` holds both in `make test`).
 
 pub mod adapters;
+pub mod annotations;
 pub mod check;
 pub mod config;
 pub mod conventions;

@@ -231,6 +231,7 @@ pub fn load_checks(
         None => ChecksDocument {
             default_checks: true,
             checks: Vec::new(),
+            annotations: vigil_core::annotations::Annotations::default(),
         },
     };
     build_checks(document, conventions)

@@ -119,6 +119,11 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
         self.checks.len()
     }
 
+    /// The annotations of the SLO `name`, if the job alerts on it.
+    fn slo_annotations(&self, name: &str) -> Option<&vigil_core::annotations::Annotations> {
+        self.slo_rules.as_ref()?.annotations(name)
+    }
+
     /// How many SLOs alert, and the burn-rate queries an evaluation issues at most.
     pub fn slo_counts(&self) -> (usize, usize) {
         self.slo_rules

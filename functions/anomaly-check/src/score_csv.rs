@@ -120,6 +120,7 @@ pub fn default_custom_check() -> Check {
     let document = ChecksDocument {
         default_checks: false,
         checks: vec![spec],
+        annotations: vigil_core::annotations::Annotations::default(),
     };
     let conventions = MetricConventions::from_env(&Env::default())
         .unwrap_or_else(|_| unreachable!("the default conventions are valid"));

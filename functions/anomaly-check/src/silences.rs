@@ -3,7 +3,8 @@
 //! their end.
 
 use vigil_core::adapters::silences::SilencesError;
-use vigil_core::check::lifecycle::AlertKey;
+use vigil_core::annotations::Annotations;
+use vigil_core::check::burn::slo_annotations;
 use vigil_core::check::plan::{AlertRecord, Notification};
 use vigil_core::check::run::Outcome;
 use vigil_core::check::silence::{alert_labels, SilencesDocument};
@@ -80,18 +81,32 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
         }
     }
 
-    /// The query shown for an alert told late: its check's.
-    fn query_of(&self, key: &AlertKey) -> String {
+    /// The query and annotations of an alert told late: its check's, or its SLO's.
+    fn about(&self, record: &AlertRecord) -> (String, Annotations) {
+        if let Some(facts) = &record.slo {
+            let annotations = self
+                .slo_annotations(&facts.slo)
+                .map(|annotations| slo_annotations(annotations, facts))
+                .unwrap_or_default();
+            return (String::new(), annotations);
+        }
         self.checks
             .iter()
-            .find(|check| check.name == key.check)
-            .map(|check| check.query.clone())
+            .find(|check| check.name == record.key.check)
+            .map(|check| {
+                (
+                    check.query.clone(),
+                    check.annotations.resolve(&record.key.labels),
+                )
+            })
             .unwrap_or_default()
     }
 
     /// Tells the untold alerts no silence covers any more (see [`Outcome::tell_untold`]).
     pub(crate) fn tell_untold(&self, round: &mut Outcome, silences: &Silences, now: i64) {
-        round.tell_untold(now, &|key| self.query_of(key), &|n| silences.covers(n, now));
+        round.tell_untold(now, &|record| self.about(record), &|n| {
+            silences.covers(n, now)
+        });
     }
 }
 

@@ -12,6 +12,7 @@ use chrono_tz::Tz;
 use futures_util::future::join_all;
 use futures_util::{stream, StreamExt as _};
 use vigil_core::adapters::ConfiguredReportStore;
+use vigil_core::annotations::Annotations;
 use vigil_core::check::budget::{budgets, day_start, ledger_days, plan_budget, today, Budgets};
 use vigil_core::check::burn::{
     long_ranges_due, plan_burn, RangeCounts, SloCache, LONG_RANGE_REFRESH_SECONDS,
@@ -118,6 +119,15 @@ impl SloRules {
             conventions: conventions.clone(),
             ledger,
         }
+    }
+
+    /// The annotations of the SLO `name`.
+    pub(crate) fn annotations(&self, name: &str) -> Option<&Annotations> {
+        self.burn
+            .iter()
+            .chain(&self.budget)
+            .find(|slo| slo.name == name)
+            .map(|slo| &slo.annotations)
     }
 
     /// How many SLOs alert.

@@ -15,7 +15,7 @@ use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone as _, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use super::burn::{SloAlertKind, SloFacts};
+use super::burn::{slo_annotations, SloAlertKind, SloFacts};
 use super::evaluate::Reading;
 use super::lifecycle::{AlertKey, AlertState, Transition};
 use super::plan::{AlertRecord, Notification, Plan};
@@ -278,6 +278,7 @@ fn advance_threshold(
                     since: now,
                     reading: Reading::NONE,
                     slo: Some(facts.clone()),
+                    annotations: slo_annotations(&slo.annotations, facts),
                 },
                 Some(record(state)),
             ));

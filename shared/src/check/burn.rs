@@ -18,6 +18,7 @@ use super::budget::{exhausted_at, Budgets};
 use super::evaluate::Reading;
 use super::lifecycle::{advance, AlertKey, AlertState, LifecyclePolicy, Observation, Transition};
 use super::plan::{AlertRecord, Notification, Plan};
+use crate::annotations::Annotations;
 use crate::report::slos::Counts;
 use crate::severity::Severity;
 use crate::slo::alerting::{duration_text, BurnRule};
@@ -239,7 +240,16 @@ pub fn plan_burn(
                     period: None,
                 };
                 let observation = observe(rule, slo, &facts, before, paging);
-                let fired = advance_rule(&mut plan, key, before, observation, rule, facts, now);
+                let fired = advance_rule(
+                    &mut plan,
+                    &slo.annotations,
+                    key,
+                    before,
+                    observation,
+                    rule,
+                    facts,
+                    now,
+                );
                 paging |= fired && rule.pages();
             }
         }
@@ -278,8 +288,22 @@ fn observe(
     }
 }
 
+/// An SLO's `annotations` for the alert `facts` describe: its URLs filled with the service, the
+/// SLO and the rule.
+pub fn slo_annotations(annotations: &Annotations, facts: &SloFacts) -> Annotations {
+    let labels: BTreeMap<String, String> = [
+        ("service".to_owned(), facts.service.clone()),
+        ("slo".to_owned(), facts.slo.clone()),
+        ("rule".to_owned(), facts.rule.clone()),
+    ]
+    .into();
+    annotations.resolve(&labels)
+}
+
+#[allow(clippy::too_many_arguments)]
 fn advance_rule(
     plan: &mut Plan,
+    annotations: &Annotations,
     key: AlertKey,
     before: Option<&AlertRecord>,
     observation: Observation,
@@ -314,6 +338,7 @@ fn advance_rule(
                 at: now,
                 since,
                 reading: Reading::NONE,
+                annotations: slo_annotations(annotations, &facts),
                 slo: Some(facts),
             },
             record,

@@ -20,6 +20,12 @@
 //!     min_traffic_query: sum by (queue) (rate(rabbitmq_queue_messages_published_total[5m]))
 //!     min_traffic: 1             # only series whose traffic query is at least this
 //!     seasonality: none          # none | daily | weekly: compare with the same window then
+//!     description: Messages waiting in the queue
+//!     runbook_url: https://runbooks.example.com/queues#{{queue}}
+//!     dashboard_url: https://grafana.example.com/d/q?var-queue={{queue}}
+//!     team: platform
+//! annotations:                   # for every check without its own (the defaults too)
+//!   team: sre
 //! ```
 //!
 //! Validation errors say which check and which field: `checks[0] "queue_depth": window_seconds:
@@ -32,6 +38,7 @@ use super::detector::tuning::Tuning;
 use super::detector::Direction;
 use super::lifecycle::LifecyclePolicy;
 use super::model::{default_checks, Check, Seasonality, Sensitivity, Severity};
+use crate::annotations::Annotations;
 use crate::conventions::MetricConventions;
 
 /// The checks document as written.
@@ -44,6 +51,9 @@ pub struct ChecksDocument {
     /// Custom checks.
     #[serde(default)]
     pub checks: Vec<CheckSpec>,
+    /// Annotations for every check that lacks its own.
+    #[serde(default)]
+    pub annotations: Annotations,
 }
 
 fn yes() -> bool {
@@ -74,6 +84,24 @@ pub struct CheckSpec {
     pub min_traffic: Option<f64>,
     #[serde(default)]
     pub seasonality: Seasonality,
+    pub description: Option<String>,
+    pub runbook_url: Option<String>,
+    pub dashboard_url: Option<String>,
+    pub team: Option<String>,
+}
+
+impl CheckSpec {
+    /// Its annotations, checked; the field at fault and what is wrong.
+    fn annotations(&self) -> Result<Annotations, (&'static str, String)> {
+        let annotations = Annotations {
+            description: self.description.clone(),
+            runbook_url: self.runbook_url.clone(),
+            dashboard_url: self.dashboard_url.clone(),
+            team: self.team.clone(),
+        };
+        annotations.validate()?;
+        Ok(annotations)
+    }
 }
 
 /// A checks document that cannot be used.
@@ -95,6 +123,14 @@ pub enum ChecksError {
         index: usize,
         /// The check's name as written.
         name: String,
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The document's `annotations` are wrong.
+    #[error("annotations.{field}: {problem}")]
+    Annotations {
         /// The field.
         field: &'static str,
         /// What is wrong.
@@ -133,13 +169,21 @@ pub fn build_checks(
     document: ChecksDocument,
     conventions: &MetricConventions,
 ) -> Result<Vec<Check>, ChecksError> {
+    document
+        .annotations
+        .validate()
+        .map_err(|(field, problem)| ChecksError::Annotations { field, problem })?;
     let mut checks = if document.default_checks {
         default_checks(conventions)
     } else {
         Vec::new()
     };
+    for check in &mut checks {
+        check.annotations = document.annotations.clone();
+    }
     for (index, spec) in document.checks.into_iter().enumerate() {
-        let check = build_check(index, spec)?;
+        let mut check = build_check(index, spec)?;
+        check.annotations = check.annotations.or(&document.annotations);
         if checks.iter().any(|c| c.name == check.name) {
             return Err(ChecksError::Field {
                 index,
@@ -257,6 +301,9 @@ fn build_check(index: usize, spec: CheckSpec) -> Result<Check, ChecksError> {
         ));
     }
     let query = filtered_query(&spec).map_err(|(field, problem)| error(field, problem))?;
+    let annotations = spec
+        .annotations()
+        .map_err(|(field, problem)| error(field, &problem))?;
     Ok(Check {
         name: spec.name,
         query,
@@ -270,6 +317,7 @@ fn build_check(index: usize, spec: CheckSpec) -> Result<Check, ChecksError> {
         min_relative_change,
         seasonality: spec.seasonality,
         tuning: Tuning::default(),
+        annotations,
     })
 }
 
@@ -285,6 +333,42 @@ mod tests {
 
     fn checks(text: &str) -> Result<Vec<Check>, ChecksError> {
         build_checks(parse_document(text)?, &conventions())
+    }
+
+    #[test]
+    fn annotations_apply_to_each_check_else_the_document_s_and_bad_ones_name_the_field() {
+        let document = parse_document(
+            "annotations: {team: sre, runbook_url: 'https://runbooks.example.com/{{service}}'}\nchecks:\n  - {name: q, query: 'sum by (queue) (x)', team: platform}\n",
+        )
+        .expect("parses");
+        let checks = build_checks(document, &conventions()).expect("valid");
+        let team = |name: &str| {
+            checks
+                .iter()
+                .find(|c| c.name == name)
+                .and_then(|c| c.annotations.team.clone())
+        };
+        assert_eq!(
+            team("request_rate").as_deref(),
+            Some("sre"),
+            "the defaults too"
+        );
+        assert_eq!(team("q").as_deref(), Some("platform"));
+        assert!(checks.iter().all(|c| c.annotations.runbook_url.is_some()));
+        let bad = parse_document("checks:\n  - {name: q, query: x, dashboard_url: 'ftp://x'}\n")
+            .expect("parses");
+        let error = build_checks(bad, &conventions())
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            error.starts_with("checks[0] \"q\": dashboard_url: "),
+            "{error}"
+        );
+        let bad = parse_document("annotations: {team: ''}\n").expect("parses");
+        let error = build_checks(bad, &conventions())
+            .expect_err("refused")
+            .to_string();
+        assert!(error.starts_with("annotations.team: "), "{error}");
     }
 
     #[test]

@@ -19,6 +19,7 @@ use chrono::{DateTime, SecondsFormat};
 use serde::Serialize;
 use url::Url;
 
+use crate::annotations::Annotations;
 use crate::check::detector::memory::Reason;
 use crate::check::lifecycle::Transition;
 use crate::check::plan::Notification;
@@ -65,6 +66,8 @@ pub struct AlertDocument<'a> {
     pub query: &'a str,
     /// The Prometheus graph of this series, if a graph URL is known.
     pub graph_url: Option<String>,
+    /// The check's description, runbook, dashboard and team, where set.
+    pub annotations: &'a Annotations,
 }
 
 /// An SNS publish, rendered.
@@ -236,6 +239,7 @@ pub fn render(notification: &Notification, graph_base: Option<&Url>) -> Rendered
         at: time(notification.at),
         query: &notification.query,
         graph_url: graph.clone(),
+        annotations: &notification.annotations,
     };
     let document = serde_json::to_string(&document).unwrap_or_default();
     let series = describe_labels(&notification.key.labels);
@@ -276,6 +280,10 @@ pub fn render(notification: &Notification, graph_base: Option<&Url>) -> Rendered
         let _ = write!(text, "\nGraph: {graph}");
         let _ = write!(email, "\nGraph of this series:\n{graph}\n");
     }
+    for (name, value) in annotation_lines(&notification.annotations) {
+        let _ = write!(text, "\n{name}: {value}");
+        let _ = write!(email, "{:<10} {value}\n", format!("{name}:"));
+    }
     let message = serde_json::json!({
         "default": text,
         "email": email,
@@ -305,7 +313,7 @@ pub(super) fn attribute(value: &str) -> String {
 }
 
 fn attributes(notification: &Notification, state: &str) -> BTreeMap<&'static str, String> {
-    BTreeMap::from([
+    let mut attributes = BTreeMap::from([
         ("severity", notification.severity.as_str().to_owned()),
         (
             "service",
@@ -319,7 +327,30 @@ fn attributes(notification: &Notification, state: &str) -> BTreeMap<&'static str
         ),
         ("check", attribute(&notification.key.check)),
         ("state", state.to_owned()),
-    ])
+    ]);
+    add_team(&mut attributes, &notification.annotations);
+    attributes
+}
+
+/// The `team` attribute, where the annotations name one.
+pub(super) fn add_team(attributes: &mut BTreeMap<&'static str, String>, annotations: &Annotations) {
+    if let Some(team) = &annotations.team {
+        attributes.insert("team", attribute(team));
+    }
+}
+
+/// The annotations set, as `(name, value)` lines for text and email: description, runbook,
+/// dashboard, team.
+pub(super) fn annotation_lines(annotations: &Annotations) -> Vec<(&'static str, String)> {
+    [
+        ("About", &annotations.description),
+        ("Runbook", &annotations.runbook_url),
+        ("Dashboard", &annotations.dashboard_url),
+        ("Team", &annotations.team),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| value.as_deref().map(|v| (name, printable(v))))
+    .collect()
 }
 
 #[cfg(test)]
@@ -349,11 +380,43 @@ mod tests {
                 reason: Some(Reason::Sustained),
             },
             slo: None,
+            annotations: crate::annotations::Annotations::default(),
         }
     }
 
     fn base() -> Url {
         Url::parse("http://prometheus:9090/").expect("url")
+    }
+
+    #[test]
+    fn annotations_reach_every_format_and_team_is_an_attribute() {
+        let mut annotated = notification("checkout", Transition::Firing);
+        annotated.annotations = crate::annotations::Annotations {
+            description: Some("Share of 5xx answers".to_owned()),
+            runbook_url: Some("https://runbooks.example.com/errors".to_owned()),
+            dashboard_url: None,
+            team: Some("payments".to_owned()),
+        };
+        let rendered = render(&annotated, None);
+        assert_eq!(rendered.attributes["team"], "payments");
+        assert!(rendered
+            .text
+            .ends_with("\nAbout: Share of 5xx answers\nRunbook: https://runbooks.example.com/errors\nTeam: payments"));
+        let message: serde_json::Value = serde_json::from_str(&rendered.message).expect("json");
+        assert!(message["email"]
+            .as_str()
+            .expect("email")
+            .contains("Runbook:   https://runbooks.example.com/errors\n"));
+        let document: serde_json::Value = serde_json::from_str(&rendered.document).expect("json");
+        assert_eq!(document["annotations"]["team"], "payments");
+        assert!(document["annotations"].get("dashboard_url").is_none());
+        let plain = render(&notification("checkout", Transition::Firing), None);
+        assert!(!plain.attributes.contains_key("team"));
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&plain.document).expect("json")
+                ["annotations"],
+            serde_json::json!({})
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub use crate::severity::Severity;
 use super::detector::tuning::Tuning;
 use super::detector::Direction;
 use super::lifecycle::LifecyclePolicy;
+use crate::annotations::Annotations;
 use crate::conventions::MetricConventions;
 use crate::promql::{self, RangeSeconds};
 
@@ -97,6 +98,8 @@ pub struct Check {
     pub seasonality: Seasonality,
     /// The decision's settings besides the threshold (the defaults for every check).
     pub tuning: Tuning,
+    /// What its messages say besides the alert: description, runbook, dashboard, team.
+    pub annotations: Annotations,
 }
 
 impl Check {
@@ -143,6 +146,7 @@ pub fn default_checks(conventions: &MetricConventions) -> Vec<Check> {
             min_relative_change,
             seasonality: Seasonality::None,
             tuning: Tuning::default(),
+            annotations: Annotations::default(),
         };
     vec![
         base("request_rate", requests.clone(), Direction::Both, 0.0, 0.3),

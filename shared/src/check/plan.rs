@@ -9,6 +9,7 @@ use super::burn::SloFacts;
 use super::evaluate::{Reading, SeriesEvaluation};
 use super::lifecycle::{advance, AlertKey, AlertState, Observation, Transition};
 use super::model::{Check, Severity};
+use crate::annotations::Annotations;
 
 /// An alert's stored record: its state and the last reading, for messages.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,6 +91,9 @@ pub struct Notification {
     /// An SLO alert's facts; `None` for an anomaly alert.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slo: Option<SloFacts>,
+    /// The check's or SLO's annotations, their URLs filled in for this alert.
+    #[serde(default, skip_serializing_if = "Annotations::is_empty")]
+    pub annotations: Annotations,
 }
 
 /// What one check's evaluation changes.
@@ -215,6 +219,7 @@ pub fn plan_check(
                     }
                     _ => now,
                 };
+                let annotations = check.annotations.resolve(&key.labels);
                 let notification = Notification {
                     key,
                     transition,
@@ -224,6 +229,7 @@ pub fn plan_check(
                     since,
                     reading,
                     slo: None,
+                    annotations,
                 };
                 plan.notifications.push((notification, record));
             }

@@ -13,6 +13,7 @@ use super::lifecycle::{AlertKey, AlertState, Transition};
 use super::model::Check;
 use super::plan::{plan_check, AlertRecord, Notification, Plan};
 use super::state::{Lease, OutboxEntry, SeriesMemory, StateDocument};
+use crate::annotations::Annotations;
 use crate::series::Series;
 
 /// The evaluation time of an event at `event_time` (unix seconds): `delay_seconds` earlier, so
@@ -247,12 +248,12 @@ impl Outcome {
 
     /// Tells the untold alerts that still fire and that no silence covers at `now` any more:
     /// each gets its firing message now (an untold alert's repeat becomes that message).
-    /// `query_of` gives an alert's query for the message, `silenced` whether a silence covers a
-    /// message.
+    /// `about` gives an alert's query and annotations for the message, `silenced` whether a
+    /// silence covers a message.
     pub fn tell_untold(
         &mut self,
         now: i64,
-        query_of: &dyn Fn(&AlertKey) -> String,
+        about: &dyn Fn(&AlertRecord) -> (String, Annotations),
         silenced: &dyn Fn(&Notification) -> bool,
     ) {
         for entry in &mut self.outbox {
@@ -280,15 +281,17 @@ impl Outcome {
             let AlertState::Firing { since, .. } = record.state else {
                 continue;
             };
+            let (query, annotations) = about(record);
             let notification = Notification {
                 key: key.clone(),
                 transition: Transition::Firing,
                 severity: record.severity,
-                query: query_of(&key),
+                query,
                 at: now,
                 since,
                 reading: record.reading,
                 slo: record.slo.clone(),
+                annotations,
             };
             if silenced(&notification) {
                 continue;
@@ -383,6 +386,7 @@ mod tests {
                 since: at,
                 reading: record.reading,
                 slo: None,
+                annotations: Annotations::default(),
             },
             record: Some(AlertRecord {
                 state: AlertState::Firing {
@@ -410,9 +414,10 @@ mod tests {
         outcome.silenced(entry(&record(key.clone(), 60), 60), &[]);
         let stored = outcome.alerts[&key].clone();
         assert!(stored.untold, "the firing was kept back");
-        outcome.tell_untold(120, &|_| "q".to_owned(), &|_| true);
+        let about = |_: &AlertRecord| ("q".to_owned(), Annotations::default());
+        outcome.tell_untold(120, &about, &|_| true);
         assert!(outcome.outbox.is_empty(), "still silenced");
-        outcome.tell_untold(180, &|_| "q".to_owned(), &|_| false);
+        outcome.tell_untold(180, &about, &|_| false);
         assert_eq!(outcome.outbox.len(), 1);
         let told = &outcome.outbox[0];
         assert_eq!(

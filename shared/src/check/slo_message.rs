@@ -7,16 +7,18 @@
 //! the SLO, the service and the rule.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use serde::Serialize;
 
 use super::burn::{SloAlertKind, SloFacts};
 use super::lifecycle::Transition;
 use super::message::{
-    attribute, number, printable, subject_head, subject_line, time, RenderedMessage,
-    ALERT_SCHEMA_VERSION,
+    add_team, annotation_lines, attribute, number, printable, subject_head, subject_line, time,
+    RenderedMessage, ALERT_SCHEMA_VERSION,
 };
 use super::plan::Notification;
+use crate::annotations::Annotations;
 
 /// The JSON document of an SLO alert.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -64,6 +66,8 @@ pub struct SloAlertDocument<'a> {
     pub since: String,
     /// Evaluated at, RFC 3339.
     pub at: String,
+    /// The SLO's description, runbook, dashboard and team, where set.
+    pub annotations: &'a Annotations,
 }
 
 /// `99.9 %`.
@@ -115,6 +119,7 @@ pub fn render(notification: &Notification, facts: &SloFacts) -> RenderedMessage 
         period: facts.period.map(|day| day.to_string()),
         since: time(notification.since),
         at: time(notification.at),
+        annotations: &notification.annotations,
     };
     let document = serde_json::to_string(&document).unwrap_or_default();
     let (slo, service, rule) = (
@@ -145,18 +150,22 @@ pub fn render(notification: &Notification, facts: &SloFacts) -> RenderedMessage 
         _ => format!("Threshold: {rule} of the budget left."),
     };
     let budget = budget_line(facts);
-    let text = format!(
+    let mut text = format!(
         "{} SLO {slo} ({objective}) for {service} {what}: {rule}.\n{figures}\n{budget}\nSince {}; evaluated at {}.",
         notification.severity.as_str().to_uppercase(),
         time(notification.since),
         time(notification.at),
     );
-    let email = format!(
+    let mut email = format!(
         "Vigil SLO alert: {slo} for {service} {what}\n\nSLO:       {slo} ({objective})\nService:   {service}\nRule:      {rule}\nSeverity:  {}\n{figures}\n{budget}\nSince:     {}\nEvaluated: {}\n",
         notification.severity.as_str(),
         time(notification.since),
         time(notification.at),
     );
+    for (name, value) in annotation_lines(&notification.annotations) {
+        let _ = write!(text, "\n{name}: {value}");
+        let _ = write!(email, "{:<10} {value}\n", format!("{name}:"));
+    }
     let message = serde_json::json!({
         "default": text,
         "email": email,
@@ -168,7 +177,7 @@ pub fn render(notification: &Notification, facts: &SloFacts) -> RenderedMessage 
         "{} SLO {slo} {service} {rule}",
         subject_head(notification)
     ));
-    let attributes = BTreeMap::from([
+    let mut attributes = BTreeMap::from([
         ("check", kind.to_owned()),
         ("slo", attribute(&facts.slo)),
         ("rule", attribute(&facts.rule)),
@@ -176,6 +185,7 @@ pub fn render(notification: &Notification, facts: &SloFacts) -> RenderedMessage 
         ("severity", notification.severity.as_str().to_owned()),
         ("state", state.to_owned()),
     ]);
+    add_team(&mut attributes, &notification.annotations);
     RenderedMessage {
         subject,
         message,
@@ -230,6 +240,7 @@ mod tests {
             since: 1_793_610_000,
             reading: Reading::NONE,
             slo: Some(facts),
+            annotations: crate::annotations::Annotations::default(),
         }
     }
 

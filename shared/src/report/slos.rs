@@ -40,6 +40,7 @@ impl SloSet {
                 objective: policy.default_target.value(),
                 window: *window,
                 alerting: Alerting::defaults(*window),
+                annotations: crate::annotations::Annotations::default(),
             }],
             Self::Document(document) => document.slos.clone(),
         }
@@ -744,6 +745,7 @@ mod tests {
             objective: 0.99,
             window: Window::Month,
             alerting: Alerting::defaults(Window::Month),
+            annotations: crate::annotations::Annotations::default(),
         }
     }
 

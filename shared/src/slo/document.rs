@@ -38,6 +38,7 @@ use thiserror::Error;
 
 use super::alerting::{alerting_fields, Alerting, AlertingFields, ALERTING_FIELDS};
 use super::window::Window;
+use crate::annotations::{Annotations, ANNOTATION_FIELDS};
 
 /// The SLI an SLO measures.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,6 +115,8 @@ pub struct Slo {
     pub window: Window,
     /// When it alerts (the minute check; the report ignores it).
     pub alerting: Alerting,
+    /// What its alerts say besides the figures: description, runbook, dashboard, team.
+    pub annotations: Annotations,
 }
 
 /// When an exclusion applies.
@@ -247,7 +250,7 @@ fn from_value(value: &Value) -> Result<SloDocument, SloDocumentError> {
     let root = value
         .as_object()
         .ok_or_else(|| document_error("(document)", "must be a mapping with `slos`"))?;
-    let known: Vec<&str> = ["window", "slos", "exclusions"]
+    let known: Vec<&str> = ["window", "slos", "exclusions", "annotations"]
         .into_iter()
         .chain(ALERTING_FIELDS)
         .collect();
@@ -255,6 +258,14 @@ fn from_value(value: &Value) -> Result<SloDocument, SloDocumentError> {
         .map_err(|key| document_error(&key, "is not a field of an SLO document"))?;
     let alerting =
         alerting_fields(root).map_err(|(field, problem)| document_error(&field, problem))?;
+    let annotations: Annotations = match root.get("annotations") {
+        None => Annotations::default(),
+        Some(value) => serde_json::from_value(value.clone())
+            .map_err(|error| document_error("annotations", error.to_string()))?,
+    };
+    annotations
+        .validate()
+        .map_err(|(field, problem)| document_error(&format!("annotations.{field}"), problem))?;
     let default_window = match root.get("window") {
         None => Window::Rolling(30),
         Some(text) => text.as_str().and_then(Window::parse).ok_or_else(|| {
@@ -277,7 +288,8 @@ fn from_value(value: &Value) -> Result<SloDocument, SloDocumentError> {
     let mut names = BTreeSet::new();
     let mut built = Vec::with_capacity(slos.len());
     for (index, slo) in slos.iter().enumerate() {
-        let slo = build_slo(index, slo, default_window, &alerting)?;
+        let mut slo = build_slo(index, slo, default_window, &alerting)?;
+        slo.annotations = slo.annotations.or(&annotations);
         if !names.insert(slo.name.clone()) {
             return Err(SloDocumentError::Slo {
                 index,
@@ -340,6 +352,10 @@ fn build_slo(
             ALERTING_FIELDS[1],
             ALERTING_FIELDS[2],
             ALERTING_FIELDS[3],
+            ANNOTATION_FIELDS[0],
+            ANNOTATION_FIELDS[1],
+            ANNOTATION_FIELDS[2],
+            ANNOTATION_FIELDS[3],
         ],
     )
     .map_err(|key| error(&key, "is not a field of an SLO".to_owned()))?;
@@ -373,6 +389,22 @@ fn build_slo(
     let alerting = alerting_fields(map)
         .and_then(|own| own.resolve(document_alerting, window))
         .map_err(|(field, problem)| error(&field, problem))?;
+    let text = |field: &str| -> Result<Option<String>, SloDocumentError> {
+        match map.get(field) {
+            None => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(_) => Err(error(field, "must be a string".to_owned())),
+        }
+    };
+    let annotations = Annotations {
+        description: text("description")?,
+        runbook_url: text("runbook_url")?,
+        dashboard_url: text("dashboard_url")?,
+        team: text("team")?,
+    };
+    annotations
+        .validate()
+        .map_err(|(field, problem)| error(field, problem))?;
     Ok(Slo {
         name,
         services,
@@ -380,6 +412,7 @@ fn build_slo(
         objective,
         window,
         alerting,
+        annotations,
     })
 }
 

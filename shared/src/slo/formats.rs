@@ -176,6 +176,7 @@ fn openslo(value: &Value) -> Result<SloDocument, SloDocumentError> {
             objective: target,
             window,
             alerting: Alerting::defaults(window),
+            annotations: crate::annotations::Annotations::default(),
         }],
         exclusions: Vec::new(),
     })
@@ -373,6 +374,7 @@ fn sloth(value: &Value) -> Result<SloDocument, SloDocumentError> {
             objective: objective / 100.0,
             window: Window::Rolling(30),
             alerting: Alerting::defaults(Window::Rolling(30)),
+            annotations: crate::annotations::Annotations::default(),
         });
     }
     Ok(SloDocument {

@@ -50,6 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ChecksDocument {
             default_checks: false,
             checks: vec![spec],
+            annotations: vigil_core::annotations::Annotations::default(),
         },
         &MetricConventions::from_env(&Env::default())?,
     )?
