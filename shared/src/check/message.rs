@@ -282,7 +282,7 @@ pub fn render(notification: &Notification, graph_base: Option<&Url>) -> Rendered
     }
     for (name, value) in annotation_lines(&notification.annotations) {
         let _ = write!(text, "\n{name}: {value}");
-        let _ = write!(email, "{:<10} {value}\n", format!("{name}:"));
+        let _ = writeln!(email, "{:<10} {value}", format!("{name}:"));
     }
     let message = serde_json::json!({
         "default": text,

@@ -89,19 +89,17 @@ fn budget_line(facts: &SloFacts) -> String {
     format!("Budget left: {left}{runs_out}.")
 }
 
-/// Renders an SLO alert.
-pub fn render(notification: &Notification, facts: &SloFacts) -> RenderedMessage {
-    let state = if notification.transition == Transition::Resolved {
-        "resolved"
-    } else {
-        "firing"
-    };
-    let kind = facts.kind.as_str();
-    let document = SloAlertDocument {
+/// The JSON document of `notification` about `facts`, in `state`.
+fn slo_document<'a>(
+    notification: &'a Notification,
+    facts: &'a SloFacts,
+    state: &'static str,
+) -> SloAlertDocument<'a> {
+    SloAlertDocument {
         schema_version: ALERT_SCHEMA_VERSION,
         state,
         transition: notification.transition,
-        check: kind,
+        check: facts.kind.as_str(),
         severity: notification.severity.as_str(),
         slo: &facts.slo,
         service: &facts.service,
@@ -120,7 +118,18 @@ pub fn render(notification: &Notification, facts: &SloFacts) -> RenderedMessage 
         since: time(notification.since),
         at: time(notification.at),
         annotations: &notification.annotations,
+    }
+}
+
+/// Renders an SLO alert.
+pub fn render(notification: &Notification, facts: &SloFacts) -> RenderedMessage {
+    let state = if notification.transition == Transition::Resolved {
+        "resolved"
+    } else {
+        "firing"
     };
+    let kind = facts.kind.as_str();
+    let document = slo_document(notification, facts, state);
     let document = serde_json::to_string(&document).unwrap_or_default();
     let (slo, service, rule) = (
         printable(&facts.slo),
@@ -164,7 +173,7 @@ pub fn render(notification: &Notification, facts: &SloFacts) -> RenderedMessage 
     );
     for (name, value) in annotation_lines(&notification.annotations) {
         let _ = write!(text, "\n{name}: {value}");
-        let _ = write!(email, "{:<10} {value}\n", format!("{name}:"));
+        let _ = writeln!(email, "{:<10} {value}", format!("{name}:"));
     }
     let message = serde_json::json!({
         "default": text,
