@@ -20,6 +20,7 @@ use serde::Serialize;
 use url::Url;
 
 use crate::annotations::Annotations;
+use crate::check::chat::custom_notification;
 use crate::check::detector::memory::Reason;
 use crate::check::lifecycle::Transition;
 use crate::check::plan::Notification;
@@ -284,15 +285,23 @@ pub fn render(notification: &Notification, graph_base: Option<&Url>) -> Rendered
         let _ = write!(text, "\n{name}: {value}");
         let _ = writeln!(email, "{:<10} {value}", format!("{name}:"));
     }
-    let message = serde_json::json!({
-        "default": text,
-        "email": email,
-        "sqs": document,
-        "lambda": document,
-    })
-    .to_string();
+    let subject = subject(notification);
+    let keywords = [
+        Some(notification.key.check.as_str()),
+        Some(notification.severity.as_str()),
+        notification.key.labels.get("service").map(String::as_str),
+        notification.annotations.team.as_deref(),
+    ];
+    let chat = custom_notification(
+        notification,
+        &subject,
+        &text,
+        &links(graph, &notification.annotations),
+        &keywords.into_iter().flatten().collect::<Vec<_>>(),
+    );
+    let message = publish_body(&text, &email, &document, &chat);
     RenderedMessage {
-        subject: subject(notification),
+        subject,
         message,
         text,
         document,
@@ -330,6 +339,38 @@ fn attributes(notification: &Notification, state: &str) -> BTreeMap<&'static str
     ]);
     add_team(&mut attributes, &notification.annotations);
     attributes
+}
+
+/// The `MessageStructure=json` body: a form per kind of subscriber.
+pub(super) fn publish_body(
+    text: &str,
+    email: &str,
+    document: &str,
+    chat: &serde_json::Value,
+) -> String {
+    serde_json::json!({
+        "default": text,
+        "email": email,
+        "sqs": document,
+        "lambda": document,
+        "https": chat.to_string(),
+    })
+    .to_string()
+}
+
+/// The links a chat message offers as next steps: the graph, the runbook, the dashboard.
+pub(super) fn links(
+    graph: Option<String>,
+    annotations: &Annotations,
+) -> Vec<(&'static str, String)> {
+    [
+        ("Graph", graph),
+        ("Runbook", annotations.runbook_url.clone()),
+        ("Dashboard", annotations.dashboard_url.clone()),
+    ]
+    .into_iter()
+    .filter_map(|(name, url)| Some((name, url?)))
+    .collect()
 }
 
 /// The `team` attribute, where the annotations name one.
@@ -424,9 +465,20 @@ mod tests {
         let rendered = render(&notification("checkout", Transition::Firing), Some(&base()));
         assert_eq!(rendered.subject, "[FIRING critical] error_ratio checkout");
         let message: serde_json::Value = serde_json::from_str(&rendered.message).expect("json");
-        for key in ["default", "email", "sqs", "lambda"] {
+        for key in ["default", "email", "sqs", "lambda", "https"] {
             assert!(message[key].is_string(), "{key}");
         }
+        let chat: serde_json::Value =
+            serde_json::from_str(message["https"].as_str().expect("https")).expect("json");
+        assert_eq!(chat["source"], "custom");
+        assert_eq!(
+            chat["content"]["title"],
+            ":red_circle: [FIRING critical] error_ratio checkout"
+        );
+        assert!(chat["content"]["nextSteps"][0]
+            .as_str()
+            .expect("the graph")
+            .starts_with("Graph: http://prometheus:9090/graph?"));
         let email = message["email"].as_str().expect("email");
         assert!(email.contains("Series:    service=\"checkout\""), "{email}");
         assert!(email.contains("Value:     0.042"), "{email}");

@@ -3,12 +3,14 @@
 //! check's series; the SLOs' [`burn`]-rate alerts, what they read ([`burn_reads`]) and their
 //! [`budget`] alerts; the alert [`lifecycle`]; the [`plan`] of messages; the [`run`] of one
 //! invocation over all checks; the stored [`state`]; the [`silence`]s people set; and the
-//! [`message`]s subscribers receive ([`slo_message`]s for SLO alerts).
+//! [`message`]s subscribers receive ([`slo_message`]s for SLO alerts, the [`chat`] form for
+//! chat channels).
 //! Data and an explicit `now` in, values out: no I/O, no clock, no logging.
 
 pub mod budget;
 pub mod burn;
 pub mod burn_reads;
+pub mod chat;
 pub mod detector;
 pub mod document;
 pub mod evaluate;

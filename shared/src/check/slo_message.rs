@@ -12,10 +12,11 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::burn::{SloAlertKind, SloFacts};
+use super::chat::custom_notification;
 use super::lifecycle::Transition;
 use super::message::{
-    add_team, annotation_lines, attribute, number, printable, subject_head, subject_line, time,
-    RenderedMessage, ALERT_SCHEMA_VERSION,
+    add_team, annotation_lines, attribute, links, number, printable, publish_body, subject_head,
+    subject_line, time, RenderedMessage, ALERT_SCHEMA_VERSION,
 };
 use super::plan::Notification;
 use crate::annotations::Annotations;
@@ -175,17 +176,25 @@ pub fn render(notification: &Notification, facts: &SloFacts) -> RenderedMessage 
         let _ = write!(text, "\n{name}: {value}");
         let _ = writeln!(email, "{:<10} {value}", format!("{name}:"));
     }
-    let message = serde_json::json!({
-        "default": text,
-        "email": email,
-        "sqs": document,
-        "lambda": document,
-    })
-    .to_string();
     let subject = subject_line(&format!(
         "{} SLO {slo} {service} {rule}",
         subject_head(notification)
     ));
+    let keywords = [
+        Some(kind),
+        Some(facts.slo.as_str()),
+        Some(facts.service.as_str()),
+        Some(notification.severity.as_str()),
+        notification.annotations.team.as_deref(),
+    ];
+    let chat = custom_notification(
+        notification,
+        &subject,
+        &text,
+        &links(None, &notification.annotations),
+        &keywords.into_iter().flatten().collect::<Vec<_>>(),
+    );
+    let message = publish_body(&text, &email, &document, &chat);
     let mut attributes = BTreeMap::from([
         ("check", kind.to_owned()),
         ("slo", attribute(&facts.slo)),
