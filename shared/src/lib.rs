@@ -11,8 +11,8 @@
 //! - **[`telemetry`]**: JSON logs, the EMF line and every log event's name.
 //!
 //! Plus the plumbing both jobs share: [`config`] from the environment, the metric
-//! [`conventions`], [`promql`] building, the invocation [`deadline`], and alerts' [`severity`]
-//! and [`annotations`].
+//! [`conventions`], [`promql`] building, the invocation [`deadline`], and alerts' [`severity`],
+//! [`annotations`] and label [`matchers`].
 //!
 //! Nothing in `report` or `check` imports `adapters`, tokio, the AWS SDK or reqwest, and the
 //! entries of this crate form no cycle (`scripts/check-modules.py` holds both in `make test`).
@@ -24,6 +24,7 @@ pub mod config;
 pub mod conventions;
 pub mod deadline;
 pub mod event;
+pub mod matchers;
 pub mod ports;
 pub mod promql;
 pub mod report;

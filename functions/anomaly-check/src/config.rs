@@ -6,10 +6,13 @@ use chrono_tz::Tz;
 use url::Url;
 use vigil_core::adapters::prometheus::PrometheusSettings;
 use vigil_core::check::detector::DetectorChoice;
-use vigil_core::check::document::{build_checks, parse_document, ChecksDocument, ChecksError};
+use vigil_core::check::document::{
+    build_checks, mute_windows, parse_document, ChecksDocument, ChecksError,
+};
 use vigil_core::check::model::Check;
 use vigil_core::config::{ConfigError, Env, OneOf, SlosSource};
 use vigil_core::conventions::MetricConventions;
+use vigil_core::slo::mute::MuteWindow;
 
 /// Where the alert state lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,13 +229,26 @@ pub fn load_checks(
     text: Option<&str>,
     conventions: &MetricConventions,
 ) -> Result<Vec<Check>, ChecksError> {
+    load_checks_and_windows(text, conventions).map(|(checks, _)| checks)
+}
+
+/// Turns the checks document's text (if any) into checks and mute windows.
+///
+/// # Errors
+/// [`ChecksError`] naming the check or mute window and the field at fault.
+pub fn load_checks_and_windows(
+    text: Option<&str>,
+    conventions: &MetricConventions,
+) -> Result<(Vec<Check>, Vec<MuteWindow>), ChecksError> {
     let document = match text {
         Some(text) => parse_document(text)?,
         None => ChecksDocument {
             default_checks: true,
             checks: Vec::new(),
             annotations: vigil_core::annotations::Annotations::default(),
+            mute_windows: None,
         },
     };
-    build_checks(document, conventions)
+    let windows = mute_windows(&document)?;
+    build_checks(document, conventions).map(|checks| (checks, windows))
 }

@@ -16,7 +16,7 @@ use vigil_core::adapters::{
     read_slos, ConfiguredDocument, ConfiguredPublisher, ConfiguredReportStore,
     ConfiguredStateStore, SlosStartupError,
 };
-use vigil_core::check::document::ChecksError;
+use vigil_core::check::document::{mute_windows, parse_document, ChecksError};
 use vigil_core::ports::{DocumentError, DocumentSource};
 use vigil_core::telemetry::Event;
 
@@ -24,7 +24,8 @@ use vigil_core::adapters::local::state::VersionedFile;
 use vigil_core::adapters::silences::SilencesStore;
 
 use crate::config::{
-    load_checks, AnomalyCheckConfig, ChecksSource, LedgerLocation, SilencesLocation, StateLocation,
+    load_checks_and_windows, AnomalyCheckConfig, ChecksSource, LedgerLocation, SilencesLocation,
+    StateLocation,
 };
 use crate::slos::Ledger;
 use crate::AnomalyCheckJob;
@@ -96,10 +97,21 @@ pub async fn connect(
     };
     let slos = read_slos(&config.slos, &s3).await?;
     // With SLOs to alert on, a document may turn every anomaly check off.
-    let checks = match load_checks(text.as_deref(), &config.conventions) {
-        Err(ChecksError::Empty) if slos.is_some() => Vec::new(),
+    let (checks, mut windows) = match load_checks_and_windows(text.as_deref(), &config.conventions)
+    {
+        Err(ChecksError::Empty) if slos.is_some() => {
+            let document = parse_document(text.as_deref().unwrap_or_default())
+                .map_err(|source| StartupError::Checks { variable, source })?;
+            let windows = mute_windows(&document)
+                .map_err(|source| StartupError::Checks { variable, source })?;
+            (Vec::new(), windows)
+        }
         other => other.map_err(|source| StartupError::Checks { variable, source })?,
     };
+    windows.extend(
+        slos.iter()
+            .flat_map(|document| document.mute_windows.clone()),
+    );
     let metrics = config.prometheus.connect(sdk).await?;
     let state = match config.state {
         StateLocation::S3 { bucket, key } => {
@@ -120,7 +132,8 @@ pub async fn connect(
     };
     let names: Vec<&str> = checks.iter().map(|c| c.name.as_str()).collect();
     tracing::info!(checks = checks.len(), names = %names.join(","), "{}", Event::ChecksLoaded);
-    let mut job = AnomalyCheckJob::new(metrics, state, publisher, checks, config.job);
+    let mut job = AnomalyCheckJob::new(metrics, state, publisher, checks, config.job)
+        .with_mute_windows(windows);
     if let Some(location) = config.silences {
         job = job.with_silences(match location {
             SilencesLocation::S3 { bucket, key } => {

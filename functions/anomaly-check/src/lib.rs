@@ -56,6 +56,7 @@ use outcome::{finish, log_published, Failures};
 use silences::{keep_back, Silences};
 use slos::{advance_slos, Ledger, SloRules};
 use vigil_core::adapters::silences::SilencesStore;
+use vigil_core::slo::mute::MuteWindow;
 
 /// The job, generic over its ports.
 pub struct AnomalyCheckJob<M, S, P> {
@@ -67,6 +68,7 @@ pub struct AnomalyCheckJob<M, S, P> {
     settings: JobSettings,
     slo_rules: Option<SloRules>,
     silences: Option<SilencesStore>,
+    mute_windows: Vec<MuteWindow>,
 }
 
 impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P> {
@@ -87,6 +89,16 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             settings,
             slo_rules: None,
             silences: None,
+            mute_windows: Vec::new(),
+        }
+    }
+
+    /// The job with the checks and SLO documents' mute windows.
+    #[must_use]
+    pub fn with_mute_windows(self, mute_windows: Vec<MuteWindow>) -> Self {
+        Self {
+            mute_windows,
+            ..self
         }
     }
 
@@ -287,7 +299,8 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
         failures: &mut Failures<'_>,
     ) {
         for entry in round.take_outbox() {
-            let Some(entry) = keep_back(round, entry, silences, previous, now) else {
+            let Some(entry) = keep_back(round, entry, silences, &self.mute_windows, previous, now)
+            else {
                 outcome.silenced += 1;
                 continue;
             };

@@ -121,6 +121,7 @@ pub fn default_custom_check() -> Check {
         default_checks: false,
         checks: vec![spec],
         annotations: vigil_core::annotations::Annotations::default(),
+        mute_windows: None,
     };
     let conventions = MetricConventions::from_env(&Env::default())
         .unwrap_or_else(|_| unreachable!("the default conventions are valid"));

@@ -10,6 +10,7 @@ use vigil_core::check::run::Outcome;
 use vigil_core::check::silence::{alert_labels, SilencesDocument};
 use vigil_core::check::state::OutboxEntry;
 use vigil_core::ports::{AlertPublisher, MetricsSource, StateStore};
+use vigil_core::slo::mute::MuteWindow;
 use vigil_core::telemetry::Event;
 
 use crate::AnomalyCheckJob;
@@ -22,11 +23,11 @@ pub(crate) struct Silences {
 }
 
 impl Silences {
-    /// Whether a silence covers `notification` at `now`.
-    fn covers(&self, notification: &Notification, now: i64) -> bool {
-        self.document
-            .silencing(&alert_labels(notification), now)
-            .is_some()
+    /// Whether a silence, or one of the mute `windows`, covers `notification` at `now`.
+    fn covers(&self, windows: &[MuteWindow], notification: &Notification, now: i64) -> bool {
+        let labels = alert_labels(notification);
+        self.document.silencing(&labels, now).is_some()
+            || windows.iter().any(|window| window.mutes(&labels, now))
     }
 }
 
@@ -34,6 +35,8 @@ impl Silences {
 enum KeptBack<'a> {
     /// A silence covers it.
     Silenced(&'a str),
+    /// A mute window covers it.
+    Muted(&'a str),
     /// It resolves a firing nobody was told about.
     Untold,
 }
@@ -105,7 +108,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
     /// Tells the untold alerts no silence covers any more (see [`Outcome::tell_untold`]).
     pub(crate) fn tell_untold(&self, round: &mut Outcome, silences: &Silences, now: i64) {
         round.tell_untold(now, &|record| self.about(record), &|n| {
-            silences.covers(n, now)
+            silences.covers(&self.mute_windows, n, now)
         });
     }
 }
@@ -117,17 +120,21 @@ pub(crate) fn keep_back(
     round: &mut Outcome,
     entry: OutboxEntry,
     silences: &Silences,
+    windows: &[MuteWindow],
     previous: &[AlertRecord],
     now: i64,
 ) -> Option<OutboxEntry> {
     let labels = alert_labels(&entry.notification);
-    let why = match silences.document.silencing(&labels, now) {
-        Some(silence) => KeptBack::Silenced(&silence.id),
-        None if Outcome::resolves_untold(&entry, previous) => KeptBack::Untold,
-        None => return Some(entry),
+    let window = windows.iter().find(|window| window.mutes(&labels, now));
+    let why = match (silences.document.silencing(&labels, now), window) {
+        (Some(silence), _) => KeptBack::Silenced(&silence.id),
+        (None, Some(window)) => KeptBack::Muted(&window.reason),
+        (None, None) if Outcome::resolves_untold(&entry, previous) => KeptBack::Untold,
+        (None, None) => return Some(entry),
     };
     let (silence, reason) = match why {
         KeptBack::Silenced(id) => (Some(id), "silenced"),
+        KeptBack::Muted(reason) => (None, reason),
         KeptBack::Untold => (None, "resolves a firing nobody was told about"),
     };
     tracing::info!(
@@ -140,7 +147,7 @@ pub(crate) fn keep_back(
         Event::AlertSilenced
     );
     match why {
-        KeptBack::Silenced(_) => round.silenced(entry, previous),
+        KeptBack::Silenced(_) | KeptBack::Muted(_) => round.silenced(entry, previous),
         KeptBack::Untold => round.sent(entry),
     }
     None

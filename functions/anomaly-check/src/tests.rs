@@ -650,3 +650,44 @@ async fn an_unreadable_silences_object_fails_the_invocation_and_leaves_the_state
     );
     assert!(publisher.sent.lock().expect("lock").is_empty());
 }
+
+#[tokio::test]
+async fn a_mute_window_keeps_messages_back_as_a_silence_does() {
+    let (metrics, state, publisher) = fakes();
+    let time = |minute: i64| {
+        DateTime::from_timestamp(START + 60 * minute, 0)
+            .expect("time")
+            .to_rfc3339()
+    };
+    let windows = vigil_core::slo::mute::parse_mute_windows(Some(&json!([{
+        "start": time(0), "end": time(3), "match": ["service=api", "check=request_rate"],
+        "reason": "nightly batch",
+    }])))
+    .expect("valid");
+    let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings())
+        .with_mute_windows(windows);
+    let mut muted = Vec::new();
+    for (m, value) in [101.0, 400.0, 420.0, 430.0, 101.0, 102.0, 103.0, 101.0]
+        .into_iter()
+        .enumerate()
+    {
+        let outcome = minute(&job, &metrics, i64::try_from(m).expect("small"), value)
+            .await
+            .expect("runs");
+        muted.push(outcome.silenced);
+    }
+    assert_eq!(
+        muted,
+        [0, 1, 0, 0, 0, 0, 0, 0],
+        "the firing at minute 1 was kept back"
+    );
+    let sent = publisher.sent.lock().expect("lock").clone();
+    assert_eq!(
+        sent,
+        [
+            ("request_rate".to_owned(), Transition::Firing),
+            ("request_rate".to_owned(), Transition::Resolved)
+        ],
+        "told when the window ended, while it still fired"
+    );
+}

@@ -40,6 +40,7 @@ use super::lifecycle::LifecyclePolicy;
 use super::model::{default_checks, Check, Seasonality, Sensitivity, Severity};
 use crate::annotations::Annotations;
 use crate::conventions::MetricConventions;
+use crate::slo::mute::{parse_mute_windows, MuteWindow};
 
 /// The checks document as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -54,6 +55,18 @@ pub struct ChecksDocument {
     /// Annotations for every check that lacks its own.
     #[serde(default)]
     pub annotations: Annotations,
+    /// Mute windows ([`crate::slo::mute`]), as written; [`mute_windows`] reads them.
+    #[serde(default)]
+    pub mute_windows: Option<serde_json::Value>,
+}
+
+/// The document's mute windows.
+///
+/// # Errors
+/// [`ChecksError::MuteWindow`] naming the field.
+pub fn mute_windows(document: &ChecksDocument) -> Result<Vec<MuteWindow>, ChecksError> {
+    parse_mute_windows(document.mute_windows.as_ref())
+        .map_err(|(field, problem)| ChecksError::MuteWindow { field, problem })
 }
 
 fn yes() -> bool {
@@ -125,6 +138,14 @@ pub enum ChecksError {
         name: String,
         /// The field.
         field: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A mute window is wrong.
+    #[error("{field}: {problem}")]
+    MuteWindow {
+        /// The field, such as `mute_windows[0].match`.
+        field: String,
         /// What is wrong.
         problem: String,
     },

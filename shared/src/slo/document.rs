@@ -37,6 +37,7 @@ use serde_json::{Map, Value};
 use thiserror::Error;
 
 use super::alerting::{alerting_fields, Alerting, AlertingFields, ALERTING_FIELDS};
+use super::mute::{parse_mute_windows, MuteWindow};
 use super::window::Window;
 use crate::annotations::{Annotations, ANNOTATION_FIELDS};
 
@@ -158,6 +159,8 @@ pub struct SloDocument {
     pub slos: Vec<Slo>,
     /// Its exclusions.
     pub exclusions: Vec<Exclusion>,
+    /// Its mute windows: they keep back the messages of the SLO alerts they match.
+    pub mute_windows: Vec<MuteWindow>,
 }
 
 /// An SLO document that cannot be used.
@@ -250,10 +253,16 @@ fn from_value(value: &Value) -> Result<SloDocument, SloDocumentError> {
     let root = value
         .as_object()
         .ok_or_else(|| document_error("(document)", "must be a mapping with `slos`"))?;
-    let known: Vec<&str> = ["window", "slos", "exclusions", "annotations"]
-        .into_iter()
-        .chain(ALERTING_FIELDS)
-        .collect();
+    let known: Vec<&str> = [
+        "window",
+        "slos",
+        "exclusions",
+        "annotations",
+        "mute_windows",
+    ]
+    .into_iter()
+    .chain(ALERTING_FIELDS)
+    .collect();
     only_known(root, &known)
         .map_err(|key| document_error(&key, "is not a field of an SLO document"))?;
     let alerting =
@@ -309,9 +318,12 @@ fn from_value(value: &Value) -> Result<SloDocument, SloDocumentError> {
             .collect::<Result<_, _>>()?,
         Some(_) => return Err(document_error("exclusions", "must be a list")),
     };
+    let mute_windows = parse_mute_windows(root.get("mute_windows"))
+        .map_err(|(field, problem)| document_error(&field, problem))?;
     Ok(SloDocument {
         slos: built,
         exclusions,
+        mute_windows,
     })
 }
 
@@ -572,35 +584,7 @@ fn build_exclusion(index: usize, value: &Value) -> Result<Exclusion, SloDocument
         })?
         .to_owned();
     let services = services(map.get("services")).map_err(|problem| error("services", problem))?;
-    let time = |field: &str| {
-        map.get(field)
-            .and_then(Value::as_str)
-            .and_then(|text| DateTime::parse_from_rfc3339(text).ok())
-            .map(|time| time.with_timezone(&Utc))
-            .ok_or_else(|| error(field, "must be an RFC 3339 time".to_owned()))
-    };
-    let when = match (map.contains_key("start"), map.contains_key("cron")) {
-        (true, false) => {
-            if let Some(field) = ["duration", "time_zone"]
-                .into_iter()
-                .find(|field| map.contains_key(*field))
-            {
-                return Err(error(field, "applies only to a cron exclusion".to_owned()));
-            }
-            let (start, end) = (time("start")?, time("end")?);
-            if end <= start {
-                return Err(error("end", "must be after start".to_owned()));
-            }
-            When::Once { start, end }
-        }
-        (false, true) => recurring(map, &error)?,
-        _ => {
-            return Err(error(
-                "start",
-                "an exclusion has either start and end or cron and duration".to_owned(),
-            ))
-        }
-    };
+    let when = parse_when(map, &error)?;
     Ok(Exclusion {
         when,
         services,
@@ -608,13 +592,45 @@ fn build_exclusion(index: usize, value: &Value) -> Result<Exclusion, SloDocument
     })
 }
 
-/// When a cron exclusion's `map` applies; `error` names the exclusion.
-fn recurring(
+/// When an exclusion's or a mute window's `map` applies: `start` and `end`, or `cron`,
+/// `duration` and `time_zone`; `error` names the item.
+pub(crate) fn parse_when<E>(
     map: &Map<String, Value>,
-    error: &dyn Fn(&str, String) -> SloDocumentError,
-) -> Result<When, SloDocumentError> {
+    error: &dyn Fn(&str, String) -> E,
+) -> Result<When, E> {
+    let time = |field: &str| {
+        map.get(field)
+            .and_then(Value::as_str)
+            .and_then(|text| DateTime::parse_from_rfc3339(text).ok())
+            .map(|time| time.with_timezone(&Utc))
+            .ok_or_else(|| error(field, "must be an RFC 3339 time".to_owned()))
+    };
+    match (map.contains_key("start"), map.contains_key("cron")) {
+        (true, false) => {
+            if let Some(field) = ["duration", "time_zone"]
+                .into_iter()
+                .find(|field| map.contains_key(*field))
+            {
+                return Err(error(field, "applies only with cron".to_owned()));
+            }
+            let (start, end) = (time("start")?, time("end")?);
+            if end <= start {
+                return Err(error("end", "must be after start".to_owned()));
+            }
+            Ok(When::Once { start, end })
+        }
+        (false, true) => recurring(map, error),
+        _ => Err(error(
+            "start",
+            "give either start and end, or cron and duration".to_owned(),
+        )),
+    }
+}
+
+/// When a cron exclusion's `map` applies; `error` names the exclusion.
+fn recurring<E>(map: &Map<String, Value>, error: &dyn Fn(&str, String) -> E) -> Result<When, E> {
     if map.contains_key("end") {
-        return Err(error("end", "a cron exclusion has a duration".to_owned()));
+        return Err(error("end", "with cron, give a duration".to_owned()));
     }
     let cron = map
         .get("cron")

@@ -35,9 +35,14 @@ impl Stretch {
     }
 }
 
-/// The times `exclusion` applies that overlap `[start, end)`, clipped to it.
+/// Whether `when` applies at `at`.
+pub fn applies_at(when: &When, at: DateTime<Utc>) -> bool {
+    !occurrences(when, at, at + Duration::seconds(1)).is_empty()
+}
+
+/// The times `when` applies that overlap `[start, end)`, clipped to it.
 fn occurrences(
-    exclusion: &Exclusion,
+    when: &When,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
@@ -45,7 +50,7 @@ fn occurrences(
         let (from, to) = (from.max(start), to.min(end));
         (from < to).then_some((from, to))
     };
-    match &exclusion.when {
+    match when {
         When::Once {
             start: from,
             end: to,
@@ -80,7 +85,7 @@ pub fn stretches(
         .iter()
         .enumerate()
         .flat_map(|(index, exclusion)| {
-            occurrences(exclusion, start, end)
+            occurrences(&exclusion.when, start, end)
                 .into_iter()
                 .map(move |(from, to)| (index, from, to))
         })

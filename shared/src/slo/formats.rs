@@ -179,6 +179,7 @@ fn openslo(value: &Value) -> Result<SloDocument, SloDocumentError> {
             annotations: crate::annotations::Annotations::default(),
         }],
         exclusions: Vec::new(),
+        mute_windows: Vec::new(),
     })
 }
 
@@ -380,6 +381,7 @@ fn sloth(value: &Value) -> Result<SloDocument, SloDocumentError> {
     Ok(SloDocument {
         slos: built,
         exclusions: Vec::new(),
+        mute_windows: Vec::new(),
     })
 }
 

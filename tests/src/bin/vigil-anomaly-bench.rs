@@ -15,7 +15,7 @@ use vigil_core::adapters::prometheus::wire::Envelope;
 use vigil_core::adapters::prometheus::QueryResponse;
 use vigil_core::check::detector::memory::{DetectorScores, Memory};
 use vigil_core::check::detector::{Detector, RobustBaseline, RollingZScore};
-use vigil_core::check::document::{build_checks, CheckSpec, ChecksDocument};
+use vigil_core::check::document::{build_checks, ChecksDocument};
 use vigil_core::check::evaluate::{evaluate_check, remember};
 use vigil_core::check::lifecycle::AlertKey;
 use vigil_core::check::model::Check;
@@ -44,18 +44,13 @@ const QUERY: &str = "sum by (service) (rate(http_requests_total[300s]))";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let spec: CheckSpec =
-        serde_json::from_value(serde_json::json!({"name": "request_rate", "query": QUERY}))?;
-    let check = build_checks(
-        ChecksDocument {
-            default_checks: false,
-            checks: vec![spec],
-            annotations: vigil_core::annotations::Annotations::default(),
-        },
-        &MetricConventions::from_env(&Env::default())?,
-    )?
-    .pop()
-    .ok_or("no check")?;
+    let document: ChecksDocument = serde_json::from_value(serde_json::json!({
+        "default_checks": false,
+        "checks": [{"name": "request_rate", "query": QUERY}],
+    }))?;
+    let check = build_checks(document, &MetricConventions::from_env(&Env::default())?)?
+        .pop()
+        .ok_or("no check")?;
     let end = args.at.timestamp();
     let start = args.at - Duration::seconds(i64::try_from(check.window_seconds)?);
     let url = format!(
