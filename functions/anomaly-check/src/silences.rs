@@ -5,6 +5,7 @@
 use vigil_core::adapters::silences::SilencesError;
 use vigil_core::annotations::Annotations;
 use vigil_core::check::burn::slo_annotations;
+use vigil_core::check::model::Unit;
 use vigil_core::check::plan::{AlertRecord, Notification};
 use vigil_core::check::run::Outcome;
 use vigil_core::check::silence::{alert_labels, SilencesDocument};
@@ -85,13 +86,13 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
     }
 
     /// The query and annotations of an alert told late: its check's, or its SLO's.
-    fn about(&self, record: &AlertRecord) -> (String, Annotations) {
+    fn about(&self, record: &AlertRecord) -> (String, Annotations, Unit) {
         if let Some(facts) = &record.slo {
             let annotations = self
                 .slo_annotations(&facts.slo)
                 .map(|annotations| slo_annotations(annotations, facts))
                 .unwrap_or_default();
-            return (String::new(), annotations);
+            return (String::new(), annotations, Unit::None);
         }
         self.checks
             .iter()
@@ -100,6 +101,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
                 (
                     check.query.clone(),
                     check.annotations.resolve(&record.key.labels),
+                    check.unit,
                 )
             })
             .unwrap_or_default()

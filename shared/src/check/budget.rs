@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::burn::{slo_annotations, SloAlertKind, SloFacts};
 use super::evaluate::Reading;
 use super::lifecycle::{AlertKey, AlertState, Transition};
+use super::model::Unit;
 use super::plan::{AlertRecord, Notification, Plan};
 use crate::report::slos::Counts;
 use crate::slo::document::Slo;
@@ -279,6 +280,7 @@ fn advance_threshold(
                     reading: Reading::NONE,
                     slo: Some(facts.clone()),
                     annotations: slo_annotations(&slo.annotations, facts),
+                    unit: Unit::None,
                 },
                 Some(record(state)),
             ));

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::budget::{exhausted_at, Budgets};
 use super::evaluate::Reading;
 use super::lifecycle::{advance, AlertKey, AlertState, LifecyclePolicy, Observation, Transition};
+use super::model::Unit;
 use super::plan::{AlertRecord, Notification, Plan};
 use crate::annotations::Annotations;
 use crate::report::slos::Counts;
@@ -339,6 +340,7 @@ fn advance_rule(
                 since,
                 reading: Reading::NONE,
                 annotations: slo_annotations(annotations, &facts),
+                unit: Unit::None,
                 slo: Some(facts),
             },
             record,

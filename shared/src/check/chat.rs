@@ -109,6 +109,7 @@ mod tests {
                 team: Some("payments".to_owned()),
                 ..Annotations::default()
             },
+            unit: crate::check::model::Unit::None,
         }
     }
 

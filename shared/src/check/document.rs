@@ -20,6 +20,7 @@
 //!     min_traffic_query: sum by (queue) (rate(rabbitmq_queue_messages_published_total[5m]))
 //!     min_traffic: 1             # only series whose traffic query is at least this
 //!     seasonality: none          # none | daily | weekly: compare with the same window then
+//!     unit: none                 # none | seconds | ratio | per_second | bytes: for messages
 //!     description: Messages waiting in the queue
 //!     runbook_url: https://runbooks.example.com/queues#{{queue}}
 //!     dashboard_url: https://grafana.example.com/d/q?var-queue={{queue}}
@@ -37,7 +38,7 @@ use thiserror::Error;
 use super::detector::tuning::Tuning;
 use super::detector::Direction;
 use super::lifecycle::LifecyclePolicy;
-use super::model::{default_checks, Check, Seasonality, Sensitivity, Severity};
+use super::model::{default_checks, Check, Seasonality, Sensitivity, Severity, Unit};
 use crate::annotations::Annotations;
 use crate::conventions::MetricConventions;
 use crate::slo::mute::{parse_mute_windows, MuteWindow};
@@ -97,6 +98,8 @@ pub struct CheckSpec {
     pub min_traffic: Option<f64>,
     #[serde(default)]
     pub seasonality: Seasonality,
+    #[serde(default)]
+    pub unit: Unit,
     pub description: Option<String>,
     pub runbook_url: Option<String>,
     pub dashboard_url: Option<String>,
@@ -339,6 +342,7 @@ fn build_check(index: usize, spec: CheckSpec) -> Result<Check, ChecksError> {
         seasonality: spec.seasonality,
         tuning: Tuning::default(),
         annotations,
+        unit: spec.unit,
     })
 }
 

@@ -23,6 +23,7 @@ use crate::annotations::Annotations;
 use crate::check::chat::custom_notification;
 use crate::check::detector::memory::Reason;
 use crate::check::lifecycle::Transition;
+use crate::check::model::Unit;
 use crate::check::plan::Notification;
 use crate::promql::quote;
 
@@ -69,6 +70,9 @@ pub struct AlertDocument<'a> {
     pub graph_url: Option<String>,
     /// The check's description, runbook, dashboard and team, where set.
     pub annotations: &'a Annotations,
+    /// The unit of `value` and the expected range: `none`, `seconds`, `ratio`, `per_second`
+    /// or `bytes` (the numbers themselves stay plain).
+    pub unit: Unit,
 }
 
 /// An SNS publish, rendered.
@@ -112,16 +116,7 @@ fn describe_labels(labels: &BTreeMap<String, String>) -> String {
 }
 
 pub(super) fn number(value: Option<f64>) -> String {
-    match value {
-        None => "no data".to_owned(),
-        Some(v) if v != 0.0 && (v.abs() >= 1e9 || v.abs() < 1e-5) => format!("{v:.4e}"),
-        Some(v) if v.abs() < 1.0 => trim_zeros(&format!("{v:.6}")),
-        Some(v) => trim_zeros(&format!("{v:.3}")),
-    }
-}
-
-fn trim_zeros(text: &str) -> String {
-    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    Unit::None.show(value)
 }
 
 /// The PromQL that shows exactly the alert's series: the check's query restricted to the
@@ -214,6 +209,7 @@ pub fn render(notification: &Notification, graph_base: Option<&Url>) -> Rendered
         return super::slo_message::render(notification, facts);
     }
     let reading = &notification.reading;
+    let unit = notification.unit;
     let state = if notification.transition == Transition::Resolved {
         "resolved"
     } else {
@@ -241,6 +237,7 @@ pub fn render(notification: &Notification, graph_base: Option<&Url>) -> Rendered
         query: &notification.query,
         graph_url: graph.clone(),
         annotations: &notification.annotations,
+        unit,
     };
     let document = serde_json::to_string(&document).unwrap_or_default();
     let series = describe_labels(&notification.key.labels);
@@ -251,16 +248,16 @@ pub fn render(notification: &Notification, graph_base: Option<&Url>) -> Rendered
     };
     let range = format!(
         "{} (typical {} to {})",
-        number(reading.expected),
-        number(reading.expected_low),
-        number(reading.expected_high)
+        unit.show(reading.expected),
+        unit.show(reading.expected_low),
+        unit.show(reading.expected_high)
     );
     let why = reason.map(Reason::describe);
     let mut text = format!(
         "{} {}: {series} {what}.\nValue {}, expected {range}.{}\nAnomalous since {}; evaluated at {}.",
         notification.severity.as_str().to_uppercase(),
         notification.key.check,
-        number(reading.value),
+        unit.show(reading.value),
         why.map(|why| format!("\nWhy: {why}.")).unwrap_or_default(),
         time(notification.since),
         time(notification.at),
@@ -270,7 +267,7 @@ pub fn render(notification: &Notification, graph_base: Option<&Url>) -> Rendered
         notification.key.check,
         notification.key.check,
         notification.severity.as_str(),
-        number(reading.value),
+        unit.show(reading.value),
         number(reading.score),
         why.map(|why| format!("Why:       {why}\n")).unwrap_or_default(),
         time(notification.since),
@@ -422,6 +419,7 @@ mod tests {
             },
             slo: None,
             annotations: crate::annotations::Annotations::default(),
+            unit: crate::check::model::Unit::None,
         }
     }
 

@@ -100,6 +100,58 @@ pub struct Check {
     pub tuning: Tuning,
     /// What its messages say besides the alert: description, runbook, dashboard, team.
     pub annotations: Annotations,
+    /// The unit of its values, for messages.
+    pub unit: Unit,
+}
+
+/// The unit of a check's values: messages write `2.25 s`, `1.7 %`, `12.5 /s`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// A plain number.
+    #[default]
+    None,
+    /// Seconds (written in ms under a second).
+    Seconds,
+    /// A share, 0 to 1 (written in percent).
+    Ratio,
+    /// A rate per second.
+    PerSecond,
+    /// Bytes (written in kB, MB, GB).
+    Bytes,
+}
+
+impl Unit {
+    /// `value` with its unit, for people; `no data` without one.
+    pub fn show(self, value: Option<f64>) -> String {
+        let Some(v) = value else {
+            return "no data".to_owned();
+        };
+        let trim = |text: String| text.trim_end_matches('0').trim_end_matches('.').to_owned();
+        let short = |v: f64| {
+            if v != 0.0 && (v.abs() >= 1e9 || v.abs() < 1e-5) {
+                format!("{v:.4e}")
+            } else if v.abs() < 1.0 {
+                trim(format!("{v:.6}"))
+            } else {
+                trim(format!("{v:.3}"))
+            }
+        };
+        match self {
+            Self::None => short(v),
+            Self::Seconds if v.abs() < 1.0 => format!("{} ms", short(v * 1000.0)),
+            Self::Seconds => format!("{} s", short(v)),
+            Self::Ratio => format!("{} %", short(v * 100.0)),
+            Self::PerSecond => format!("{} /s", short(v)),
+            Self::Bytes => {
+                let (scaled, name) = [(1e9, "GB"), (1e6, "MB"), (1e3, "kB")]
+                    .into_iter()
+                    .find(|(size, _)| v.abs() >= *size)
+                    .map_or((v, "B"), |(size, name)| (v / size, name));
+                format!("{} {name}", short(scaled))
+            }
+        }
+    }
 }
 
 impl Check {
@@ -130,32 +182,43 @@ pub fn default_checks(conventions: &MetricConventions) -> Vec<Check> {
         conventions.latency_buckets()
     );
     let base =
-        |name: &str, query: String, direction, min_absolute_change, min_relative_change| Check {
-            name: name.to_owned(),
-            query,
-            direction,
-            threshold: DEFAULT_THRESHOLD,
-            severity: Severity::Warning,
-            lifecycle: LifecyclePolicy {
-                recovery_memory_seconds: 6 * 3600,
-                ..LifecyclePolicy::default()
-            },
-            window_seconds: 6 * 3600,
-            step_seconds: 60,
-            min_absolute_change,
-            min_relative_change,
-            seasonality: Seasonality::None,
-            tuning: Tuning::default(),
-            annotations: Annotations::default(),
+        |name: &str, query: String, direction, min_absolute_change, min_relative_change, unit| {
+            Check {
+                name: name.to_owned(),
+                query,
+                direction,
+                threshold: DEFAULT_THRESHOLD,
+                severity: Severity::Warning,
+                lifecycle: LifecyclePolicy {
+                    recovery_memory_seconds: 6 * 3600,
+                    ..LifecyclePolicy::default()
+                },
+                window_seconds: 6 * 3600,
+                step_seconds: 60,
+                min_absolute_change,
+                min_relative_change,
+                seasonality: Seasonality::None,
+                tuning: Tuning::default(),
+                annotations: Annotations::default(),
+                unit,
+            }
         };
     vec![
-        base("request_rate", requests.clone(), Direction::Both, 0.0, 0.3),
+        base(
+            "request_rate",
+            requests.clone(),
+            Direction::Both,
+            0.0,
+            0.3,
+            Unit::PerSecond,
+        ),
         base(
             "error_ratio",
             format!("(({errors}) / ({requests})) and ({busy})"),
             Direction::Up,
             0.01,
             0.0,
+            Unit::Ratio,
         ),
         base(
             "latency_p99",
@@ -163,6 +226,23 @@ pub fn default_checks(conventions: &MetricConventions) -> Vec<Check> {
             Direction::Up,
             0.05,
             1.0,
+            Unit::Seconds,
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_carry_their_unit() {
+        assert_eq!(Unit::Seconds.show(Some(2.25)), "2.25 s");
+        assert_eq!(Unit::Seconds.show(Some(0.25)), "250 ms");
+        assert_eq!(Unit::Ratio.show(Some(0.017)), "1.7 %");
+        assert_eq!(Unit::PerSecond.show(Some(12.5)), "12.5 /s");
+        assert_eq!(Unit::Bytes.show(Some(1_500_000.0)), "1.5 MB");
+        assert_eq!(Unit::None.show(Some(0.042)), "0.042");
+        assert_eq!(Unit::Ratio.show(None), "no data");
+    }
 }

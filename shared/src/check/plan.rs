@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::burn::SloFacts;
 use super::evaluate::{Reading, SeriesEvaluation};
 use super::lifecycle::{advance, AlertKey, AlertState, Observation, Transition};
-use super::model::{Check, Severity};
+use super::model::{Check, Severity, Unit};
 use crate::annotations::Annotations;
 
 /// An alert's stored record: its state and the last reading, for messages.
@@ -94,6 +94,9 @@ pub struct Notification {
     /// The check's or SLO's annotations, their URLs filled in for this alert.
     #[serde(default, skip_serializing_if = "Annotations::is_empty")]
     pub annotations: Annotations,
+    /// The unit of the check's values, for people.
+    #[serde(default)]
+    pub unit: Unit,
 }
 
 /// What one check's evaluation changes.
@@ -219,8 +222,8 @@ pub fn plan_check(
                     }
                     _ => now,
                 };
-                let annotations = check.annotations.resolve(&key.labels);
                 let notification = Notification {
+                    annotations: check.annotations.resolve(&key.labels),
                     key,
                     transition,
                     severity: check.severity,
@@ -229,7 +232,7 @@ pub fn plan_check(
                     since,
                     reading,
                     slo: None,
-                    annotations,
+                    unit: check.unit,
                 };
                 plan.notifications.push((notification, record));
             }

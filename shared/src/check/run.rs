@@ -11,6 +11,7 @@ use super::detector::Detector;
 use super::evaluate::{evaluate_check, remember, SeriesEvaluation};
 use super::lifecycle::{AlertKey, AlertState, Transition};
 use super::model::Check;
+use super::model::Unit;
 use super::plan::{plan_check, AlertRecord, Notification, Plan};
 use super::state::{Lease, OutboxEntry, SeriesMemory, StateDocument};
 use crate::annotations::Annotations;
@@ -253,7 +254,7 @@ impl Outcome {
     pub fn tell_untold(
         &mut self,
         now: i64,
-        about: &dyn Fn(&AlertRecord) -> (String, Annotations),
+        about: &dyn Fn(&AlertRecord) -> (String, Annotations, Unit),
         silenced: &dyn Fn(&Notification) -> bool,
     ) {
         for entry in &mut self.outbox {
@@ -281,7 +282,7 @@ impl Outcome {
             let AlertState::Firing { since, .. } = record.state else {
                 continue;
             };
-            let (query, annotations) = about(record);
+            let (query, annotations, unit) = about(record);
             let notification = Notification {
                 key: key.clone(),
                 transition: Transition::Firing,
@@ -292,6 +293,7 @@ impl Outcome {
                 reading: record.reading,
                 slo: record.slo.clone(),
                 annotations,
+                unit,
             };
             if silenced(&notification) {
                 continue;
@@ -387,6 +389,7 @@ mod tests {
                 reading: record.reading,
                 slo: None,
                 annotations: Annotations::default(),
+                unit: Unit::None,
             },
             record: Some(AlertRecord {
                 state: AlertState::Firing {
@@ -414,7 +417,7 @@ mod tests {
         outcome.silenced(entry(&record(key.clone(), 60), 60), &[]);
         let stored = outcome.alerts[&key].clone();
         assert!(stored.untold, "the firing was kept back");
-        let about = |_: &AlertRecord| ("q".to_owned(), Annotations::default());
+        let about = |_: &AlertRecord| ("q".to_owned(), Annotations::default(), Unit::None);
         outcome.tell_untold(120, &about, &|_| true);
         assert!(outcome.outbox.is_empty(), "still silenced");
         outcome.tell_untold(180, &about, &|_| false);

@@ -259,6 +259,7 @@ mod tests {
             reading: Reading::NONE,
             slo: Some(facts),
             annotations: crate::annotations::Annotations::default(),
+            unit: crate::check::model::Unit::None,
         }
     }
 

@@ -213,3 +213,63 @@ async fn two_people_adding_at_once_both_keep_their_silence_and_bad_ones_are_refu
     );
     assert_eq!(after.lines().count(), 4, "nothing else changed");
 }
+
+#[tokio::test]
+async fn a_mute_window_and_annotations_from_the_checks_document_reach_the_subscriber() {
+    let stack = stack();
+    let bucket = new_bucket(&stack, "mute-windows").await;
+    let (topic, queue) = topic_with_queue(&stack, "mute-windows").await;
+    let mut checks = tempfile::NamedTempFile::new().expect("temp file");
+    std::io::Write::write_all(
+        &mut checks,
+        br#"annotations:
+  team: sre
+  runbook_url: https://runbooks.example.com/{{service}}
+mute_windows:
+  - {start: 2026-11-03T10:50:00Z, end: 2026-11-03T11:10:00Z, match: [service=catalog], reason: "catalog migration"}
+"#,
+    )
+    .expect("written");
+    let job = anomaly_job(
+        &stack.prometheus_url,
+        &stack.moto_url,
+        &bucket,
+        Some(&topic),
+        &[("CHECKS_FILE", checks.path().to_str().expect("utf-8"))],
+    )
+    .await;
+    for event in minutes("2026-11-03T09:40:00Z", "2026-11-03T11:50:00Z") {
+        invoke(&job, &event, "mute", deadline_in(30))
+            .await
+            .unwrap_or_else(|error| panic!("{event}: {error}"));
+    }
+    let envelopes = drain(&stack, &queue).await;
+    let messages = received(&envelopes);
+    let summary: Vec<(&str, &str, &str)> = messages
+        .iter()
+        .map(|(check, service, state, _)| (check.as_str(), service.as_str(), state.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("error_ratio", "api", "firing"),
+            ("error_ratio", "api", "resolved"),
+            ("latency_p99", "catalog", "firing"),
+            ("latency_p99", "catalog", "resolved")
+        ]
+    );
+    assert_eq!(
+        messages[2].3, "2026-11-03T11:10:00Z",
+        "catalog's firing waited for the window's end"
+    );
+    for envelope in &envelopes {
+        assert_eq!(envelope["MessageAttributes"]["team"]["Value"], "sre");
+        let document: Value =
+            serde_json::from_str(envelope["Message"].as_str().expect("message")).expect("json");
+        let service = document["labels"]["service"].as_str().expect("service");
+        assert_eq!(
+            document["annotations"]["runbook_url"],
+            format!("https://runbooks.example.com/{service}")
+        );
+    }
+}
