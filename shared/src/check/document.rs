@@ -21,6 +21,7 @@
 //!     min_traffic: 1             # only series whose traffic query is at least this
 //!     seasonality: none          # none | daily | weekly: compare with the same window then
 //!     unit: none                 # none | seconds | ratio | per_second | bytes: for messages
+//!     absent_after_seconds: 600  # no point for this long: a no_data alert (0: off)
 //!     description: Messages waiting in the queue
 //!     runbook_url: https://runbooks.example.com/queues#{{queue}}
 //!     dashboard_url: https://grafana.example.com/d/q?var-queue={{queue}}
@@ -38,7 +39,9 @@ use thiserror::Error;
 use super::detector::tuning::Tuning;
 use super::detector::Direction;
 use super::lifecycle::LifecyclePolicy;
-use super::model::{default_checks, Check, Seasonality, Sensitivity, Severity, Unit};
+use super::model::{
+    default_checks, Check, Seasonality, Sensitivity, Severity, Unit, DEFAULT_ABSENT_AFTER_SECONDS,
+};
 use crate::annotations::Annotations;
 use crate::conventions::MetricConventions;
 use crate::slo::mute::{parse_mute_windows, MuteWindow};
@@ -100,6 +103,7 @@ pub struct CheckSpec {
     pub seasonality: Seasonality,
     #[serde(default)]
     pub unit: Unit,
+    pub absent_after_seconds: Option<u64>,
     pub description: Option<String>,
     pub runbook_url: Option<String>,
     pub dashboard_url: Option<String>,
@@ -244,6 +248,37 @@ fn filtered_query(spec: &CheckSpec) -> Result<String, (&'static str, &'static st
     }
 }
 
+/// The check's `no_data` timing and the query absence is judged on (its query before the
+/// traffic filter, where there is one).
+fn absence(
+    spec: &CheckSpec,
+    step_seconds: u64,
+    window_seconds: u64,
+) -> Result<(u64, Option<String>), String> {
+    let after = spec
+        .absent_after_seconds
+        .unwrap_or(DEFAULT_ABSENT_AFTER_SECONDS);
+    if after != 0 && !(step_seconds..=window_seconds / 2).contains(&after) {
+        return Err(format!(
+            "must be 0 (off) or from step_seconds ({step_seconds}) to half the window ({})",
+            window_seconds / 2
+        ));
+    }
+    let presence = spec
+        .min_traffic_query
+        .as_ref()
+        .map(|_| spec.query.trim().to_owned());
+    Ok((after, presence))
+}
+
+/// `[a-z0-9_-]`, 1 to 64 characters: never `:` or `/`, which SLO and no-data alerts use.
+fn valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
 fn build_check(index: usize, spec: CheckSpec) -> Result<Check, ChecksError> {
     let error = |field: &'static str, problem: &str| ChecksError::Field {
         index,
@@ -251,13 +286,7 @@ fn build_check(index: usize, spec: CheckSpec) -> Result<Check, ChecksError> {
         field,
         problem: problem.to_owned(),
     };
-    let name_ok = !spec.name.is_empty()
-        && spec.name.len() <= 64
-        && spec
-            .name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-    if !name_ok {
+    if !valid_name(&spec.name) {
         return Err(error(
             "name",
             "must be 1 to 64 characters of a-z, 0-9, _ and -",
@@ -328,6 +357,8 @@ fn build_check(index: usize, spec: CheckSpec) -> Result<Check, ChecksError> {
     let annotations = spec
         .annotations()
         .map_err(|(field, problem)| error(field, &problem))?;
+    let (absent_after_seconds, presence_query) = absence(&spec, step_seconds, window_seconds)
+        .map_err(|problem| error("absent_after_seconds", &problem))?;
     Ok(Check {
         name: spec.name,
         query,
@@ -343,6 +374,8 @@ fn build_check(index: usize, spec: CheckSpec) -> Result<Check, ChecksError> {
         tuning: Tuning::default(),
         annotations,
         unit: spec.unit,
+        absent_after_seconds,
+        presence_query,
     })
 }
 

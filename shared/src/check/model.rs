@@ -102,7 +102,17 @@ pub struct Check {
     pub annotations: Annotations,
     /// The unit of its values, for messages.
     pub unit: Unit,
+    /// A series that reported in the window and then has no point for this long fires a
+    /// `no_data` alert (0: off).
+    pub absent_after_seconds: u64,
+    /// The query before its traffic filter, whose series absence is judged on (a quiet series
+    /// under the filter is not absent); `None` when the check's query has no such filter.
+    pub presence_query: Option<String>,
 }
+
+/// How long a series may go without a point before it fires `no_data`, unless a check says
+/// otherwise.
+pub const DEFAULT_ABSENT_AFTER_SECONDS: u64 = 600;
 
 /// The unit of a check's values: messages write `2.25 s`, `1.7 %`, `12.5 /s`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
@@ -181,51 +191,57 @@ pub fn default_checks(conventions: &MetricConventions) -> Vec<Check> {
         conventions.service_label,
         conventions.latency_buckets()
     );
-    let base =
-        |name: &str, query: String, direction, min_absolute_change, min_relative_change, unit| {
-            Check {
-                name: name.to_owned(),
-                query,
+    let base = |name: &str,
+                (query, presence_query): (String, Option<String>),
                 direction,
-                threshold: DEFAULT_THRESHOLD,
-                severity: Severity::Warning,
-                lifecycle: LifecyclePolicy {
-                    recovery_memory_seconds: 6 * 3600,
-                    ..LifecyclePolicy::default()
-                },
-                window_seconds: 6 * 3600,
-                step_seconds: 60,
-                min_absolute_change,
-                min_relative_change,
-                seasonality: Seasonality::None,
-                tuning: Tuning::default(),
-                annotations: Annotations::default(),
-                unit,
-            }
-        };
+                (min_absolute_change, min_relative_change),
+                unit| Check {
+        name: name.to_owned(),
+        query,
+        direction,
+        threshold: DEFAULT_THRESHOLD,
+        severity: Severity::Warning,
+        lifecycle: LifecyclePolicy {
+            recovery_memory_seconds: 6 * 3600,
+            ..LifecyclePolicy::default()
+        },
+        window_seconds: 6 * 3600,
+        step_seconds: 60,
+        min_absolute_change,
+        min_relative_change,
+        seasonality: Seasonality::None,
+        tuning: Tuning::default(),
+        annotations: Annotations::default(),
+        unit,
+        absent_after_seconds: DEFAULT_ABSENT_AFTER_SECONDS,
+        presence_query,
+    };
     vec![
         base(
             "request_rate",
-            requests.clone(),
+            (requests.clone(), None),
             Direction::Both,
-            0.0,
-            0.3,
+            (0.0, 0.3),
             Unit::PerSecond,
         ),
         base(
             "error_ratio",
-            format!("(({errors}) / ({requests})) and ({busy})"),
+            (
+                format!("(({errors}) / ({requests})) and ({busy})"),
+                Some(format!("({errors}) / ({requests})")),
+            ),
             Direction::Up,
-            0.01,
-            0.0,
+            (0.01, 0.0),
             Unit::Ratio,
         ),
         base(
             "latency_p99",
-            format!("({p99}) and ({busy_for_latency})"),
+            (
+                format!("({p99}) and ({busy_for_latency})"),
+                Some(p99.clone()),
+            ),
             Direction::Up,
-            0.05,
-            1.0,
+            (0.05, 1.0),
             Unit::Seconds,
         ),
     ]
