@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use chrono::DateTime;
 use futures_util::future::{join, join_all};
+use vigil_core::check::absence::plan_absence;
 use vigil_core::check::detector::Detector;
 use vigil_core::check::model::Check;
 use vigil_core::check::plan::AlertRecord;
@@ -144,17 +145,17 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
     }
 
     /// Reads one check's window at evaluation time `now` (and last season's, where it asks).
-    async fn fetch(&self, check: &Check, now: i64, deadline: Deadline) -> Fetched {
+    async fn fetch<'a>(&'a self, check: &'a Check, now: i64, deadline: Deadline) -> Fetched {
         let started = Instant::now();
         let (end, window) = (
             check.window_end(now),
             i64::try_from(check.window_seconds).unwrap_or(0),
         );
-        let range = |shift: i64| {
+        let range = |query: &'a str, shift: i64| {
             let time = |t| DateTime::from_timestamp(t, 0).unwrap_or_default();
             let step = Duration::from_secs(check.step_seconds);
             self.metrics.query_range(
-                &check.query,
+                query,
                 time(end - window - shift),
                 time(end - shift),
                 step,
@@ -162,21 +163,63 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             )
         };
         let outcome = async {
-            let current = range(0).await?.values;
+            let current = range(&check.query, 0).await?.values;
             let season = match check
                 .seasonality
                 .offset_seconds()
                 .and_then(|o| i64::try_from(o).ok())
             {
-                Some(offset) => range(offset).await?.values,
+                Some(offset) => range(&check.query, offset).await?.values,
                 None => Vec::new(),
             };
-            Ok((current, season))
+            let presence = match &check.presence_query {
+                Some(query) if check.absent_after_seconds > 0 => {
+                    Some(range(query, 0).await?.values)
+                }
+                _ => None,
+            };
+            Ok((current, season, presence))
         }
         .await;
         Fetched {
             outcome,
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+        }
+    }
+
+    /// Evaluates each check on what `fetched` holds for it, its series' absence first; a check
+    /// whose queries failed keeps its alerts (`previous` holds the stored ones).
+    fn evaluate<'a>(
+        &'a self,
+        fetched: Vec<Fetched>,
+        round: &mut Round,
+        previous: &[AlertRecord],
+        outcome: &mut CheckOutcome,
+        failures: &mut Failures<'a>,
+    ) {
+        for (check, fetched) in self.checks.iter().zip(fetched) {
+            outcome.query_latency_ms.push(fetched.elapsed_ms);
+            match fetched.outcome {
+                Ok((current, season, presence)) => {
+                    let presence = presence.as_deref().unwrap_or(&current);
+                    round.absorb(plan_absence(
+                        check,
+                        presence,
+                        round.has_seen(check),
+                        previous,
+                        round.now(),
+                    ));
+                    let series =
+                        round.evaluate(check, self.detector.as_ref(), current, &season, previous);
+                    outcome.series += series;
+                    tracing::debug!(check = %check.name, series, elapsed_ms = fetched.elapsed_ms, "{}", Event::CheckEvaluated);
+                }
+                Err(error) => {
+                    tracing::error!(check = %check.name, query = %check.query, error = %error, retryable = error.is_transient(), "{}", Event::CheckFailed);
+                    round.keep(check, previous);
+                    failures.checks.push((check, error));
+                }
+            }
         }
     }
 
@@ -227,27 +270,13 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
         let (fetched, slo_reading) = join(checks, slos).await;
         let mut round = Round::start(&mut document, &self.checks, now);
         let mut failures = Failures::default();
-        for (check, fetched) in self.checks.iter().zip(fetched) {
-            outcome.query_latency_ms.push(fetched.elapsed_ms);
-            match fetched.outcome {
-                Ok((current, season)) => {
-                    let series = round.evaluate(
-                        check,
-                        self.detector.as_ref(),
-                        current,
-                        &season,
-                        &document.alerts,
-                    );
-                    outcome.series += series;
-                    tracing::debug!(check = %check.name, series, elapsed_ms = fetched.elapsed_ms, "{}", Event::CheckEvaluated);
-                }
-                Err(error) => {
-                    tracing::error!(check = %check.name, query = %check.query, error = %error, retryable = error.is_transient(), "{}", Event::CheckFailed);
-                    round.keep(check, &document.alerts);
-                    failures.checks.push((check, error));
-                }
-            }
-        }
+        self.evaluate(
+            fetched,
+            &mut round,
+            &document.alerts,
+            &mut outcome,
+            &mut failures,
+        );
         if let (Some(rules), Some(reading)) = (&self.slo_rules, slo_reading) {
             failures.slos = advance_slos(rules, reading, &mut round, &document, &mut outcome);
         }
@@ -348,8 +377,11 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
     }
 }
 
+/// A check's window, last season's, and its presence query's window where it has one.
+type Windows = (Vec<Series>, Vec<Series>, Option<Vec<Series>>);
+
 struct Fetched {
-    outcome: Result<(Vec<Series>, Vec<Series>), MetricsError>,
+    outcome: Result<Windows, MetricsError>,
     elapsed_ms: f64,
 }
 

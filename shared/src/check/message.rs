@@ -20,6 +20,7 @@ use serde::Serialize;
 use url::Url;
 
 use crate::annotations::Annotations;
+use crate::check::absence::no_data_of;
 use crate::check::chat::custom_notification;
 use crate::check::detector::memory::Reason;
 use crate::check::lifecycle::Transition;
@@ -155,6 +156,26 @@ pub fn graph_url(base: &Url, notification: &Notification) -> Option<String> {
     Some(url.to_string())
 }
 
+/// What happened to the series, in words.
+fn what(no_data: bool, transition: Transition) -> &'static str {
+    match (no_data, transition) {
+        (false, Transition::Firing) => "is anomalous",
+        (false, Transition::Repeat) => "is still anomalous",
+        (false, Transition::Resolved) => "is back to normal",
+        (true, Transition::Firing) => "has no data",
+        (true, Transition::Repeat) => "still has no data",
+        (true, Transition::Resolved) => "reports data again",
+    }
+}
+
+/// The check a message is about, and whether it is that check's no-data alert.
+fn check_of(notification: &Notification) -> (&str, bool) {
+    match no_data_of(&notification.key.check) {
+        Some(check) => (check, true),
+        None => (&notification.key.check, false),
+    }
+}
+
 /// `[FIRING critical]`, `[STILL FIRING warning]` or `[RESOLVED]`.
 pub(super) fn subject_head(notification: &Notification) -> String {
     match notification.transition {
@@ -180,7 +201,9 @@ fn subject(notification: &Notification) -> String {
                 .collect::<Vec<_>>()
                 .join(" ")
         });
-    subject_line(&format!("{head} {} {series}", notification.key.check))
+    let (check, no_data) = check_of(notification);
+    let gone = if no_data { " no data" } else { "" };
+    subject_line(&format!("{head} {check} {series}{gone}"))
 }
 
 /// `raw` as SNS takes subjects: printable ASCII, no line breaks, under 100 characters.
@@ -210,6 +233,7 @@ pub fn render(notification: &Notification, graph_base: Option<&Url>) -> Rendered
     }
     let reading = &notification.reading;
     let unit = notification.unit;
+    let (check, no_data) = check_of(notification);
     let state = if notification.transition == Transition::Resolved {
         "resolved"
     } else {
@@ -223,7 +247,7 @@ pub fn render(notification: &Notification, graph_base: Option<&Url>) -> Rendered
         schema_version: ALERT_SCHEMA_VERSION,
         state,
         transition: notification.transition,
-        check: &notification.key.check,
+        check,
         severity: notification.severity.as_str(),
         labels: &notification.key.labels,
         value: reading.value,
@@ -241,11 +265,7 @@ pub fn render(notification: &Notification, graph_base: Option<&Url>) -> Rendered
     };
     let document = serde_json::to_string(&document).unwrap_or_default();
     let series = describe_labels(&notification.key.labels);
-    let what = match notification.transition {
-        Transition::Firing => "is anomalous",
-        Transition::Repeat => "is still anomalous",
-        Transition::Resolved => "is back to normal",
-    };
+    let what = what(no_data, notification.transition);
     let range = format!(
         "{} (typical {} to {})",
         unit.show(reading.expected),
@@ -256,7 +276,7 @@ pub fn render(notification: &Notification, graph_base: Option<&Url>) -> Rendered
     let mut text = format!(
         "{} {}: {series} {what}.\nValue {}, expected {range}.{}\nAnomalous since {}; evaluated at {}.",
         notification.severity.as_str().to_uppercase(),
-        notification.key.check,
+        check,
         unit.show(reading.value),
         why.map(|why| format!("\nWhy: {why}.")).unwrap_or_default(),
         time(notification.since),
@@ -264,8 +284,8 @@ pub fn render(notification: &Notification, graph_base: Option<&Url>) -> Rendered
     );
     let mut email = format!(
         "Vigil alert: {} {what}\n\nCheck:     {}\nSeverity:  {}\nSeries:    {series}\nValue:     {}\nExpected:  {range}\nScore:     {}\n{}Since:     {}\nEvaluated: {}\nQuery:     {}\n",
-        notification.key.check,
-        notification.key.check,
+        check,
+        check,
         notification.severity.as_str(),
         unit.show(reading.value),
         number(reading.score),
@@ -284,7 +304,7 @@ pub fn render(notification: &Notification, graph_base: Option<&Url>) -> Rendered
     }
     let subject = subject(notification);
     let keywords = [
-        Some(notification.key.check.as_str()),
+        Some(check),
         Some(notification.severity.as_str()),
         notification.key.labels.get("service").map(String::as_str),
         notification.annotations.team.as_deref(),
@@ -331,7 +351,7 @@ fn attributes(notification: &Notification, state: &str) -> BTreeMap<&'static str
                     .map_or("", String::as_str),
             ),
         ),
-        ("check", attribute(&notification.key.check)),
+        ("check", attribute(check_of(notification).0)),
         ("state", state.to_owned()),
     ]);
     add_team(&mut attributes, &notification.annotations);

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use super::absence::no_data_of;
 use super::burn::SloCache;
 use super::detector::memory::{Memory, FORGET_AFTER_SECONDS};
 use super::detector::Detector;
@@ -129,14 +130,22 @@ impl Round {
         );
     }
 
-    /// Keeps `check`'s alerts as they were: its query failed, so nothing is known of it.
+    /// Keeps `check`'s alerts (its no-data alerts too) as they were: its query failed, so
+    /// nothing is known of it.
     pub fn keep(&mut self, check: &Check, previous: &[AlertRecord]) {
         self.alerts.extend(
             previous
                 .iter()
-                .filter(|r| r.key.check == check.name)
+                .filter(|r| {
+                    r.key.check == check.name || no_data_of(&r.key.check) == Some(&check.name)
+                })
                 .map(|r| (r.key.clone(), r.clone())),
         );
+    }
+
+    /// Whether `check` has returned series before (a series of it is remembered).
+    pub fn has_seen(&self, check: &Check) -> bool {
+        self.memories.keys().any(|key| key.check == check.name)
     }
 
     /// Ends the round: the messages to send are the earlier invocations' unsent ones first,

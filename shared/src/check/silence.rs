@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::absence::no_data_of;
 use super::plan::Notification;
 pub use crate::matchers::{MatchOp, Matcher};
 
@@ -213,7 +214,9 @@ pub fn alert_labels(notification: &Notification) -> BTreeMap<String, String> {
             labels.insert("service".to_owned(), facts.service.clone());
             facts.kind.as_str().to_owned()
         }
-        None => notification.key.check.clone(),
+        None => no_data_of(&notification.key.check)
+            .unwrap_or(&notification.key.check)
+            .to_owned(),
     };
     labels.insert("check".to_owned(), check);
     labels.insert(

@@ -107,6 +107,8 @@ pub enum Reason {
     Sustained,
     /// The window is off the series' usual level for the hour of the day.
     Daily,
+    /// The series (or the whole check) stopped reporting: a `no_data` alert.
+    NoData,
 }
 
 impl Reason {
@@ -116,6 +118,7 @@ impl Reason {
             Self::Point => "the newest point stands out from the window",
             Self::Sustained => "the mean of the newest points has moved",
             Self::Daily => "it is off its usual level for this hour of the day",
+            Self::NoData => "it has reported no data for longer than the check allows",
         }
     }
 }
