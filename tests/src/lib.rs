@@ -37,6 +37,9 @@ pub struct ServiceSpec {
     pub incidents: Vec<Incident>,
     /// A counter reset (process restart) at this instant.
     pub reset_at: Option<DateTime<Utc>>,
+    /// Steps in `(from, from + length]` write no sample and count nothing: the service stopped
+    /// reporting.
+    pub silent: Option<(DateTime<Utc>, Duration)>,
 }
 
 /// A period in which a service behaves differently; steps in `(from, from + length]`.
@@ -283,8 +286,12 @@ impl History {
     ) -> io::Result<()> {
         let reset_at = self.services[service].reset_at;
         let mut value = 0_u64;
+        let silent = self.services[service].silent;
         for index in 0..=self.steps {
             let time = self.time(index);
+            if silent.is_some_and(|(from, length)| time > from && time <= from + length) {
+                continue;
+            }
             if reset_at == Some(time) {
                 value = 0;
             }
@@ -365,6 +372,7 @@ pub fn test_history() -> History {
         latency_seconds: latency,
         incidents: Vec::new(),
         reset_at: None,
+        silent: None,
     };
     let mut payments = service("payments", 120.0, 0.0002, 0.08);
     payments.reset_at = Some(start + Duration::days(1) + Duration::minutes(13 * 60 + 37));
@@ -476,6 +484,7 @@ pub fn ledger_history() -> History {
         latency_seconds: 0.08,
         incidents: daily(0.002),
         reset_at: None,
+        silent: None,
     };
     a.incidents.push(Incident {
         error_ratio: Some(0.5),
@@ -491,6 +500,7 @@ pub fn ledger_history() -> History {
         latency_seconds: 0.2,
         incidents: daily(0.001),
         reset_at: None,
+        silent: None,
     };
     History {
         start,
@@ -501,14 +511,18 @@ pub fn ledger_history() -> History {
     }
 }
 
+/// The instant `burn-gone` of [`burn_history`] stops reporting, for 30 minutes.
+pub const GONE_FROM: &str = "2026-06-04T12:00:00Z";
+
 /// The instant [`burn_history`]'s fast error burst begins (it lasts 20 minutes).
 pub const BURN_FAST_FROM: &str = "2026-06-04T10:00:00Z";
 
 /// Four days of three services at one-minute steps from 2026-06-01 for the SLO burn-rate
 /// alerts, each at 0.02 % errors (a burn of 0.2 against a 99.9 % objective) but for:
 /// `burn-slow`, 0.4 % (a burn of 4) for two days from 06:00 on 2026-06-01; `burn-fast`, 10 %
-/// (a burn of 100) for 20 minutes from [`BURN_FAST_FROM`]; and `burn-quiet`, the same burst
-/// at half a request a minute, too few events for any rule.
+/// (a burn of 100) for 20 minutes from [`BURN_FAST_FROM`]; `burn-quiet`, the same burst
+/// at half a request a minute, too few events for any rule; and `burn-gone`, which writes no
+/// sample for 30 minutes from [`GONE_FROM`].
 pub fn burn_history() -> History {
     let at = |text: &str| {
         DateTime::parse_from_rfc3339(text)
@@ -522,6 +536,7 @@ pub fn burn_history() -> History {
         latency_seconds: 0.05,
         incidents: vec![incident],
         reset_at: None,
+        silent: None,
     };
     let burst = Incident {
         error_ratio: Some(0.1),
@@ -539,6 +554,14 @@ pub fn burn_history() -> History {
             service("burn-fast", 1_000.0, burst.clone()),
             service("burn-slow", 1_000.0, slow),
             service("burn-quiet", 0.5, burst),
+            ServiceSpec {
+                silent: Some((at(GONE_FROM), Duration::minutes(30))),
+                ..service(
+                    "burn-gone",
+                    100.0,
+                    Incident::at(at(GONE_FROM), Duration::zero()),
+                )
+            },
         ],
         seed: 23,
     }
@@ -556,6 +579,7 @@ pub fn demo_history(end: DateTime<Utc>, days: i64) -> History {
         latency_seconds: latency,
         incidents: Vec::new(),
         reset_at: None,
+        silent: None,
     };
     let mut checkout = service("checkout", 300.0, 0.0003, 0.12);
     checkout.incidents.push(Incident {
@@ -591,6 +615,7 @@ pub fn bench_history(end: DateTime<Utc>, count: usize, step_seconds: i64, hours:
                 latency_seconds: [0.02, 0.08, 0.3][i % 3],
                 incidents: Vec::new(),
                 reset_at: None,
+                silent: None,
             })
             .collect(),
         seed: 99,

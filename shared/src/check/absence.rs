@@ -102,7 +102,7 @@ pub fn plan_absence(
             _ => now,
         };
         let reading = Reading {
-            reason: (observation == Observation::Anomalous).then_some(Reason::NoData),
+            reason: Some(Reason::NoData),
             ..Reading::NONE
         };
         let record = state.map(|state| AlertRecord {

@@ -240,9 +240,10 @@ pub fn render(notification: &Notification, graph_base: Option<&Url>) -> Rendered
         "firing"
     };
     let graph = graph_base.and_then(|base| graph_url(base, notification));
+    // A no-data alert says so in every message, its resolution too.
     let reason = reading
         .reason
-        .filter(|_| notification.transition != Transition::Resolved);
+        .filter(|_| no_data || notification.transition != Transition::Resolved);
     let document = AlertDocument {
         schema_version: ALERT_SCHEMA_VERSION,
         state,

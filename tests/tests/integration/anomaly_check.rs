@@ -203,3 +203,69 @@ async fn corrupt_state_is_logged_and_replaced() {
         .expect("replaced with valid JSON");
     assert_eq!(state["schema_version"], 1);
 }
+
+#[tokio::test]
+async fn a_service_that_stops_reporting_fires_one_no_data_per_check_and_resolves_when_back() {
+    let stack = stack();
+    let bucket = new_bucket(&stack, "no-data").await;
+    let (topic, queue) = topic_with_queue(&stack, "no-data").await;
+    let job = anomaly_job(
+        &stack.prometheus_url,
+        &stack.moto_url,
+        &bucket,
+        Some(&topic),
+        &[],
+    )
+    .await;
+    let mut received = Vec::new();
+    for event in minutes("2026-06-04T11:50:00Z", "2026-06-04T12:50:00Z") {
+        invoke(&job, &event, "no-data", deadline_in(30))
+            .await
+            .unwrap_or_else(|e| panic!("minute {event}: {e}"));
+        for envelope in drain(&stack, &queue).await {
+            let document: Value =
+                serde_json::from_str(envelope["Message"].as_str().expect("message")).expect("json");
+            if document["labels"]["service"] == "burn-gone" && document["reason"] == "no_data" {
+                received.push((event["time"].as_str().expect("time").to_owned(), document));
+            }
+        }
+    }
+    let mut summary: Vec<(String, String)> = received
+        .iter()
+        .map(|(_, d)| {
+            (
+                d["check"].as_str().expect("check").to_owned(),
+                d["state"].as_str().expect("state").to_owned(),
+            )
+        })
+        .collect();
+    summary.sort();
+    let expected: Vec<(String, String)> = ["error_ratio", "latency_p99", "request_rate"]
+        .iter()
+        .flat_map(|check| {
+            [
+                ((*check).to_owned(), "firing".to_owned()),
+                ((*check).to_owned(), "resolved".to_owned()),
+            ]
+        })
+        .collect();
+    assert_eq!(
+        summary, expected,
+        "one no_data alert per check, each firing and resolving once (the traffic drop itself \
+         is request_rate's anomaly, apart)"
+    );
+    for (at, document) in &received {
+        if document["state"] == "firing" {
+            // Its last sample is at 12:00; ten minutes without a point after the last rate.
+            assert!(
+                ("2026-06-04T12:10:00+00:00"..="2026-06-04T12:16:00+00:00").contains(&at.as_str()),
+                "fired at {at}"
+            );
+        } else {
+            assert!(
+                ("2026-06-04T12:31:00+00:00"..="2026-06-04T12:37:00+00:00").contains(&at.as_str()),
+                "resolved at {at}, data returns at 12:31"
+            );
+        }
+    }
+}
