@@ -15,8 +15,8 @@ use vigil_core::adapters::ConfiguredReportStore;
 use vigil_core::annotations::Annotations;
 use vigil_core::check::budget::{budgets, day_start, ledger_days, plan_budget, today, Budgets};
 use vigil_core::check::burn::{
-    long_ranges_due, plan_burn, RangeCounts, SloCache, LONG_RANGE_REFRESH_SECONDS,
-    LONG_RANGE_SECONDS,
+    long_ranges_due, note_events, plan_burn, plan_slo_absence, RangeCounts, SloCache,
+    LONG_RANGE_REFRESH_SECONDS, LONG_RANGE_SECONDS,
 };
 use vigil_core::check::burn_reads::{
     burn_counts, burn_queries, shape_queries, BurnQuery, SloFailure,
@@ -224,7 +224,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
         let (mut counts, mut failed) = self
             .count(rules, &rules.burn, &queries, now, deadline, &mut latency_ms)
             .await;
-        let cache = if let Some(cache) = cached {
+        let mut cache = if let Some(cache) = cached {
             counts.extend(cache.ranges.clone());
             cache.clone()
         } else {
@@ -244,8 +244,10 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
                     .map(|(range, counts)| (*range, counts.clone()))
                     .collect(),
                 budgets,
+                seen: cache.map(|cache| cache.seen.clone()).unwrap_or_default(),
             }
         };
+        note_events(&rules.burn, &counts, &mut cache.seen, now);
         SloReading {
             counts,
             failed,
@@ -392,6 +394,15 @@ pub(crate) fn advance_slos(
         &document.alerts,
         now,
     ));
+    if let Some(cache) = &reading.cache {
+        round.absorb(plan_slo_absence(
+            &rules.burn,
+            &reading.counts,
+            &cache.seen,
+            &document.alerts,
+            now,
+        ));
+    }
     if rules.ledger.is_some() {
         round.absorb(plan_budget(
             &rules.budget,

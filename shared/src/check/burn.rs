@@ -106,6 +106,103 @@ pub struct SloCache {
     /// SLO → service → the window's budget, where the ledger is read.
     #[serde(default)]
     pub budgets: Budgets,
+    /// SLO → the last evaluation at which its queries counted any event.
+    #[serde(default)]
+    pub seen: BTreeMap<String, i64>,
+}
+
+/// How long an SLO's queries may count no event at all, after they counted some, before its
+/// no-data alert fires.
+pub const SLO_ABSENT_AFTER_SECONDS: i64 = 600;
+/// The `rule` of an SLO's no-data alert.
+pub const NO_DATA_RULE: &str = "no_data";
+
+/// The shortest range an SLO's rules read: where events show first.
+fn shortest(slo: &Slo) -> Option<u32> {
+    slo.alerting
+        .burn_rules
+        .iter()
+        .map(|r| r.short_seconds)
+        .min()
+}
+
+/// Notes in `seen` the SLOs whose shortest range counted events at `now`.
+pub fn note_events(slos: &[Slo], counts: &RangeCounts, seen: &mut BTreeMap<String, i64>, now: i64) {
+    for slo in slos {
+        let events = shortest(slo)
+            .and_then(|range| counts.get(&range))
+            .and_then(|by_slo| by_slo.get(&slo.name))
+            .is_some_and(|by_service| by_service.values().any(|day| day.total > 0.0));
+        if events {
+            seen.insert(slo.name.clone(), now);
+        }
+    }
+}
+
+/// Advances each SLO's no-data alert (`slo_burn:<slo>` with rule `no_data`): it fires when the
+/// SLO's queries, which counted events before (`seen`), have counted none for
+/// [`SLO_ABSENT_AFTER_SECONDS`], and resolves when they count some again. An SLO whose queries
+/// failed keeps it as it was.
+pub fn plan_slo_absence(
+    slos: &[Slo],
+    counts: &RangeCounts,
+    seen: &BTreeMap<String, i64>,
+    previous: &[AlertRecord],
+    now: i64,
+) -> Plan {
+    let mut plan = Plan::default();
+    for slo in slos {
+        let key = AlertKey {
+            check: burn_check(&slo.name),
+            labels: [("rule".to_owned(), NO_DATA_RULE.to_owned())].into(),
+        };
+        let before = previous.iter().find(|r| r.key == key);
+        let read = shortest(slo)
+            .and_then(|range| counts.get(&range))
+            .is_some_and(|by_slo| by_slo.contains_key(&slo.name));
+        if !read {
+            plan.next.extend(before.cloned());
+            continue;
+        }
+        let observation = match seen.get(&slo.name) {
+            Some(last) if now - last >= SLO_ABSENT_AFTER_SECONDS => Observation::Anomalous,
+            _ => Observation::Normal,
+        };
+        let facts = SloFacts {
+            kind: SloAlertKind::SloBurn,
+            slo: slo.name.clone(),
+            service: String::new(),
+            rule: NO_DATA_RULE.to_owned(),
+            objective: slo.objective,
+            window: slo.window.name(),
+            burn_rate: None,
+            long_window: None,
+            short_window: None,
+            long_burn_rate: None,
+            short_burn_rate: None,
+            long_events: None,
+            budget_remaining: None,
+            budget_exhausted_at: None,
+            period: None,
+        };
+        let rule = BurnRule {
+            severity: Severity::Warning,
+            burn_rate: 1.0,
+            long_seconds: 0,
+            short_seconds: 0,
+        };
+        advance_rule(
+            &mut plan,
+            &slo.annotations,
+            key,
+            before,
+            observation,
+            &rule,
+            facts,
+            now,
+        );
+    }
+    plan
 }
 
 /// Whether the long ranges are read at `now`: without counts from the last
@@ -402,6 +499,44 @@ mod tests {
             stored = next;
         }
         messages
+    }
+
+    #[test]
+    fn an_slo_whose_queries_count_nothing_for_ten_minutes_fires_its_no_data_alert() {
+        let slos = slos("");
+        let events = counts(&slos, 100.0, &|_| 0.0);
+        let nothing: RangeCounts = burn_ranges(&slos)
+            .into_iter()
+            .map(|range| (range, [("availability".to_owned(), BTreeMap::new())].into()))
+            .collect();
+        let mut seen = BTreeMap::new();
+        note_events(&slos, &nothing, &mut seen, 0);
+        assert!(seen.is_empty(), "no events, nothing seen");
+        assert!(
+            plan_slo_absence(&slos, &nothing, &seen, &[], 600)
+                .notifications
+                .is_empty(),
+            "never had data"
+        );
+        note_events(&slos, &events, &mut seen, 0);
+        let quiet = plan_slo_absence(&slos, &nothing, &seen, &[], 540);
+        assert!(
+            quiet.notifications.is_empty(),
+            "nine minutes is not yet absence"
+        );
+        let fired = plan_slo_absence(&slos, &nothing, &seen, &[], 600);
+        let (message, record) = &fired.notifications[0];
+        assert_eq!(message.transition, Transition::Firing);
+        assert_eq!(message.key.labels["rule"], NO_DATA_RULE);
+        note_events(&slos, &events, &mut seen, 660);
+        let back = plan_slo_absence(
+            &slos,
+            &events,
+            &seen,
+            &[record.clone().expect("firing")],
+            660,
+        );
+        assert_eq!(back.notifications[0].0.transition, Transition::Resolved);
     }
 
     #[test]

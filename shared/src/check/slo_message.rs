@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::burn::{SloAlertKind, SloFacts};
+use super::burn::{SloAlertKind, SloFacts, NO_DATA_RULE, SLO_ABSENT_AFTER_SECONDS};
 use super::chat::custom_notification;
 use super::lifecycle::Transition;
 use super::message::{
@@ -122,6 +122,41 @@ fn slo_document<'a>(
     }
 }
 
+/// What happened, in words.
+fn what(facts: &SloFacts, transition: Transition) -> &'static str {
+    let no_data = facts.rule == NO_DATA_RULE;
+    match (facts.kind, no_data, transition) {
+        (SloAlertKind::SloBurn, true, Transition::Resolved) => "counts events again",
+        (SloAlertKind::SloBurn, true, _) => "counts no events",
+        (SloAlertKind::SloBurn, false, Transition::Firing) => "burns its error budget too fast",
+        (SloAlertKind::SloBurn, false, Transition::Repeat) => {
+            "still burns its error budget too fast"
+        }
+        (SloAlertKind::SloBurn, false, Transition::Resolved) => "no longer burns too fast",
+        (SloAlertKind::SloBudget, _, Transition::Resolved) => "has its budget back above the line",
+        (SloAlertKind::SloBudget, _, _) => "has used up its error budget down to the line",
+    }
+}
+
+/// The figures line: both windows' burn rates against the rule's, the threshold, or the
+/// absence.
+fn figures(facts: &SloFacts, rule: &str) -> String {
+    match (facts.burn_rate, &facts.long_window, &facts.short_window) {
+        _ if facts.rule == NO_DATA_RULE => format!(
+            "Its queries counted no event for {} minutes, after they had.",
+            SLO_ABSENT_AFTER_SECONDS / 60
+        ),
+        (Some(rate), Some(long), Some(short)) => format!(
+            "Burn rate {} over {long} and {} over {short}, against {} ({} in both fires).",
+            number(facts.long_burn_rate),
+            number(facts.short_burn_rate),
+            number(Some(rate)),
+            number(Some(rate)),
+        ),
+        _ => format!("Threshold: {rule} of the budget left."),
+    }
+}
+
 /// Renders an SLO alert.
 pub fn render(notification: &Notification, facts: &SloFacts) -> RenderedMessage {
     let state = if notification.transition == Transition::Resolved {
@@ -134,31 +169,20 @@ pub fn render(notification: &Notification, facts: &SloFacts) -> RenderedMessage 
     let document = serde_json::to_string(&document).unwrap_or_default();
     let (slo, service, rule) = (
         printable(&facts.slo),
-        printable(&facts.service),
+        if facts.service.is_empty() {
+            "all its services".to_owned()
+        } else {
+            printable(&facts.service)
+        },
         printable(&facts.rule),
     );
-    let what = match (facts.kind, notification.transition) {
-        (SloAlertKind::SloBurn, Transition::Firing) => "burns its error budget too fast",
-        (SloAlertKind::SloBurn, Transition::Repeat) => "still burns its error budget too fast",
-        (SloAlertKind::SloBurn, Transition::Resolved) => "no longer burns too fast",
-        (SloAlertKind::SloBudget, Transition::Resolved) => "has its budget back above the line",
-        (SloAlertKind::SloBudget, _) => "has used up its error budget down to the line",
-    };
+    let what = what(facts, notification.transition);
     let objective = format!(
         "{} over {}",
         percent(facts.objective),
         printable(&facts.window)
     );
-    let figures = match (facts.burn_rate, &facts.long_window, &facts.short_window) {
-        (Some(rate), Some(long), Some(short)) => format!(
-            "Burn rate {} over {long} and {} over {short}, against {} ({} in both fires).",
-            number(facts.long_burn_rate),
-            number(facts.short_burn_rate),
-            number(Some(rate)),
-            number(Some(rate)),
-        ),
-        _ => format!("Threshold: {rule} of the budget left."),
-    };
+    let figures = figures(facts, &rule);
     let budget = budget_line(facts);
     let mut text = format!(
         "{} SLO {slo} ({objective}) for {service} {what}: {rule}.\n{figures}\n{budget}\nSince {}; evaluated at {}.",

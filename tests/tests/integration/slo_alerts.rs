@@ -67,8 +67,12 @@ fn slo_messages(envelopes: &[Value]) -> Vec<(String, String, String, String)> {
                 ("severity", "severity"),
                 ("state", "state"),
             ] {
+                let expected = match document[field].as_str() {
+                    Some("") => Value::from("-"),
+                    _ => document[field].clone(),
+                };
                 assert_eq!(
-                    attributes[attribute]["Value"], document[field],
+                    attributes[attribute]["Value"], expected,
                     "{attribute}: {envelope}"
                 );
             }
@@ -93,7 +97,7 @@ fn slo_messages(envelopes: &[Value]) -> Vec<(String, String, String, String)> {
                     document["transition"], "firing",
                     "budget alerts never repeat or resolve"
                 );
-            } else if document["state"] == "firing" {
+            } else if document["state"] == "firing" && rule != "no_data" {
                 assert_eq!(document["check"], "slo_burn");
                 let rate = document["burn_rate"].as_f64().expect("the rule's rate");
                 for window in ["long_burn_rate", "short_burn_rate"] {
@@ -365,5 +369,44 @@ async fn each_budget_threshold_is_announced_once_from_the_ledger_plus_today() {
     assert_eq!(
         received, expected,
         "each once, in order, when the truth crosses it, and never again while the window stays spent"
+    );
+}
+
+#[tokio::test]
+async fn an_slo_whose_service_stops_reporting_fires_its_no_data_alert_and_resolves_when_back() {
+    let stack = stack();
+    let bucket = new_bucket(&stack, "slo-gone").await;
+    let (topic, queue) = topic_with_queue(&stack, "slo-gone").await;
+    let job = slo_job(&stack, "burn-gone", &stack.moto_url, &bucket, &topic).await;
+    let mut received = Vec::new();
+    for event in minutes("2026-06-04T11:50:00Z", "2026-06-04T12:50:00Z") {
+        invoke(&job, &event, "slo-gone", deadline_in(30))
+            .await
+            .expect("runs");
+        for message in slo_messages(&drain(&stack, &queue).await) {
+            received.push((at(&event), message));
+        }
+    }
+    let gone = |minute: u32| {
+        vigil_tests::GONE_FROM
+            .parse::<DateTime<Utc>>()
+            .expect("time")
+            + chrono::Duration::minutes(i64::from(minute))
+    };
+    let rules: Vec<(&str, &str)> = received
+        .iter()
+        .map(|(_, m)| (m.0.as_str(), m.2.as_str()))
+        .collect();
+    assert_eq!(rules, [("no_data", "firing"), ("no_data", "resolved")]);
+    // Its last 5-minute increase is at 12:04; ten minutes later it fires; back at 12:32.
+    assert!(
+        (gone(12)..=gone(16)).contains(&received[0].0),
+        "{:?}",
+        received[0].0
+    );
+    assert!(
+        (gone(31)..=gone(35)).contains(&received[1].0),
+        "{:?}",
+        received[1].0
     );
 }
