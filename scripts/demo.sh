@@ -90,9 +90,20 @@ while True:
         envelope = json.loads(message["Body"])
         messages.append((envelope["Subject"], json.loads(envelope["Message"])))
         sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+def show(value, unit):
+    # The JSON keeps plain numbers and names the unit; people read them with it.
+    if value is None:
+        return "no data"
+    if unit == "seconds":
+        return f"{value * 1000:.4g} ms" if abs(value) < 1 else f"{value:.4g} s"
+    if unit == "ratio":
+        return f"{value * 100:.4g} %"
+    if unit == "per_second":
+        return f"{value:.4g} /s"
+    return f"{value:.4g}"
 print(f"\nThe SQS subscriber received {len(messages)} alert(s):")
 for subject, alert in sorted(messages, key=lambda m: m[1]["at"]):
-    expected = alert["expected"]
+    unit = alert.get("unit", "none")
     why = f" ({alert['reason']})" if alert.get("reason") else ""
-    print(f"  {alert['at']}  {subject:<45} value {alert['value']:.4g}, expected {expected:.4g}{why}")
+    print(f"  {alert['at']}  {subject:<45} value {show(alert['value'], unit)}, expected {show(alert['expected'], unit)}{why}")
 PY
