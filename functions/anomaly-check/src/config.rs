@@ -229,16 +229,18 @@ pub fn load_checks(
     text: Option<&str>,
     conventions: &MetricConventions,
 ) -> Result<Vec<Check>, ChecksError> {
-    load_checks_and_windows(text, conventions).map(|(checks, _)| checks)
+    load_checks_and_windows(text, conventions, false).map(|(checks, _)| checks)
 }
 
-/// Turns the checks document's text (if any) into checks and mute windows.
+/// Turns the checks document's text (if any) into checks and mute windows; with
+/// `none_allowed` (SLO alerts run beside them) a document may turn every check off.
 ///
 /// # Errors
 /// [`ChecksError`] naming the check or mute window and the field at fault.
 pub fn load_checks_and_windows(
     text: Option<&str>,
     conventions: &MetricConventions,
+    none_allowed: bool,
 ) -> Result<(Vec<Check>, Vec<MuteWindow>), ChecksError> {
     let document = match text {
         Some(text) => parse_document(text)?,
@@ -250,5 +252,8 @@ pub fn load_checks_and_windows(
         },
     };
     let windows = mute_windows(&document)?;
-    build_checks(document, conventions).map(|checks| (checks, windows))
+    match build_checks(document, conventions) {
+        Err(ChecksError::Empty) if none_allowed => Ok((Vec::new(), windows)),
+        other => other.map(|checks| (checks, windows)),
+    }
 }

@@ -16,7 +16,7 @@ use vigil_core::adapters::{
     read_slos, ConfiguredDocument, ConfiguredPublisher, ConfiguredReportStore,
     ConfiguredStateStore, SlosStartupError,
 };
-use vigil_core::check::document::{mute_windows, parse_document, ChecksError};
+use vigil_core::check::document::ChecksError;
 use vigil_core::ports::{DocumentError, DocumentSource};
 use vigil_core::telemetry::Event;
 
@@ -97,17 +97,9 @@ pub async fn connect(
     };
     let slos = read_slos(&config.slos, &s3).await?;
     // With SLOs to alert on, a document may turn every anomaly check off.
-    let (checks, mut windows) = match load_checks_and_windows(text.as_deref(), &config.conventions)
-    {
-        Err(ChecksError::Empty) if slos.is_some() => {
-            let document = parse_document(text.as_deref().unwrap_or_default())
-                .map_err(|source| StartupError::Checks { variable, source })?;
-            let windows = mute_windows(&document)
-                .map_err(|source| StartupError::Checks { variable, source })?;
-            (Vec::new(), windows)
-        }
-        other => other.map_err(|source| StartupError::Checks { variable, source })?,
-    };
+    let (checks, mut windows) =
+        load_checks_and_windows(text.as_deref(), &config.conventions, slos.is_some())
+            .map_err(|source| StartupError::Checks { variable, source })?;
     windows.extend(
         slos.iter()
             .flat_map(|document| document.mute_windows.clone()),

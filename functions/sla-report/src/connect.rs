@@ -42,17 +42,13 @@ pub async fn connect(
         } => *force_path_style,
         Output::Directory(_) => false,
     };
-    if let Some(document) = read_slos(&config.slos, &s3_client(sdk, force_path_style)).await? {
+    let s3 = s3_client(sdk, force_path_style);
+    if let Some(document) = read_slos(&config.slos, &s3).await? {
         settings.slos = SloSet::Document(document);
     }
     let metrics = config.prometheus.connect(sdk).await?;
     let store = match config.output {
-        Output::S3 {
-            bucket,
-            force_path_style,
-        } => {
-            ConfiguredReportStore::S3(S3ReportStore::new(s3_client(sdk, force_path_style), bucket))
-        }
+        Output::S3 { bucket, .. } => ConfiguredReportStore::S3(S3ReportStore::new(s3, bucket)),
         Output::Directory(dir) => ConfiguredReportStore::Directory(DirReportStore::new(dir)),
     };
     Ok(SlaReportJob::new(metrics, store, settings))

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use super::detector::memory::Reason;
 use super::evaluate::Reading;
-use super::lifecycle::{advance, AlertKey, AlertState, LifecyclePolicy, Observation};
+use super::lifecycle::{advance, anomalous_since, AlertKey, LifecyclePolicy, Observation};
 use super::model::Check;
 use super::plan::{AlertRecord, Notification, Plan};
 use crate::series::Series;
@@ -96,11 +96,7 @@ pub fn plan_absence(
         };
         let before = previous.iter().find(|r| r.key == key);
         let (state, transition) = advance(before.map(|r| r.state), observation, now, &policy);
-        let since = match (before.map(|r| r.state), state) {
-            (Some(AlertState::Firing { since, .. }), _)
-            | (_, Some(AlertState::Firing { since, .. })) => since,
-            _ => now,
-        };
+        let since = anomalous_since(before.map(|r| r.state), state, now);
         let reading = Reading {
             reason: Some(Reason::NoData),
             ..Reading::NONE

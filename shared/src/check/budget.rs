@@ -213,21 +213,9 @@ pub fn plan_budget(
                     continue;
                 };
                 let facts = SloFacts {
-                    kind: SloAlertKind::SloBudget,
-                    slo: slo.name.clone(),
-                    service: service.to_owned(),
-                    rule,
-                    objective: slo.objective,
-                    window: slo.window.name(),
-                    burn_rate: None,
-                    long_window: None,
-                    short_window: None,
-                    long_burn_rate: None,
-                    short_burn_rate: None,
-                    long_events: None,
                     budget_remaining: budget.remaining,
-                    budget_exhausted_at: None,
                     period: Some(budget.window_start),
+                    ..SloFacts::about(SloAlertKind::SloBudget, slo, service, rule)
                 };
                 advance_threshold(&mut plan, &key, before, *threshold, slo, &facts, now);
             }

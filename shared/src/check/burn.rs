@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use super::budget::{exhausted_at, Budgets};
 use super::evaluate::Reading;
-use super::lifecycle::{advance, AlertKey, AlertState, LifecyclePolicy, Observation, Transition};
+use super::lifecycle::{
+    advance, anomalous_since, AlertKey, AlertState, LifecyclePolicy, Observation, Transition,
+};
 use super::model::Unit;
 use super::plan::{AlertRecord, Notification, Plan};
 use crate::annotations::Annotations;
@@ -84,6 +86,30 @@ pub struct SloFacts {
     /// A budget alert's window: its first day.
     #[serde(default)]
     pub period: Option<NaiveDate>,
+}
+
+impl SloFacts {
+    /// The facts every alert of `slo` states: which SLO, service and rule; the figures are
+    /// left to the alert that knows them.
+    pub fn about(kind: SloAlertKind, slo: &Slo, service: &str, rule: String) -> Self {
+        Self {
+            kind,
+            slo: slo.name.clone(),
+            service: service.to_owned(),
+            rule,
+            objective: slo.objective,
+            window: slo.window.name(),
+            burn_rate: None,
+            long_window: None,
+            short_window: None,
+            long_burn_rate: None,
+            short_burn_rate: None,
+            long_events: None,
+            budget_remaining: None,
+            budget_exhausted_at: None,
+            period: None,
+        }
+    }
 }
 
 /// SLO → service → events, over each range (seconds) the rules read.
@@ -168,23 +194,7 @@ pub fn plan_slo_absence(
             Some(last) if now - last >= SLO_ABSENT_AFTER_SECONDS => Observation::Anomalous,
             _ => Observation::Normal,
         };
-        let facts = SloFacts {
-            kind: SloAlertKind::SloBurn,
-            slo: slo.name.clone(),
-            service: String::new(),
-            rule: NO_DATA_RULE.to_owned(),
-            objective: slo.objective,
-            window: slo.window.name(),
-            burn_rate: None,
-            long_window: None,
-            short_window: None,
-            long_burn_rate: None,
-            short_burn_rate: None,
-            long_events: None,
-            budget_remaining: None,
-            budget_exhausted_at: None,
-            period: None,
-        };
+        let facts = SloFacts::about(SloAlertKind::SloBurn, slo, "", NO_DATA_RULE.to_owned());
         let rule = BurnRule {
             severity: Severity::Warning,
             burn_rate: 1.0,
@@ -321,12 +331,6 @@ pub fn plan_burn(
                     exhausted_at(budget, slo.window, short_burn?, per_second, now)
                 });
                 let facts = SloFacts {
-                    kind: SloAlertKind::SloBurn,
-                    slo: slo.name.clone(),
-                    service: service.to_owned(),
-                    rule: rule.name(),
-                    objective: slo.objective,
-                    window: slo.window.name(),
                     burn_rate: Some(rule.burn_rate),
                     long_window: Some(duration_text(rule.long_seconds)),
                     short_window: Some(duration_text(rule.short_seconds)),
@@ -335,7 +339,7 @@ pub fn plan_burn(
                     long_events: long.map(|e| e.total),
                     budget_remaining: budget.and_then(|b| b.remaining),
                     budget_exhausted_at: runs_out,
-                    period: None,
+                    ..SloFacts::about(SloAlertKind::SloBurn, slo, service, rule.name())
                 };
                 let observation = observe(rule, slo, &facts, before, paging);
                 let fired = advance_rule(
@@ -410,11 +414,7 @@ fn advance_rule(
     now: i64,
 ) -> bool {
     let (state, transition) = advance(before.map(|r| r.state), observation, now, &policy());
-    let since = match (before.map(|r| r.state), state) {
-        (Some(AlertState::Firing { since, .. }), _)
-        | (_, Some(AlertState::Firing { since, .. })) => since,
-        _ => now,
-    };
+    let since = anomalous_since(before.map(|r| r.state), state, now);
     let record = state.map(|state| AlertRecord {
         key: key.clone(),
         state,

@@ -180,6 +180,16 @@ pub fn advance(
     }
 }
 
+/// Since when an alert has been anomalous: the start of its state before this evaluation,
+/// else of its state after it, else `now`.
+pub fn anomalous_since(before: Option<AlertState>, after: Option<AlertState>, now: i64) -> i64 {
+    match (before, after) {
+        (Some(AlertState::Firing { since, .. } | AlertState::Pending { since }), _)
+        | (_, Some(AlertState::Firing { since, .. } | AlertState::Pending { since })) => since,
+        _ => now,
+    }
+}
+
 fn start_pending(
     since: i64,
     now: i64,

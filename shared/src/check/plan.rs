@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::burn::SloFacts;
 use super::evaluate::{Reading, SeriesEvaluation};
-use super::lifecycle::{advance, AlertKey, AlertState, Observation, Transition};
+use super::lifecycle::{advance, anomalous_since, AlertKey, AlertState, Observation, Transition};
 use super::model::{Check, Severity, Unit};
 use crate::annotations::Annotations;
 
@@ -215,13 +215,7 @@ pub fn plan_check(
         };
         match transition {
             Some(transition) => {
-                let since = match (before.map(|r| r.state), state) {
-                    (Some(AlertState::Firing { since, .. } | AlertState::Pending { since }), _)
-                    | (_, Some(AlertState::Firing { since, .. } | AlertState::Pending { since })) => {
-                        since
-                    }
-                    _ => now,
-                };
+                let since = anomalous_since(before.map(|r| r.state), state, now);
                 let notification = Notification {
                     annotations: check.annotations.resolve(&key.labels),
                     key,
