@@ -131,6 +131,9 @@ pub struct JobSettings {
     pub lease_seconds: i64,
     /// `DETECTOR`.
     pub detector: DetectorChoice,
+    /// `READ_OVERLAP_SECONDS`: how much of its stored window a check reads again each minute,
+    /// for samples that arrived late; at least the window means a full read every minute.
+    pub read_overlap_seconds: i64,
 }
 
 impl AnomalyCheckConfig {
@@ -215,6 +218,7 @@ impl AnomalyCheckConfig {
                 evaluation_delay_seconds: whole_seconds("EVALUATION_DELAY_SECONDS", 60, 3600)?,
                 lease_seconds: whole_seconds("STATE_LEASE_SECONDS", 120, 3600)?,
                 detector,
+                read_overlap_seconds: whole_seconds("READ_OVERLAP_SECONDS", 60, 31 * 86_400)?,
             },
             prometheus,
         })

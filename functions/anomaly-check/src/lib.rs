@@ -27,6 +27,7 @@ use chrono::DateTime;
 use futures_util::future::{join, join_all};
 use vigil_core::check::absence::plan_absence;
 use vigil_core::check::detector::Detector;
+use vigil_core::check::history::{History, Read, Span};
 use vigil_core::check::model::Check;
 use vigil_core::check::plan::AlertRecord;
 use vigil_core::check::run::{evaluation_time, held_by_another, Outcome, Round};
@@ -35,7 +36,6 @@ use vigil_core::conventions::MetricConventions;
 use vigil_core::deadline::Deadline;
 use vigil_core::event::ScheduledEvent;
 use vigil_core::ports::{AlertPublisher, MetricsError, MetricsSource, StateError, StateStore};
-use vigil_core::series::Series;
 use vigil_core::slo::document::SloDocument;
 use vigil_core::telemetry::Event;
 
@@ -144,51 +144,90 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             .map_or((0, 0), |rules| (rules.slo_count(), rules.query_count()))
     }
 
-    /// Reads one check's window at evaluation time `now` (and last season's, where it asks).
-    async fn fetch<'a>(&'a self, check: &'a Check, now: i64, deadline: Deadline) -> Fetched {
+    /// Reads one check's window at evaluation time `now`: the steps since its `stored`
+    /// history (and last season's, and its presence query's, where it has them), then, while
+    /// the window is incomplete and `fill_until` has time left, older slices.
+    async fn fetch(
+        &self,
+        check: &Check,
+        stored: Option<History>,
+        now: i64,
+        deadline: Deadline,
+        fill_until: Deadline,
+    ) -> Fetched {
         let started = Instant::now();
-        let (end, window) = (
-            check.window_end(now),
-            i64::try_from(check.window_seconds).unwrap_or(0),
-        );
-        let range = |query: &'a str, shift: i64| {
-            let time = |t| DateTime::from_timestamp(t, 0).unwrap_or_default();
-            let step = Duration::from_secs(check.step_seconds);
-            self.metrics.query_range(
-                query,
-                time(end - window - shift),
-                time(end - shift),
-                step,
-                deadline,
-            )
-        };
-        let outcome = async {
-            let current = range(&check.query, 0).await?.values;
-            let season = match check
-                .seasonality
-                .offset_seconds()
-                .and_then(|o| i64::try_from(o).ok())
-            {
-                Some(offset) => range(&check.query, offset).await?.values,
-                None => Vec::new(),
-            };
-            let presence = match &check.presence_query {
-                Some(query) if check.absent_after_seconds > 0 => {
-                    Some(range(query, 0).await?.values)
+        let overlap = self.settings.read_overlap_seconds;
+        let (mut history, span) = History::resume(stored, check, check.window_end(now), overlap);
+        let outcome = match self.read_span(check, span, deadline).await {
+            Ok(read) => {
+                history.take(check, span, read);
+                while let Some(older) = history.older(check) {
+                    if fill_until.remaining().is_zero() {
+                        break;
+                    }
+                    match self.read_span(check, older, deadline).await {
+                        Ok(read) => history.take(check, older, read),
+                        Err(error) => {
+                            tracing::warn!(check = %check.name, error = %error, "{}", Event::WindowSliceFailed);
+                            break;
+                        }
+                    }
                 }
-                _ => None,
-            };
-            Ok((current, season, presence))
-        }
-        .await;
+                if !history.complete(check) {
+                    tracing::info!(check = %check.name, from = history.from, end = history.end, "{}", Event::WindowFilling);
+                }
+                Ok(())
+            }
+            Err(error) => Err(error),
+        };
         Fetched {
+            history,
             outcome,
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
         }
     }
 
-    /// Evaluates each check on what `fetched` holds for it, its series' absence first; a check
-    /// whose queries failed keeps its alerts (`previous` holds the stored ones).
+    /// Reads `check`'s queries over `span`: its own, last season's where it asks, and its
+    /// presence query where it has one for its no-data alerts.
+    async fn read_span<'a>(
+        &'a self,
+        check: &'a Check,
+        span: Span,
+        deadline: Deadline,
+    ) -> Result<Read, MetricsError> {
+        let range = |query: &'a str, shift: i64| {
+            let time = |t| DateTime::from_timestamp(t, 0).unwrap_or_default();
+            let step = Duration::from_secs(check.step_seconds);
+            self.metrics.query_range(
+                query,
+                time(span.start - shift),
+                time(span.end - shift),
+                step,
+                deadline,
+            )
+        };
+        let current = range(&check.query, 0).await?.values;
+        let season = match check
+            .seasonality
+            .offset_seconds()
+            .and_then(|o| i64::try_from(o).ok())
+        {
+            Some(offset) => range(&check.query, offset).await?.values,
+            None => Vec::new(),
+        };
+        let presence = match &check.presence_query {
+            Some(query) if check.absent_after_seconds > 0 => range(query, 0).await?.values,
+            _ => Vec::new(),
+        };
+        Ok(Read {
+            current,
+            season,
+            presence,
+        })
+    }
+
+    /// Evaluates each check on the window `fetched` holds for it, its series' absence first;
+    /// a check whose queries failed keeps its alerts (`previous` holds the stored ones).
     fn evaluate<'a>(
         &'a self,
         fetched: Vec<Fetched>,
@@ -200,17 +239,22 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
         for (check, fetched) in self.checks.iter().zip(fetched) {
             outcome.query_latency_ms.push(fetched.elapsed_ms);
             match fetched.outcome {
-                Ok((current, season, presence)) => {
-                    let presence = presence.as_deref().unwrap_or(&current);
+                Ok(()) => {
+                    let windows = fetched.history.windows(check);
                     round.absorb(plan_absence(
                         check,
-                        presence,
+                        &windows.presence,
                         round.has_seen(check),
                         previous,
                         round.now(),
                     ));
-                    let series =
-                        round.evaluate(check, self.detector.as_ref(), current, &season, previous);
+                    let series = round.evaluate(
+                        check,
+                        self.detector.as_ref(),
+                        windows.current,
+                        &windows.season,
+                        previous,
+                    );
                     outcome.series += series;
                     tracing::debug!(check = %check.name, series, elapsed_ms = fetched.elapsed_ms, "{}", Event::CheckEvaluated);
                 }
@@ -220,6 +264,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
                     failures.checks.push((check, error));
                 }
             }
+            round.keep_history(fetched.history);
         }
     }
 
@@ -253,11 +298,19 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             return Ok(outcome);
         }
         let silences = self.load_silences().await?;
-        let checks = join_all(
-            self.checks
+        let mut stored = std::mem::take(&mut document.histories);
+        for problem in &stored.dropped {
+            tracing::error!(problem = %problem, "{}", Event::WindowUnreadable);
+        }
+        let fill_until = Deadline::after(deadline.remaining() / 2);
+        let checks = join_all(self.checks.iter().map(|check| {
+            let history = stored
+                .kept
                 .iter()
-                .map(|check| self.fetch(check, now, deadline)),
-        );
+                .position(|h| h.check == check.name)
+                .map(|at| stored.kept.swap_remove(at));
+            self.fetch(check, history, now, deadline, fill_until)
+        }));
         let slos = async {
             match &self.slo_rules {
                 Some(rules) => Some(
@@ -377,11 +430,10 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
     }
 }
 
-/// A check's window, last season's, and its presence query's window where it has one.
-type Windows = (Vec<Series>, Vec<Series>, Option<Vec<Series>>);
-
+/// A check's window as read, and whether its newest steps could be read.
 struct Fetched {
-    outcome: Result<Windows, MetricsError>,
+    history: History,
+    outcome: Result<(), MetricsError>,
     elapsed_ms: f64,
 }
 

@@ -8,14 +8,14 @@ use serde_json::json;
 use vigil_core::check::detector::DetectorChoice;
 use vigil_core::check::lifecycle::Transition;
 use vigil_core::check::plan::Notification;
-use vigil_core::check::state::{Corruption, Lease};
+use vigil_core::check::state::{Corruption, Histories, Lease};
 use vigil_core::config::Env;
 use vigil_core::conventions::MetricConventions;
 
 use crate::config::load_checks;
 use vigil_core::adapters::silences::SilencesStore;
 use vigil_core::ports::{Answer, MetricsFailure, PublishError};
-use vigil_core::series::Sample;
+use vigil_core::series::{Sample, Series};
 
 use super::*;
 
@@ -29,6 +29,8 @@ struct FakeMetrics {
     error_ratio: Mutex<Option<f64>>,
     /// The instant queries' ranges, in seconds, in the order asked.
     instant_ranges: Mutex<Vec<u64>>,
+    /// The range queries' points per series, in the order asked.
+    range_points: Mutex<Vec<i64>>,
 }
 
 impl MetricsSource for &FakeMetrics {
@@ -86,6 +88,10 @@ impl MetricsSource for &FakeMetrics {
             });
         }
         let step = i64::try_from(step.as_secs()).expect("small");
+        self.range_points
+            .lock()
+            .expect("lock")
+            .push((end.timestamp() - start.timestamp()) / step + 1);
         let newest = *self.newest.lock().expect("lock");
         let points = (start.timestamp()..=end.timestamp())
             .step_by(usize::try_from(step).expect("small"))
@@ -185,6 +191,7 @@ fn fakes() -> (FakeMetrics, MemoryState, RecordingPublisher) {
             fail_query: None,
             error_ratio: Mutex::new(Some(0.0)),
             instant_ranges: Mutex::default(),
+            range_points: Mutex::default(),
         },
         MemoryState::default(),
         RecordingPublisher::default(),
@@ -208,6 +215,7 @@ fn settings() -> JobSettings {
         evaluation_delay_seconds: 0,
         lease_seconds: 120,
         detector: DetectorChoice::RobustBaseline,
+        read_overlap_seconds: 60,
     }
 }
 
@@ -228,6 +236,39 @@ async fn minute<'a>(
         Deadline::after(Duration::from_secs(30)),
     )
     .await
+}
+
+#[tokio::test]
+async fn each_minute_reads_only_the_new_steps_and_an_older_state_is_upgraded() {
+    let (metrics, state, publisher) = fakes();
+    let mut checks = one_check();
+    checks[0].window_seconds = 6 * 3600;
+    let job = AnomalyCheckJob::new(&metrics, &state, &publisher, checks, settings());
+    let read = || std::mem::take(&mut *metrics.range_points.lock().expect("lock"));
+    minute(&job, &metrics, 0, 100.0).await.expect("runs");
+    assert_eq!(
+        read(),
+        [90, 90, 90, 90, 1],
+        "newest slice first, then older ones"
+    );
+    for m in 1..4 {
+        minute(&job, &metrics, m, 100.0).await.expect("runs");
+        assert_eq!(read(), [3], "the new step and two again");
+    }
+    let (mut document, version) = state.stored.lock().expect("lock").clone().expect("saved");
+    let history = &document.histories.kept[0];
+    assert_eq!((history.end - history.from) / 60 + 1, 361);
+    assert_eq!(history.series[0].values.len(), 361);
+    document.histories = Histories::default();
+    *state.stored.lock().expect("lock") = Some((document, version));
+    minute(&job, &metrics, 4, 100.0).await.expect("runs");
+    assert_eq!(
+        read(),
+        [90, 90, 90, 90, 1],
+        "a state without windows is read in full"
+    );
+    minute(&job, &metrics, 5, 100.0).await.expect("runs");
+    assert_eq!(read(), [3]);
 }
 
 #[tokio::test]
@@ -358,6 +399,7 @@ async fn a_rejected_query_fails_its_check_only() {
             fail_query: Some("sum("),
             error_ratio: Mutex::new(Some(0.0)),
             instant_ranges: Mutex::default(),
+            range_points: Mutex::default(),
         },
         MemoryState::default(),
         RecordingPublisher::default(),

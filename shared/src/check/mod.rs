@@ -15,6 +15,7 @@ pub mod chat;
 pub mod detector;
 pub mod document;
 pub mod evaluate;
+pub mod history;
 pub mod lifecycle;
 pub mod message;
 pub mod model;

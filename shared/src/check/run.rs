@@ -10,11 +10,12 @@ use super::burn::SloCache;
 use super::detector::memory::{Memory, FORGET_AFTER_SECONDS};
 use super::detector::Detector;
 use super::evaluate::{evaluate_check, remember, SeriesEvaluation};
+use super::history::History;
 use super::lifecycle::{AlertKey, AlertState, Transition};
 use super::model::Check;
 use super::model::Unit;
 use super::plan::{plan_check, AlertRecord, Notification, Plan};
-use super::state::{Lease, OutboxEntry, SeriesMemory, StateDocument};
+use super::state::{Histories, Lease, OutboxEntry, SeriesMemory, StateDocument};
 use crate::annotations::Annotations;
 use crate::series::Series;
 
@@ -59,6 +60,7 @@ pub struct Round {
     memories: BTreeMap<AlertKey, Memory>,
     pending: Vec<OutboxEntry>,
     slo_cache: Option<SloCache>,
+    histories: Vec<History>,
 }
 
 impl Round {
@@ -108,6 +110,11 @@ impl Round {
     /// The evaluation time, unix seconds.
     pub fn now(&self) -> i64 {
         self.now
+    }
+
+    /// Keeps a check's window, as read so far, in the state.
+    pub fn keep_history(&mut self, history: History) {
+        self.histories.push(history);
     }
 
     /// Keeps the SLO rules' long-range counts in the state (without SLO rules none is kept).
@@ -168,6 +175,7 @@ impl Round {
                 .map(|(key, memory)| SeriesMemory { key, memory })
                 .collect(),
             slo_cache: self.slo_cache,
+            histories: self.histories,
         }
     }
 }
@@ -183,13 +191,16 @@ pub struct Outcome {
     pub memories: Vec<SeriesMemory>,
     /// The SLO rules' long-range counts.
     pub slo_cache: Option<SloCache>,
+    /// Each check's window as read so far.
+    pub histories: Vec<History>,
 }
 
 impl Outcome {
     /// The claim an invocation writes before it sends the outbox: the stored alerts as they
-    /// were (`document`), the outbox, the new memories and a lease naming `holder` until
-    /// `expires_at`. The memories move into the claim rather than being copied (at 10,000
-    /// series they are megabytes); [`Self::claimed`] takes them back once it is written.
+    /// were (`document`), the outbox, the new memories and windows, and a lease naming
+    /// `holder` until `expires_at`. The memories and windows move into the claim rather than
+    /// being copied (at 10,000 series they are megabytes); [`Self::claimed`] takes them back
+    /// once it is written.
     pub fn claim(
         &mut self,
         document: &StateDocument,
@@ -203,13 +214,18 @@ impl Outcome {
             }),
             outbox: self.outbox.clone(),
             memories: std::mem::take(&mut self.memories),
+            histories: Histories {
+                kept: std::mem::take(&mut self.histories),
+                dropped: Vec::new(),
+            },
             ..document.clone()
         }
     }
 
-    /// Takes the memories back from the `claim` [`Self::claim`] made.
+    /// Takes the memories and windows back from the `claim` [`Self::claim`] made.
     pub fn claimed(&mut self, claim: StateDocument) {
         self.memories = claim.memories;
+        self.histories = claim.histories.kept;
     }
 
     /// `entry` was accepted: its alert takes the record it carries.
@@ -346,6 +362,10 @@ impl Outcome {
             outbox: self.outbox,
             memories: self.memories,
             slo_cache: self.slo_cache,
+            histories: Histories {
+                kept: self.histories,
+                dropped: Vec::new(),
+            },
             ..StateDocument::default()
         }
     }
@@ -422,6 +442,7 @@ mod tests {
             outbox: Vec::new(),
             memories: Vec::new(),
             slo_cache: None,
+            histories: Vec::new(),
         };
         outcome.silenced(entry(&record(key.clone(), 60), 60), &[]);
         let stored = outcome.alerts[&key].clone();

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::burn::SloCache;
 use super::detector::memory::Memory;
+use super::history::History;
 use super::lifecycle::AlertKey;
 use super::plan::{AlertRecord, Notification};
 
@@ -60,6 +61,48 @@ pub struct StateDocument {
     /// The SLO burn-rate rules' long-range counts, kept between their reads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slo_cache: Option<SloCache>,
+    /// Each check's window as read so far, so each sample is read once.
+    #[serde(default, skip_serializing_if = "Histories::is_empty")]
+    pub histories: Histories,
+}
+
+/// The checks' stored windows; one that cannot be read is dropped on its own (its check
+/// reads its window afresh), not the whole state with its alerts.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Histories {
+    /// The readable ones.
+    pub kept: Vec<History>,
+    /// Why each unreadable one could not be read.
+    pub dropped: Vec<String>,
+}
+
+impl Histories {
+    /// Whether none is stored.
+    pub fn is_empty(&self) -> bool {
+        self.kept.is_empty()
+    }
+}
+
+impl Serialize for Histories {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.kept.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Histories {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Vec::<Box<serde_json::value::RawValue>>::deserialize(deserializer)?;
+        let mut histories = Self::default();
+        for (index, stored) in raw.iter().enumerate() {
+            match serde_json::from_str::<History>(stored.get()) {
+                Ok(history) => histories.kept.push(history),
+                Err(error) => histories
+                    .dropped
+                    .push(format!("histories[{index}]: {error}")),
+            }
+        }
+        Ok(histories)
+    }
 }
 
 /// One series' score memories, with its identity.
@@ -81,11 +124,14 @@ impl Default for StateDocument {
             lease: None,
             memories: Vec::new(),
             slo_cache: None,
+            histories: Histories::default(),
         }
     }
 }
 
 /// What loading found.
+// One per invocation, moved out at once: boxing the document would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Loaded {
     /// No state yet: start fresh; create with `If-None-Match: *`.
@@ -143,5 +189,25 @@ impl StateDocument {
     /// When serialisation fails (it does not for documents built by this crate).
     pub fn to_bytes(&self) -> serde_json::Result<Vec<u8>> {
         serde_json::to_vec(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_window_is_dropped_alone() {
+        let bytes = br#"{"schema_version":1,"alerts":[],"histories":[
+            {"check":"a","read":"0","end":120,"from":60,"series":[{"labels":{},"values":"gA=="}]},
+            {"check":"b","read":"0","end":120,"from":60,"series":[{"labels":{},"values":"not base64!"}]}
+        ]}"#;
+        let Loaded::Found { document, .. } = Loaded::from_bytes(bytes, "v1".to_owned()) else {
+            panic!("the state is read");
+        };
+        assert_eq!(document.histories.kept.len(), 1);
+        assert_eq!(document.histories.kept[0].check, "a");
+        assert_eq!(document.histories.dropped.len(), 1);
+        assert!(document.histories.dropped[0].starts_with("histories[1]: values:"));
     }
 }

@@ -95,6 +95,14 @@ events! {
     BudgetAlertsOff,
     /// The stored state could not be read; it is replaced.
     StateCorrupt,
+    /// A check's stored window could not be read; the check reads its window afresh.
+    WindowUnreadable,
+    /// A check's window is not yet complete (first run, a changed query, a long gap): it
+    /// evaluates what has been read and reads older slices while the invocation has time.
+    WindowFilling,
+    /// An older slice of a check's window could not be read; the check evaluates what it has
+    /// and reads it again at the next minute.
+    WindowSliceFailed,
     /// A ledger day of the page's SLI trend could not be read; the trend leaves it out.
     TrendDayUnread,
 }

@@ -12,30 +12,72 @@ use crate::support::{
 
 const STATE_KEY: &str = "anomaly-check/state.json";
 
-#[tokio::test]
-async fn each_incident_gives_one_firing_and_one_resolved_and_calm_gives_none() {
+/// Replays the incident day's `events` with the job's `extra` settings: the SNS envelope of
+/// every message the subscriber receives.
+async fn replay(name: &str, events: &[Value], extra: &[(&str, &str)]) -> Vec<Value> {
     let stack = stack();
-    let bucket = new_bucket(&stack, "anomaly-replay").await;
-    let (topic, queue) = topic_with_queue(&stack, "replay").await;
+    let bucket = new_bucket(&stack, name).await;
+    let (topic, queue) = topic_with_queue(&stack, name).await;
     let job = anomaly_job(
         &stack.prometheus_url,
         &stack.moto_url,
         &bucket,
         Some(&topic),
-        &[],
+        extra,
     )
     .await;
-    for (index, event) in minutes("2026-11-03T09:00:00Z", "2026-11-03T16:00:00Z")
-        .iter()
-        .enumerate()
-    {
-        invoke(&job, event, &format!("replay-{index}"), deadline_in(30))
+    for (index, event) in events.iter().enumerate() {
+        invoke(&job, event, &format!("{name}-{index}"), deadline_in(30))
             .await
-            .unwrap_or_else(|e| panic!("minute {event}: {e}"));
+            .unwrap_or_else(|e| panic!("{name} minute {event}: {e}"));
     }
-    let mut messages = summarise(&drain(&stack, &queue).await);
+    drain(&stack, &queue).await
+}
+
+/// Each message whole (document and attributes), in a stable order.
+fn whole(envelopes: &[Value]) -> Vec<String> {
+    let mut messages: Vec<String> = envelopes
+        .iter()
+        .map(|envelope| {
+            serde_json::json!([envelope["Message"], envelope["MessageAttributes"]]).to_string()
+        })
+        .collect();
     messages.sort();
-    assert_eq!(messages, replay_incidents());
+    messages
+}
+
+/// Each incident gives one firing and one resolved message and calm gives none; reading each
+/// sample once gives exactly the messages that reading the whole window every minute gives,
+/// also across a 20-minute gap in the minutes (mid-incident).
+#[tokio::test]
+async fn each_incident_alerts_once_and_reading_each_sample_once_changes_no_message() {
+    let day = minutes("2026-11-03T09:00:00Z", "2026-11-03T16:00:00Z");
+    let gap = |event: &&Value| {
+        let time = event["time"].as_str().expect("time");
+        !("2026-11-03T11:10:00".."2026-11-03T11:30:00").contains(&time)
+    };
+    let with_gap: Vec<Value> = day.iter().filter(gap).cloned().collect();
+    let full = [("READ_OVERLAP_SECONDS", "86400")];
+    let (incremental, full_reads, incremental_gap, full_gap) = tokio::join!(
+        replay("incremental", &day, &[]),
+        replay("full-reads", &day, &full),
+        replay("incremental-gap", &with_gap, &[]),
+        replay("full-reads-gap", &with_gap, &full),
+    );
+    let mut summary = summarise(&incremental);
+    summary.sort();
+    assert_eq!(summary, replay_incidents());
+    assert_eq!(
+        whole(&incremental),
+        whole(&full_reads),
+        "message for message"
+    );
+    assert!(!incremental_gap.is_empty());
+    assert_eq!(
+        whole(&incremental_gap),
+        whole(&full_gap),
+        "message for message, across the gap"
+    );
 }
 
 #[tokio::test]
