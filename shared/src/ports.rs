@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use thiserror::Error;
 
 use crate::check::plan::Notification;
+use crate::check::shard::Shard;
 use crate::check::state::{Loaded, StateDocument};
 use crate::deadline::Deadline;
 use crate::series::{Sample, Series};
@@ -157,18 +158,22 @@ impl StoreError {
     }
 }
 
-/// Keeps the alert state, with compare-and-swap writes.
+/// Keeps the alert state, one object per shard, with compare-and-swap writes.
 pub trait StateStore: Send + Sync {
-    /// Reads the state.
-    fn load(&self) -> impl Future<Output = Result<Loaded, StateError>> + Send;
+    /// Reads `shard`'s state.
+    fn load(&self, shard: Shard) -> impl Future<Output = Result<Loaded, StateError>> + Send;
 
-    /// Writes `document` if the stored version is still `expected` (`None`: if there is
-    /// none); returns the new version.
+    /// Writes `shard`'s `document` if the stored version is still `expected` (`None`: if
+    /// there is none); returns the new version.
     fn save(
         &self,
+        shard: Shard,
         document: &StateDocument,
         expected: Option<&str>,
     ) -> impl Future<Output = Result<String, StateError>> + Send;
+
+    /// Every shard, of any count, whose state is stored.
+    fn stored_shards(&self) -> impl Future<Output = Result<Vec<Shard>, StateError>> + Send;
 }
 
 /// A state store failure.

@@ -31,11 +31,11 @@ use vigil_core::check::history::{History, Read, Span};
 use vigil_core::check::model::Check;
 use vigil_core::check::plan::AlertRecord;
 use vigil_core::check::run::{evaluation_time, held_by_another, Outcome, Round};
-use vigil_core::check::state::{Loaded, StateDocument};
+use vigil_core::check::shard::{owned, Shard};
 use vigil_core::conventions::MetricConventions;
 use vigil_core::deadline::Deadline;
 use vigil_core::event::ScheduledEvent;
-use vigil_core::ports::{AlertPublisher, MetricsError, MetricsSource, StateError, StateStore};
+use vigil_core::ports::{AlertPublisher, MetricsError, MetricsSource, StateStore};
 use vigil_core::slo::document::SloDocument;
 use vigil_core::telemetry::Event;
 
@@ -47,6 +47,7 @@ pub mod score_csv;
 pub mod silence_cli;
 mod silences;
 pub mod slos;
+mod state;
 
 pub use config::{AnomalyCheckConfig, ChecksSource, JobSettings, StateLocation};
 pub use connect::{connect, DeployedJob, StartupError};
@@ -150,6 +151,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
     async fn fetch(
         &self,
         check: &Check,
+        shard: Shard,
         stored: Option<History>,
         now: i64,
         deadline: Deadline,
@@ -160,13 +162,13 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
         let (mut history, span) = History::resume(stored, check, check.window_end(now), overlap);
         let outcome = match self.read_span(check, span, deadline).await {
             Ok(read) => {
-                history.take(check, span, read);
+                history.take(check, shard, span, read);
                 while let Some(older) = history.older(check) {
                     if fill_until.remaining().is_zero() {
                         break;
                     }
                     match self.read_span(check, older, deadline).await {
-                        Ok(read) => history.take(check, older, read),
+                        Ok(read) => history.take(check, shard, older, read),
                         Err(error) => {
                             tracing::warn!(check = %check.name, error = %error, "{}", Event::WindowSliceFailed);
                             break;
@@ -230,6 +232,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
     /// a check whose queries failed keeps its alerts (`previous` holds the stored ones).
     fn evaluate<'a>(
         &'a self,
+        shard: Shard,
         fetched: Vec<Fetched>,
         round: &mut Round,
         previous: &[AlertRecord],
@@ -241,13 +244,10 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             match fetched.outcome {
                 Ok(()) => {
                     let windows = fetched.history.windows(check);
-                    round.absorb(plan_absence(
-                        check,
-                        &windows.presence,
-                        round.has_seen(check),
-                        previous,
-                        round.now(),
-                    ));
+                    let seen = (round.has_seen(check), fetched.history.seen_elsewhere());
+                    let absence =
+                        plan_absence(check, &windows.presence, seen, previous, round.now());
+                    round.absorb(owned(shard, absence));
                     let series = round.evaluate(
                         check,
                         self.detector.as_ref(),
@@ -283,14 +283,18 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
         let ScheduledEvent::At(time) = ScheduledEvent::from_json(event)? else {
             return Err(CheckRunError::DayEvent);
         };
+        let shard = Shard::from_event(event)?;
         let now = evaluation_time(time.timestamp(), self.settings.evaluation_delay_seconds);
-        let (mut document, version) = self.load().await?;
         let mut outcome = CheckOutcome {
             evaluated_at: DateTime::from_timestamp(now, 0)
                 .unwrap_or_default()
                 .to_rfc3339(),
             checks: self.checks.len(),
             ..CheckOutcome::default()
+        };
+        let Some((mut document, version)) = self.load(shard, wall_now).await? else {
+            outcome.skipped = true;
+            return Ok(outcome);
         };
         if let Some(lease) = held_by_another(&document, request_id, wall_now) {
             tracing::warn!(holder = %lease.holder, expires_at = lease.expires_at, "{}", Event::LeaseHeld);
@@ -309,21 +313,22 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
                 .iter()
                 .position(|h| h.check == check.name)
                 .map(|at| stored.kept.swap_remove(at));
-            self.fetch(check, history, now, deadline, fill_until)
+            self.fetch(check, shard, history, now, deadline, fill_until)
         }));
         let slos = async {
             match &self.slo_rules {
-                Some(rules) => Some(
+                Some(rules) if shard.index == 0 => Some(
                     self.read_slos(rules, document.slo_cache.as_ref(), now, deadline)
                         .await,
                 ),
-                None => None,
+                _ => None,
             }
         };
         let (fetched, slo_reading) = join(checks, slos).await;
         let mut round = Round::start(&mut document, &self.checks, now);
         let mut failures = Failures::default();
         self.evaluate(
+            shard,
             fetched,
             &mut round,
             &document.alerts,
@@ -338,7 +343,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
         if round.outbox.is_empty() {
             outcome.active_alerts = round.active();
             outcome.skipped = self
-                .save(&round.into_state(), version.as_deref())
+                .save(shard, &round.into_state(), version.as_deref())
                 .await?
                 .is_none();
         } else {
@@ -347,7 +352,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
                 request_id,
                 wall_now + self.settings.lease_seconds,
             );
-            let saved = self.save(&claim, version.as_deref()).await?;
+            let saved = self.save(shard, &claim, version.as_deref()).await?;
             round.claimed(claim);
             let Some(claimed) = saved else {
                 outcome.skipped = true;
@@ -363,9 +368,13 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             )
             .await;
             outcome.active_alerts = round.active();
-            self.state.save(&round.into_state(), Some(&claimed)).await?;
+            self.state
+                .save(shard, &round.into_state(), Some(&claimed))
+                .await?;
         }
-        self.prune_silences(silences, now).await;
+        if shard.index == 0 {
+            self.prune_silences(silences, now).await;
+        }
         finish(outcome, failures)
     }
 
@@ -398,34 +407,6 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
                     round.unsent(entry, previous);
                 }
             }
-        }
-    }
-
-    /// The stored state and its version; a corrupt one is logged and replaced by an empty one.
-    async fn load(&self) -> Result<(StateDocument, Option<String>), StateError> {
-        Ok(match self.state.load().await? {
-            Loaded::Missing => (StateDocument::default(), None),
-            Loaded::Found { document, version } => (document, Some(version)),
-            Loaded::Corrupt { version, problem } => {
-                tracing::error!(problem = %problem, "{}", Event::StateCorrupt);
-                (StateDocument::default(), Some(version))
-            }
-        })
-    }
-
-    /// Writes `document` if the state is still at `version`; `None` when another invocation
-    /// wrote it first.
-    async fn save(
-        &self,
-        document: &StateDocument,
-        version: Option<&str>,
-    ) -> Result<Option<String>, StateError> {
-        match self.state.save(document, version).await {
-            Err(StateError::Conflict) => {
-                tracing::warn!("{}", Event::StateConflict);
-                Ok(None)
-            }
-            other => other.map(Some),
         }
     }
 }

@@ -7,6 +7,7 @@ use vigil_core::adapters::silences::SilencesError;
 use vigil_core::check::burn_reads::SloFailure;
 use vigil_core::check::model::Check;
 use vigil_core::check::plan::Notification;
+use vigil_core::check::shard::ShardError;
 use vigil_core::event::EventError;
 use vigil_core::ports::{MetricsError, PublishError, StateError};
 use vigil_core::telemetry::{self, Event};
@@ -17,6 +18,9 @@ pub enum CheckRunError {
     /// The event has no usable time.
     #[error("malformed event: {0}")]
     Event(#[from] EventError),
+    /// The event's shard fields are not usable.
+    #[error("malformed event: {0}")]
+    Shard(#[from] ShardError),
     /// A backfill event was sent to the minute check.
     #[error("malformed event: the anomaly check needs a \"time\", not a \"date\"")]
     DayEvent,
@@ -68,7 +72,7 @@ impl CheckRunError {
     /// A short, stable name for the kind of failure.
     pub fn kind(&self) -> &'static str {
         match self {
-            Self::Event(_) | Self::DayEvent => "BadEvent",
+            Self::Event(_) | Self::Shard(_) | Self::DayEvent => "BadEvent",
             Self::State(_) => "StateFailed",
             Self::Silences(_) => "SilencesUnreadable",
             Self::Checks { .. } => "ChecksFailed",
@@ -80,7 +84,7 @@ impl CheckRunError {
     /// Whether retrying could help (the next minute retries anyway).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Event(_) | Self::DayEvent => false,
+            Self::Event(_) | Self::Shard(_) | Self::DayEvent => false,
             Self::State(_) | Self::Silences(_) | Self::Publish { .. } => true,
             Self::Checks { retryable, .. } | Self::Slos { retryable, .. } => *retryable,
         }

@@ -8,9 +8,10 @@ use serde_json::json;
 use vigil_core::check::detector::DetectorChoice;
 use vigil_core::check::lifecycle::Transition;
 use vigil_core::check::plan::Notification;
-use vigil_core::check::state::{Corruption, Histories, Lease};
+use vigil_core::check::state::{Corruption, Histories, Lease, Loaded, StateDocument};
 use vigil_core::config::Env;
 use vigil_core::conventions::MetricConventions;
+use vigil_core::ports::StateError;
 
 use crate::config::load_checks;
 use vigil_core::adapters::silences::SilencesStore;
@@ -125,7 +126,8 @@ struct MemoryState {
 }
 
 impl StateStore for &MemoryState {
-    async fn load(&self) -> Result<Loaded, StateError> {
+    async fn load(&self, shard: Shard) -> Result<Loaded, StateError> {
+        assert_eq!(shard, Shard::ONE, "one shard in these tests");
         Ok(match &*self.stored.lock().expect("lock") {
             None => Loaded::Missing,
             Some((document, version)) if document.schema_version != 1 => Loaded::Corrupt {
@@ -141,9 +143,11 @@ impl StateStore for &MemoryState {
 
     async fn save(
         &self,
+        shard: Shard,
         document: &StateDocument,
         expected: Option<&str>,
     ) -> Result<String, StateError> {
+        assert_eq!(shard, Shard::ONE, "one shard in these tests");
         let mut stored = self.stored.lock().expect("lock");
         if std::mem::take(&mut *self.race_next_save.lock().expect("lock")) {
             let (doc, version) = stored.clone().unwrap_or_default();
@@ -157,6 +161,16 @@ impl StateStore for &MemoryState {
         *stored = Some((document.clone(), next));
         self.saves.lock().expect("lock").push(document.clone());
         Ok(next.to_string())
+    }
+
+    async fn stored_shards(&self) -> Result<Vec<Shard>, StateError> {
+        Ok(self
+            .stored
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|_| Shard::ONE)
+            .collect())
     }
 }
 

@@ -10,6 +10,7 @@ pub mod silences;
 use thiserror::Error;
 
 use crate::check::plan::Notification;
+use crate::check::shard::Shard;
 use crate::check::state::{Loaded, StateDocument};
 use crate::config::SlosSource;
 use crate::ports::{
@@ -66,21 +67,29 @@ pub enum ConfiguredStateStore {
 }
 
 impl StateStore for ConfiguredStateStore {
-    async fn load(&self) -> Result<Loaded, StateError> {
+    async fn load(&self, shard: Shard) -> Result<Loaded, StateError> {
         match self {
-            Self::S3(store) => store.load().await,
-            Self::File(store) => store.load().await,
+            Self::S3(store) => store.load(shard).await,
+            Self::File(store) => store.load(shard).await,
         }
     }
 
     async fn save(
         &self,
+        shard: Shard,
         document: &StateDocument,
         expected: Option<&str>,
     ) -> Result<String, StateError> {
         match self {
-            Self::S3(store) => store.save(document, expected).await,
-            Self::File(store) => store.save(document, expected).await,
+            Self::S3(store) => store.save(shard, document, expected).await,
+            Self::File(store) => store.save(shard, document, expected).await,
+        }
+    }
+
+    async fn stored_shards(&self) -> Result<Vec<Shard>, StateError> {
+        match self {
+            Self::S3(store) => store.stored_shards().await,
+            Self::File(store) => store.stored_shards().await,
         }
     }
 }

@@ -47,11 +47,12 @@ fn newest(series: &Series) -> Option<i64> {
 
 /// Advances `check`'s no-data alerts at `now` from the `presence` series of its window;
 /// `had_data` says whether the check has returned series before (so that nothing at all is an
-/// absence, not a check that never matched); `previous` holds every stored alert.
+/// absence, not a check that never matched), `elsewhere` whether series of other shards had
+/// points (so that this shard having none is not); `previous` holds every stored alert.
 pub fn plan_absence(
     check: &Check,
     presence: &[Series],
-    had_data: bool,
+    (had_data, elsewhere): (bool, bool),
     previous: &[AlertRecord],
     now: i64,
 ) -> Plan {
@@ -73,7 +74,7 @@ pub fn plan_absence(
             seen.insert(series.labels.clone(), observation);
         }
     }
-    let nothing = seen.is_empty();
+    let nothing = seen.is_empty() && !elsewhere;
     if nothing && had_data {
         seen.insert(BTreeMap::new(), Observation::Anomalous);
     } else if !nothing {
@@ -169,7 +170,7 @@ mod tests {
         let mut stored: Vec<AlertRecord> = Vec::new();
         let mut messages = Vec::new();
         for (presence, now) in steps {
-            let plan = plan_absence(&check, presence, had_data, &stored, *now);
+            let plan = plan_absence(&check, presence, (had_data, false), &stored, *now);
             let mut next = plan.next;
             for (notification, record) in plan.notifications {
                 let service = notification

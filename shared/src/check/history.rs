@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::model::Check;
+use super::shard::Shard;
 use crate::series::{Labels, Points, Series};
 
 /// Most steps one read covers when the window is read afresh: at a one-minute step, an hour
@@ -47,6 +48,10 @@ pub struct History {
     /// had a point, for a check with no-data alerts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub presence: Vec<LastSeen>,
+    /// When a series of another shard last had a point (sharded checks only): the check as
+    /// a whole still returns data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elsewhere: Option<i64>,
 }
 
 /// One series' stored values.
@@ -177,6 +182,7 @@ impl History {
             series: Vec::new(),
             season: Vec::new(),
             presence: Vec::new(),
+            elsewhere: None,
         };
         (fresh, Span { start, end })
     }
@@ -196,10 +202,10 @@ impl History {
         self.from <= self.end - window_of(check)
     }
 
-    /// Takes in what `span` read, replacing what was stored for its steps, and moves the
-    /// window to end at the later of its end and the span's; steps before the window are
-    /// dropped, and so is a series with no value left.
-    pub fn take(&mut self, check: &Check, span: Span, read: Read) {
+    /// Takes in what `span` read of the series `shard` owns, replacing what was stored for
+    /// its steps, and moves the window to end at the later of its end and the span's; steps
+    /// before the window are dropped, and so is a series with no value left.
+    pub fn take(&mut self, check: &Check, shard: Shard, span: Span, mut read: Read) {
         let step = step_of(check);
         let end = self.end.max(span.end);
         let from = self.from.min(span.start).max(end - window_of(check));
@@ -210,10 +216,17 @@ impl History {
         } else {
             &read.current[..]
         };
-        let newly_seen: Vec<(Labels, i64)> = presence
+        let (newly_seen, elsewhere): (Vec<Seen>, Vec<Seen>) = presence
             .iter()
             .filter_map(|s| Some((s.labels.clone(), newest(&s.points)?)))
-            .collect();
+            .partition(|(labels, _)| shard.owns(labels));
+        read.current.retain(|s| shard.owns(&s.labels));
+        read.season.retain(|s| shard.owns(&s.labels));
+        self.elsewhere = elsewhere
+            .into_iter()
+            .map(|(_, at)| at)
+            .chain(self.elsewhere)
+            .max();
         let grid = Grid {
             from,
             end,
@@ -248,6 +261,7 @@ impl History {
             .filter(|(_, at)| *at >= from)
             .map(|(labels, at)| LastSeen { labels, at })
             .collect();
+        self.elsewhere = self.elsewhere.filter(|at| *at >= from);
         self.from = from;
         self.end = end;
     }
@@ -282,6 +296,11 @@ impl History {
         }
     }
 
+    /// Whether a series of another shard had a point in the window.
+    pub fn seen_elsewhere(&self) -> bool {
+        self.elsewhere.is_some()
+    }
+
     /// Stored values, all series together.
     pub fn values(&self) -> usize {
         self.series
@@ -291,6 +310,9 @@ impl History {
             .sum()
     }
 }
+
+/// A series and the time of its newest point.
+type Seen = (Labels, i64);
 
 /// The time of a series' newest point with a value.
 fn newest(points: &Points) -> Option<i64> {
@@ -481,9 +503,9 @@ mod tests {
     /// until complete.
     fn advance(stored: Option<History>, check: &Check, end: i64, services: &[&str]) -> History {
         let (mut history, span) = History::resume(stored, check, end, 60);
-        history.take(check, span, read(span, services));
+        history.take(check, Shard::ONE, span, read(span, services));
         while let Some(older) = history.older(check) {
-            history.take(check, older, read(older, services));
+            history.take(check, Shard::ONE, older, read(older, services));
         }
         history
     }
@@ -514,7 +536,7 @@ mod tests {
                 "two steps again and the new one"
             );
             history = next;
-            history.take(&check, span, read(span, &["api", "cart"]));
+            history.take(&check, Shard::ONE, span, read(span, &["api", "cart"]));
             assert_eq!(
                 history.windows(&check).current,
                 full(&check, end, &["api", "cart"])
@@ -527,7 +549,7 @@ mod tests {
         let check = check();
         let (mut history, span) = History::resume(None, &check, END, 60);
         assert_eq!(span.end - span.start, (FILL_SLICE_POINTS - 1) * 60);
-        history.take(&check, span, read(span, &["api"]));
+        history.take(&check, Shard::ONE, span, read(span, &["api"]));
         assert!(!history.complete(&check));
         let windows = history.windows(&check).current;
         assert_eq!(windows[0].points.iter().count(), 90, "what was read so far");
@@ -559,7 +581,7 @@ mod tests {
         let (mut history, span) = History::resume(Some(history), &check, END + 60, 60);
         let mut late = read(span, &["api"]);
         late.current[0].points = [(span.start as f64, 42.0)].into_iter().collect();
-        history.take(&check, span, late);
+        history.take(&check, Shard::ONE, span, late);
         let windows = history.windows(&check);
         let api: Vec<(f64, f64)> = windows.current[0].points.iter().collect();
         assert_eq!(
@@ -573,7 +595,7 @@ mod tests {
         while end < END + 7 * 3600 {
             end += 80 * 60;
             let (mut next, span) = History::resume(Some(history), &check, end, 60);
-            next.take(&check, span, read(span, &["api"]));
+            next.take(&check, Shard::ONE, span, read(span, &["api"]));
             history = next;
         }
         let windows = history.windows(&check);
@@ -597,6 +619,7 @@ mod tests {
         };
         history.take(
             &check,
+            Shard::ONE,
             span,
             Read {
                 current: series(span, 60, &["api"], value),

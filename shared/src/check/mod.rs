@@ -22,6 +22,7 @@ pub mod model;
 pub mod plan;
 pub mod replay;
 pub mod run;
+pub mod shard;
 pub mod silence;
 pub mod slo_message;
 pub mod state;

@@ -61,6 +61,7 @@ pub struct Round {
     pending: Vec<OutboxEntry>,
     slo_cache: Option<SloCache>,
     histories: Vec<History>,
+    generation: u64,
 }
 
 impl Round {
@@ -77,6 +78,7 @@ impl Round {
         Self {
             now,
             memories,
+            generation: document.generation,
             ..Self::default()
         }
     }
@@ -176,6 +178,7 @@ impl Round {
                 .collect(),
             slo_cache: self.slo_cache,
             histories: self.histories,
+            generation: self.generation,
         }
     }
 }
@@ -193,6 +196,8 @@ pub struct Outcome {
     pub slo_cache: Option<SloCache>,
     /// Each check's window as read so far.
     pub histories: Vec<History>,
+    /// The state's reshard generation.
+    pub generation: u64,
 }
 
 impl Outcome {
@@ -366,6 +371,7 @@ impl Outcome {
                 kept: self.histories,
                 dropped: Vec::new(),
             },
+            generation: self.generation,
             ..StateDocument::default()
         }
     }
@@ -443,6 +449,7 @@ mod tests {
             memories: Vec::new(),
             slo_cache: None,
             histories: Vec::new(),
+            generation: 0,
         };
         outcome.silenced(entry(&record(key.clone(), 60), 60), &[]);
         let stored = outcome.alerts[&key].clone();

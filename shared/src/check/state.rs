@@ -64,6 +64,19 @@ pub struct StateDocument {
     /// Each check's window as read so far, so each sample is read once.
     #[serde(default, skip_serializing_if = "Histories::is_empty")]
     pub histories: Histories,
+    /// Set by a reshard: the shard count whose shards took this state's series over
+    /// ([`super::shard::adopt`]); no invocation of this state's own count writes it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_to: Option<u32>,
+    /// How many reshards made this state: a reshard takes over only the states of the newest
+    /// generation, never older ones left behind by an earlier reshard.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub generation: u64,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The checks' stored windows; one that cannot be read is dropped on its own (its check
@@ -125,6 +138,8 @@ impl Default for StateDocument {
             memories: Vec::new(),
             slo_cache: None,
             histories: Histories::default(),
+            moved_to: None,
+            generation: 0,
         }
     }
 }

@@ -95,6 +95,11 @@ events! {
     BudgetAlertsOff,
     /// The stored state could not be read; it is replaced.
     StateCorrupt,
+    /// After a reshard, a shard took over what it owns of the other shard count's states.
+    StateAdopted,
+    /// After a reshard, a state of the other shard count is still being sent from (a live
+    /// lease) or was written meanwhile: the shard waits for the next minute.
+    ReshardWaiting,
     /// A check's stored window could not be read; the check reads its window afresh.
     WindowUnreadable,
     /// A check's window is not yet complete (first run, a changed query, a long gap): it

@@ -12,9 +12,14 @@ use crate::support::{
 
 const STATE_KEY: &str = "anomaly-check/state.json";
 
-/// Replays the incident day's `events` with the job's `extra` settings: the SNS envelope of
-/// every message the subscriber receives.
-async fn replay(name: &str, events: &[Value], extra: &[(&str, &str)]) -> Vec<Value> {
+/// Replays the incident day minute by minute, each minute's `invocations` (one per shard)
+/// concurrently, with the job's `extra` settings: the SNS envelope of every message the
+/// subscriber receives, and the bucket holding the state.
+async fn replay(
+    name: &str,
+    invocations: &[Vec<Value>],
+    extra: &[(&str, &str)],
+) -> (Vec<Value>, String) {
     let stack = stack();
     let bucket = new_bucket(&stack, name).await;
     let (topic, queue) = topic_with_queue(&stack, name).await;
@@ -26,12 +31,23 @@ async fn replay(name: &str, events: &[Value], extra: &[(&str, &str)]) -> Vec<Val
         extra,
     )
     .await;
-    for (index, event) in events.iter().enumerate() {
-        invoke(&job, event, &format!("{name}-{index}"), deadline_in(30))
-            .await
-            .unwrap_or_else(|e| panic!("{name} minute {event}: {e}"));
+    for (index, minute) in invocations.iter().enumerate() {
+        let runs = minute.iter().enumerate().map(|(shard, event)| {
+            let job = &job;
+            async move {
+                invoke(
+                    job,
+                    event,
+                    &format!("{name}-{index}-{shard}"),
+                    deadline_in(30),
+                )
+                .await
+                .unwrap_or_else(|e| panic!("{name} {event}: {e}"));
+            }
+        });
+        futures_util::future::join_all(runs).await;
     }
-    drain(&stack, &queue).await
+    (drain(&stack, &queue).await, bucket)
 }
 
 /// Each message whole (document and attributes), in a stable order.
@@ -46,38 +62,88 @@ fn whole(envelopes: &[Value]) -> Vec<String> {
     messages
 }
 
-/// Each incident gives one firing and one resolved message and calm gives none; reading each
+/// The incident day's minutes, from 09:00 to 16:00, but those in `skip` (from, to); each
+/// minute as `shards(time)` events.
+fn day(skip: (&str, &str), shards: impl Fn(&Value) -> Vec<Value>) -> Vec<Vec<Value>> {
+    minutes("2026-11-03T09:00:00Z", "2026-11-03T16:00:00Z")
+        .iter()
+        .filter(|event| {
+            let time = event["time"].as_str().expect("time");
+            !(skip.0..skip.1).contains(&time)
+        })
+        .map(shards)
+        .collect()
+}
+
+/// The event of each of `count` shards at `event`'s time.
+fn split(event: &Value, count: u32) -> Vec<Value> {
+    (0..count)
+        .map(|shard| serde_json::json!({"time": event["time"], "shard": shard, "shards": count}))
+        .collect()
+}
+
+/// Each incident gives one firing and one resolved message and calm gives none. Reading each
 /// sample once gives exactly the messages that reading the whole window every minute gives,
-/// also across a 20-minute gap in the minutes (mid-incident).
+/// also across a 20-minute gap in the minutes (mid-incident); so do four shards, and two
+/// shards resharded to three mid-incident.
 #[tokio::test]
-async fn each_incident_alerts_once_and_reading_each_sample_once_changes_no_message() {
-    let day = minutes("2026-11-03T09:00:00Z", "2026-11-03T16:00:00Z");
-    let gap = |event: &&Value| {
+async fn each_incident_alerts_once_whether_read_once_in_full_or_in_shards() {
+    let no_gap = ("", "");
+    let gap = ("2026-11-03T11:10:00", "2026-11-03T11:30:00");
+    let one = |event: &Value| vec![event.clone()];
+    let resharded = |event: &Value| {
         let time = event["time"].as_str().expect("time");
-        !("2026-11-03T11:10:00".."2026-11-03T11:30:00").contains(&time)
+        split(event, if time < "2026-11-03T11:10" { 2 } else { 3 })
     };
-    let with_gap: Vec<Value> = day.iter().filter(gap).cloned().collect();
     let full = [("READ_OVERLAP_SECONDS", "86400")];
-    let (incremental, full_reads, incremental_gap, full_gap) = tokio::join!(
-        replay("incremental", &day, &[]),
-        replay("full-reads", &day, &full),
+    let (whole_day, with_gap) = (day(no_gap, one), day(gap, one));
+    let (in_four, two_to_three) = (day(no_gap, |e| split(e, 4)), day(no_gap, resharded));
+    let (incremental, full_reads, incremental_gap, full_gap, four, two_then_three) = tokio::join!(
+        replay("incremental", &whole_day, &[]),
+        replay("full-reads", &whole_day, &full),
         replay("incremental-gap", &with_gap, &[]),
         replay("full-reads-gap", &with_gap, &full),
+        replay("four-shards", &in_four, &[]),
+        replay("reshard", &two_to_three, &[]),
     );
-    let mut summary = summarise(&incremental);
+    let mut summary = summarise(&incremental.0);
     summary.sort();
     assert_eq!(summary, replay_incidents());
+    let messages = whole(&incremental.0);
+    assert_eq!(messages, whole(&full_reads.0), "message for message");
+    assert!(!incremental_gap.0.is_empty());
     assert_eq!(
-        whole(&incremental),
-        whole(&full_reads),
-        "message for message"
-    );
-    assert!(!incremental_gap.is_empty());
-    assert_eq!(
-        whole(&incremental_gap),
-        whole(&full_gap),
+        whole(&incremental_gap.0),
+        whole(&full_gap.0),
         "message for message, across the gap"
     );
+    assert_eq!(messages, whole(&four.0), "four shards, message for message");
+    assert_eq!(
+        messages,
+        whole(&two_then_three.0),
+        "resharded mid-incident, message for message"
+    );
+    let stack = stack();
+    let state = |key: String| {
+        let stack = &stack;
+        let bucket = &two_then_three.1;
+        async move {
+            serde_json::from_slice::<Value>(&object(stack, bucket, &key).await.0).expect("json")
+        }
+    };
+    for shard in 0..2 {
+        let old = state(format!("anomaly-check/state.shard-{shard}-of-2.json")).await;
+        assert_eq!(old["moved_to"], 3, "the old states are marked as moved");
+    }
+    for shard in 0..3 {
+        let new = state(format!("anomaly-check/state.shard-{shard}-of-3.json")).await;
+        assert_eq!(new["generation"], 1);
+        assert!(new["alerts"]
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .all(|alert| { alert["key"]["labels"]["service"].as_str().is_some() }));
+    }
 }
 
 #[tokio::test]

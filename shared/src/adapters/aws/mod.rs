@@ -59,6 +59,45 @@ impl S3Object {
         self.client.put_object().bucket(&self.bucket).key(&self.key)
     }
 
+    /// The object at `key` in the same bucket.
+    #[must_use]
+    pub fn sibling(&self, key: impl Into<String>) -> Self {
+        Self {
+            client: self.client.clone(),
+            bucket: self.bucket.clone(),
+            key: key.into(),
+        }
+    }
+
+    /// The object's key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The keys in the bucket that start with `prefix`, every page.
+    ///
+    /// # Errors
+    /// [`StateError::Store`] when S3 fails.
+    pub async fn keys_under(&self, prefix: &str) -> Result<Vec<String>, StateError> {
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        let mut keys = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| store_error(aws_sdk_s3::Error::from(e)))?;
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_owned)),
+            );
+        }
+        Ok(keys)
+    }
+
     /// `s3://bucket/key`.
     pub fn uri(&self) -> String {
         format!("s3://{}/{}", self.bucket, self.key)

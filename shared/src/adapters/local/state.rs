@@ -3,6 +3,7 @@
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
 
+use crate::check::shard::Shard;
 use crate::check::state::{Loaded, StateDocument};
 use crate::ports::{StateError, StateStore};
 
@@ -81,20 +82,28 @@ impl VersionedFile {
     }
 }
 
-/// The state as a local file, for runs outside AWS.
+/// The state as a local file per shard, for runs outside AWS: `state.json` for a single
+/// shard, [`Shard::state_key`] beside it for each shard of a count.
 #[derive(Debug, Clone)]
-pub struct FileStateStore(VersionedFile);
+pub struct FileStateStore(PathBuf);
+
+/// The single shard's file name.
+const STATE_FILE: &str = "state.json";
 
 impl FileStateStore {
-    /// The state in `dir/state.json`.
+    /// The state in `dir/state.json` (and its shards' files beside it).
     pub fn in_directory(dir: impl Into<PathBuf>) -> Self {
-        Self(VersionedFile::new(dir.into().join("state.json")))
+        Self(dir.into())
+    }
+
+    fn file(&self, shard: Shard) -> VersionedFile {
+        VersionedFile::new(self.0.join(shard.state_key(STATE_FILE)))
     }
 }
 
 impl StateStore for FileStateStore {
-    async fn load(&self) -> Result<Loaded, StateError> {
-        Ok(match self.0.load_versioned().await? {
+    async fn load(&self, shard: Shard) -> Result<Loaded, StateError> {
+        Ok(match self.file(shard).load_versioned().await? {
             None => Loaded::Missing,
             Some((bytes, version)) => Loaded::from_bytes(&bytes, version),
         })
@@ -102,11 +111,31 @@ impl StateStore for FileStateStore {
 
     async fn save(
         &self,
+        shard: Shard,
         document: &StateDocument,
         expected: Option<&str>,
     ) -> Result<String, StateError> {
         let bytes = document.to_bytes().map_err(store_error)?;
-        self.0.save_versioned(bytes, expected).await
+        self.file(shard).save_versioned(bytes, expected).await
+    }
+
+    async fn stored_shards(&self) -> Result<Vec<Shard>, StateError> {
+        let mut entries = match tokio::fs::read_dir(&self.0).await {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(error) => return Err(store_error(error)),
+        };
+        let mut shards = Vec::new();
+        while let Some(entry) = entries.next_entry().await.map_err(store_error)? {
+            if let Some(shard) = entry
+                .file_name()
+                .to_str()
+                .and_then(|name| Shard::from_state_key(STATE_FILE, name))
+            {
+                shards.push(shard);
+            }
+        }
+        Ok(shards)
     }
 }
 
@@ -122,18 +151,20 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("vigil-state-{}", std::process::id()));
         let store = FileStateStore::in_directory(&dir);
         assert!(matches!(
-            store.load().await.expect("loads"),
+            store.load(Shard::ONE).await.expect("loads"),
             Loaded::Missing
         ));
         let first = store
-            .save(&StateDocument::default(), None)
+            .save(Shard::ONE, &StateDocument::default(), None)
             .await
             .expect("created");
         assert!(matches!(
-            store.save(&StateDocument::default(), None).await,
+            store
+                .save(Shard::ONE, &StateDocument::default(), None)
+                .await,
             Err(StateError::Conflict)
         ));
-        let Loaded::Found { version, .. } = store.load().await.expect("loads") else {
+        let Loaded::Found { version, .. } = store.load(Shard::ONE).await.expect("loads") else {
             panic!("expected a document");
         };
         assert_eq!(version, first);
@@ -165,8 +196,11 @@ mod tests {
             }],
             ..StateDocument::default()
         };
-        let second = store.save(&changed, Some(&first)).await.expect("swapped");
-        let Loaded::Found { document, .. } = store.load().await.expect("loads") else {
+        let second = store
+            .save(Shard::ONE, &changed, Some(&first))
+            .await
+            .expect("swapped");
+        let Loaded::Found { document, .. } = store.load(Shard::ONE).await.expect("loads") else {
             panic!("expected a document");
         };
         assert_eq!(document, changed, "memories survive the round trip");
@@ -186,7 +220,7 @@ mod tests {
         let older: StateDocument = serde_json::from_value(older).expect("an older state loads");
         assert_eq!(older.memories.len(), 1);
         assert!(matches!(
-            store.save(&changed, Some(&first)).await,
+            store.save(Shard::ONE, &changed, Some(&first)).await,
             Err(StateError::Conflict)
         ));
         assert_ne!(first, second);
@@ -194,9 +228,18 @@ mod tests {
             .await
             .expect("written");
         assert!(matches!(
-            store.load().await.expect("loads"),
+            store.load(Shard::ONE).await.expect("loads"),
             Loaded::Corrupt { .. }
         ));
+        let shard = Shard { index: 1, count: 3 };
+        store
+            .save(shard, &StateDocument::default(), None)
+            .await
+            .expect("a shard's own file");
+        assert!(dir.join("state.shard-1-of-3.json").exists());
+        let mut shards = store.stored_shards().await.expect("listed");
+        shards.sort();
+        assert_eq!(shards, [Shard::ONE, shard]);
         let _ = tokio::fs::remove_dir_all(&dir).await;
     }
 }
