@@ -134,6 +134,9 @@ pub struct JobSettings {
     /// `READ_OVERLAP_SECONDS`: how much of its stored window a check reads again each minute,
     /// for samples that arrived late; at least the window means a full read every minute.
     pub read_overlap_seconds: i64,
+    /// `SERIES_BUDGET`: how many series one invocation (one shard) is meant to evaluate; past
+    /// it, each run logs `SeriesOverBudget`, and the template's alarm asks for more shards.
+    pub series_budget: usize,
 }
 
 impl AnomalyCheckConfig {
@@ -219,6 +222,20 @@ impl AnomalyCheckConfig {
                 lease_seconds: whole_seconds("STATE_LEASE_SECONDS", 120, 3600)?,
                 detector,
                 read_overlap_seconds: whole_seconds("READ_OVERLAP_SECONDS", 60, 31 * 86_400)?,
+                series_budget: match env.parse_or(
+                    "SERIES_BUDGET",
+                    "a whole number of series",
+                    10_000,
+                )? {
+                    0 => {
+                        return Err(ConfigError::Invalid {
+                            variable: "SERIES_BUDGET",
+                            expected: "a whole number of series, at least 1".to_owned(),
+                            found: "0".to_owned(),
+                        })
+                    }
+                    budget => budget,
+                },
             },
             prometheus,
         })

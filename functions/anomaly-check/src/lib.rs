@@ -32,6 +32,7 @@ use vigil_core::check::model::Check;
 use vigil_core::check::plan::AlertRecord;
 use vigil_core::check::run::{evaluation_time, held_by_another, Outcome, Round};
 use vigil_core::check::shard::{owned, Shard};
+use vigil_core::check::state::StateDocument;
 use vigil_core::conventions::MetricConventions;
 use vigil_core::deadline::Deadline;
 use vigil_core::event::ScheduledEvent;
@@ -56,7 +57,7 @@ pub use outcome::{CheckOutcome, CheckRunError};
 
 use outcome::{finish, log_published, Failures};
 use silences::{keep_back, Silences};
-use slos::{advance_slos, Ledger, SloRules};
+use slos::{advance_slos, Ledger, SloReading, SloRules};
 use vigil_core::adapters::silences::SilencesStore;
 use vigil_core::slo::mute::MuteWindow;
 
@@ -268,6 +269,40 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
         }
     }
 
+    /// Reads every check's new steps (each from its history, which it takes out of
+    /// `document`) and, on shard 0, the SLOs' burn-rate queries, concurrently.
+    async fn read(
+        &self,
+        shard: Shard,
+        document: &mut StateDocument,
+        now: i64,
+        deadline: Deadline,
+    ) -> (Vec<Fetched>, Option<SloReading>) {
+        let mut stored = std::mem::take(&mut document.histories);
+        for problem in &stored.dropped {
+            tracing::error!(problem = %problem, "{}", Event::WindowUnreadable);
+        }
+        let fill_until = Deadline::after(deadline.remaining() / 2);
+        let checks = join_all(self.checks.iter().map(|check| {
+            let history = stored
+                .kept
+                .iter()
+                .position(|h| h.check == check.name)
+                .map(|at| stored.kept.swap_remove(at));
+            self.fetch(check, shard, history, now, deadline, fill_until)
+        }));
+        let slos = async {
+            match &self.slo_rules {
+                Some(rules) if shard.index == 0 => Some(
+                    self.read_slos(rules, document.slo_cache.as_ref(), now, deadline)
+                        .await,
+                ),
+                _ => None,
+            }
+        };
+        join(checks, slos).await
+    }
+
     /// Runs one invocation. `request_id` names the lease; `wall_now` (unix seconds) only
     /// times the lease, the evaluation time comes from the event.
     ///
@@ -302,29 +337,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             return Ok(outcome);
         }
         let silences = self.load_silences().await?;
-        let mut stored = std::mem::take(&mut document.histories);
-        for problem in &stored.dropped {
-            tracing::error!(problem = %problem, "{}", Event::WindowUnreadable);
-        }
-        let fill_until = Deadline::after(deadline.remaining() / 2);
-        let checks = join_all(self.checks.iter().map(|check| {
-            let history = stored
-                .kept
-                .iter()
-                .position(|h| h.check == check.name)
-                .map(|at| stored.kept.swap_remove(at));
-            self.fetch(check, shard, history, now, deadline, fill_until)
-        }));
-        let slos = async {
-            match &self.slo_rules {
-                Some(rules) if shard.index == 0 => Some(
-                    self.read_slos(rules, document.slo_cache.as_ref(), now, deadline)
-                        .await,
-                ),
-                _ => None,
-            }
-        };
-        let (fetched, slo_reading) = join(checks, slos).await;
+        let (fetched, slo_reading) = self.read(shard, &mut document, now, deadline).await;
         let mut round = Round::start(&mut document, &self.checks, now);
         let mut failures = Failures::default();
         self.evaluate(
@@ -335,6 +348,16 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             &mut outcome,
             &mut failures,
         );
+        if outcome.series > self.settings.series_budget {
+            tracing::warn!(
+                series = outcome.series,
+                budget = self.settings.series_budget,
+                shard = shard.index,
+                shards = shard.count,
+                "{}",
+                Event::SeriesOverBudget
+            );
+        }
         if let (Some(rules), Some(reading)) = (&self.slo_rules, slo_reading) {
             failures.slos = advance_slos(rules, reading, &mut round, &document, &mut outcome);
         }

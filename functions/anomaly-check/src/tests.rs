@@ -230,6 +230,7 @@ fn settings() -> JobSettings {
         lease_seconds: 120,
         detector: DetectorChoice::RobustBaseline,
         read_overlap_seconds: 60,
+        series_budget: 10_000,
     }
 }
 

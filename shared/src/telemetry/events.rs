@@ -95,6 +95,8 @@ events! {
     BudgetAlertsOff,
     /// The stored state could not be read; it is replaced.
     StateCorrupt,
+    /// The invocation evaluated more series than `SERIES_BUDGET`: raise the shard count.
+    SeriesOverBudget,
     /// After a reshard, a shard took over what it owns of the other shard count's states.
     StateAdopted,
     /// After a reshard, a state of the other shard count is still being sent from (a live
