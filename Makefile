@@ -10,7 +10,7 @@ help:
 	@echo "make demo   install the local stack, generate a week of traffic, run sla-report for the last full day"
 	@echo "make test   fmt check, clippy -D warnings, unit and integration tests, template checks"
 	@echo "make build  sam build: both functions' bootstrap binaries for arm64 (sizes printed)"
-	@echo "make bench  measure the report (3 and 200 services; 200 with three SLOs over a quarter), the SLO burn-rate reads (200 services), the check (1,000 and 10,000 series), init time"
+	@echo "make bench  measure the report (3 and 200 services; 200 with three SLOs over a quarter), the SLO burn-rate reads (200 services), the check (1,000 and 10,000 series; the default checks at 1,000 and 3,000 services), init time"
 	@echo "make quality NAB=DIR  score the detectors on NAB-format data (DIR/data, DIR/labels.json)"
 
 install:
@@ -60,6 +60,7 @@ bench: install
 	@scripts/bench-slo.sh
 	@scripts/bench-slo-alerts.sh
 	@scripts/bench-anomaly.sh
+	@scripts/bench-scale.sh
 	@scripts/bench-init.sh
 
 quality:
