@@ -40,7 +40,7 @@ for n in "${counts[@]}"; do
   minute() {
     local label=$1 time=$2
     shift 2
-    local before
+    local before pids=()
     before=$(samples)
     for ((shard = 0; shard < shards; shard++)); do
       printf '{"time": "%s", "shard": %d, "shards": %d}\n' "$time" "$shard" "$shards" >"$state.event-$shard"
@@ -48,11 +48,24 @@ for n in "${counts[@]}"; do
         AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \
         /usr/bin/time -f '%M' -o "$state.rss-$shard" \
         target/fast/anomaly-check --timeout-seconds 50 --event "$state.event-$shard" >"$state.log-$shard" 2>&1 &
+      pids+=($!)
     done
-    wait
+    wait "${pids[@]}" || true
     python3 - "$n" "$shards" "$label" "$before" "$(samples)" "$state" <<'PY'
 import json, os, sys
 n, shards, label, before, after, state = sys.argv[1:]
+def window_bytes(state, files):
+    """The stored windows' share of the state: bytes per series and per point."""
+    series = points = size = 0
+    for name in files:
+        document = json.load(open(f"{state}/state/{name}"))
+        for history in document.get("histories", []):
+            size += len(json.dumps(history, separators=(",", ":")))
+            for stored in history["series"] + history.get("season", []):
+                series += 1
+                points += (history["end"] - history["from"]) // 60 + 1
+    return {"window_bytes_per_series": round(size / max(series, 1)),
+            "window_bytes_per_point": round(size / max(points, 1), 2)}
 runs = []
 for shard in range(int(shards)):
     lines = [json.loads(l) for l in open(f"{state}.log-{shard}") if l.startswith("{")]
@@ -72,6 +85,7 @@ print(json.dumps({
     "points_returned": after["points"] - before["points"],
     "queries": after["queries"] - before["queries"],
     "state_bytes": sum(os.path.getsize(f"{state}/state/{f}") for f in files),
+    **window_bytes(state, files),
     "runs": runs,
 }))
 PY
