@@ -8,8 +8,9 @@
 #
 # For each count: seven hours of one-minute history, backfilled into a fresh local Prometheus.
 # Then the optimised anomaly-check binary (state in a local directory, alerts to stdout) runs a
-# stateless first minute, three steady minutes, and one more minute reading its whole window
-# (READ_OVERLAP_SECONDS=86400, as before windows were stored). One JSON line per minute: each
+# stateless first minute, the minutes until every window is read in full, three steady minutes,
+# and, unsharded, one more minute reading its whole window (READ_OVERLAP_SECONDS=86400, as
+# before windows were stored). One JSON line per minute: each
 # invocation's Duration and peak RSS, the state's bytes, the series evaluated, and what the
 # minute's queries cost Prometheus: the samples it processed (`stats=all`, counted by
 # scripts/stats-proxy.py in between) and the points it returned.
@@ -90,11 +91,21 @@ print(json.dumps({
 }))
 PY
   }
-  minute first 2026-11-03T06:56:00Z
-  minute steady-1 2026-11-03T06:57:00Z
-  minute steady-2 2026-11-03T06:58:00Z
-  minute steady-3 2026-11-03T06:59:00Z
-  minute full-read 2026-11-03T07:00:00Z READ_OVERLAP_SECONDS=86400
+  # A stateless first minute, then minutes until every window is complete (none logs
+  # WindowFilling), then three steady minutes and, unsharded, one reading the whole window.
+  at=$(date -u -d 2026-11-03T06:20:00Z +%s)
+  minute first "$(date -u -d "@$at" +%FT%TZ)"
+  while grep -q WindowFilling "$state".log-* && [ "$at" -lt "$(date -u -d 2026-11-03T06:55:00Z +%s)" ]; do
+    at=$((at + 60))
+    minute filling "$(date -u -d "@$at" +%FT%TZ)"
+  done
+  for steady in 1 2 3; do
+    at=$((at + 60))
+    minute "steady-$steady" "$(date -u -d "@$at" +%FT%TZ)"
+  done
+  if [ "$shards" = 1 ]; then
+    minute full-read "$(date -u -d "@$((at + 60))" +%FT%TZ)" READ_OVERLAP_SECONDS=86400
+  fi
   kill "$proxy"
   rm -rf "$state" "$state".*
 done

@@ -27,7 +27,7 @@ use chrono::DateTime;
 use futures_util::future::{join, join_all};
 use vigil_core::check::absence::plan_absence;
 use vigil_core::check::detector::Detector;
-use vigil_core::check::history::{History, Read, Span};
+use vigil_core::check::history::{History, Read, Span, FILL_SLICE_POINTS};
 use vigil_core::check::model::Check;
 use vigil_core::check::plan::AlertRecord;
 use vigil_core::check::run::{evaluation_time, held_by_another, Outcome, Round};
@@ -148,7 +148,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
 
     /// Reads one check's window at evaluation time `now`: the steps since its `stored`
     /// history (and last season's, and its presence query's, where it has them), then, while
-    /// the window is incomplete and `fill_until` has time left, older slices.
+    /// the window is incomplete, older slices as `fill` allows.
     async fn fetch(
         &self,
         check: &Check,
@@ -156,29 +156,19 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
         stored: Option<History>,
         now: i64,
         deadline: Deadline,
-        fill_until: Deadline,
+        fill: Fill,
     ) -> Fetched {
         let started = Instant::now();
+        if stored.as_ref().is_some_and(|h| !h.consistent()) {
+            tracing::error!(check = %check.name, problem = "a series' values do not match the window's steps", "{}", Event::WindowUnreadable);
+        }
         let overlap = self.settings.read_overlap_seconds;
         let (mut history, span) = History::resume(stored, check, check.window_end(now), overlap);
         let outcome = match self.read_span(check, span, deadline).await {
             Ok(read) => {
                 history.take(check, shard, span, read);
-                while let Some(older) = history.older(check) {
-                    if fill_until.remaining().is_zero() {
-                        break;
-                    }
-                    match self.read_span(check, older, deadline).await {
-                        Ok(read) => history.take(check, shard, older, read),
-                        Err(error) => {
-                            tracing::warn!(check = %check.name, error = %error, "{}", Event::WindowSliceFailed);
-                            break;
-                        }
-                    }
-                }
-                if !history.complete(check) {
-                    tracing::info!(check = %check.name, from = history.from, end = history.end, "{}", Event::WindowFilling);
-                }
+                self.fill(check, shard, &mut history, (span, started.elapsed()), fill)
+                    .await;
                 Ok(())
             }
             Err(error) => Err(error),
@@ -187,6 +177,37 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             history,
             outcome,
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+        }
+    }
+
+    /// Reads older slices of an incomplete window, each sized from what the last read
+    /// (`cost`: its span and time) took, while `fill` allows.
+    async fn fill(
+        &self,
+        check: &Check,
+        shard: Shard,
+        history: &mut History,
+        mut cost: (Span, Duration),
+        fill: Fill,
+    ) {
+        while let Some(older) = history.older(check, slice_points(cost, check)) {
+            if fill.start_before.remaining().is_zero() {
+                break;
+            }
+            let began = Instant::now();
+            match self.read_span(check, older, fill.finish_by).await {
+                Ok(read) => {
+                    cost = (older, began.elapsed());
+                    history.take(check, shard, older, read);
+                }
+                Err(error) => {
+                    tracing::warn!(check = %check.name, error = %error, "{}", Event::WindowSliceFailed);
+                    break;
+                }
+            }
+        }
+        if !history.complete(check) {
+            tracing::info!(check = %check.name, from = history.from, end = history.end, "{}", Event::WindowFilling);
         }
     }
 
@@ -244,16 +265,15 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             outcome.query_latency_ms.push(fetched.elapsed_ms);
             match fetched.outcome {
                 Ok(()) => {
-                    let windows = fetched.history.windows(check);
-                    let seen = (round.has_seen(check), fetched.history.seen_elsewhere());
-                    let absence =
-                        plan_absence(check, &windows.presence, seen, previous, round.now());
+                    let history = &fetched.history;
+                    let seen = (round.has_seen(check), history.seen_elsewhere());
+                    let absence = plan_absence(check, &history.seen(), seen, previous, round.now());
                     round.absorb(owned(shard, absence));
                     let series = round.evaluate(
                         check,
                         self.detector.as_ref(),
-                        windows.current,
-                        &windows.season,
+                        history.current(),
+                        &history.season(check),
                         previous,
                     );
                     outcome.series += series;
@@ -282,14 +302,18 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
         for problem in &stored.dropped {
             tracing::error!(problem = %problem, "{}", Event::WindowUnreadable);
         }
-        let fill_until = Deadline::after(deadline.remaining() / 2);
+        let left = deadline.remaining();
+        let fill = Fill {
+            start_before: Deadline::after(left / 2),
+            finish_by: Deadline::after(left * 3 / 4),
+        };
         let checks = join_all(self.checks.iter().map(|check| {
             let history = stored
                 .kept
                 .iter()
                 .position(|h| h.check == check.name)
                 .map(|at| stored.kept.swap_remove(at));
-            self.fetch(check, shard, history, now, deadline, fill_until)
+            self.fetch(check, shard, history, now, deadline, fill)
         }));
         let slos = async {
             match &self.slo_rules {
@@ -432,6 +456,29 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
             }
         }
     }
+}
+
+/// How much of an invocation filling windows may take: it starts slices only in the first
+/// half, and a slice not read by three quarters is left for the next minute.
+#[derive(Debug, Clone, Copy)]
+struct Fill {
+    start_before: Deadline,
+    finish_by: Deadline,
+}
+
+/// How long one slice of a window read afresh should take: a few of them fit in the half of
+/// an invocation that filling may use, whatever Prometheus' speed and load.
+const SLICE_SECONDS: f64 = 5.0;
+
+/// The steps of the next older slice, from what the last read of `span` cost: as many as take
+/// about [`SLICE_SECONDS`] at that pace.
+fn slice_points((span, took): (Span, Duration), check: &Check) -> i64 {
+    let step = i64::try_from(check.step_seconds).unwrap_or(60).max(1);
+    let points = ((span.end - span.start) / step + 1) as f64;
+    let per_point = took.as_secs_f64() / points;
+    #[allow(clippy::cast_possible_truncation)]
+    let fit = (SLICE_SECONDS / per_point.max(1e-6)).floor() as i64;
+    fit.clamp(1, FILL_SLICE_POINTS)
 }
 
 /// A check's window as read, and whether its newest steps could be read.

@@ -263,8 +263,8 @@ async fn each_minute_reads_only_the_new_steps_and_an_older_state_is_upgraded() {
     minute(&job, &metrics, 0, 100.0).await.expect("runs");
     assert_eq!(
         read(),
-        [90, 90, 90, 90, 1],
-        "newest slice first, then older ones"
+        [10, 90, 90, 90, 81],
+        "the newest ten first, then older slices"
     );
     for m in 1..4 {
         minute(&job, &metrics, m, 100.0).await.expect("runs");
@@ -279,7 +279,7 @@ async fn each_minute_reads_only_the_new_steps_and_an_older_state_is_upgraded() {
     minute(&job, &metrics, 4, 100.0).await.expect("runs");
     assert_eq!(
         read(),
-        [90, 90, 90, 90, 1],
+        [10, 90, 90, 90, 81],
         "a state without windows is read in full"
     );
     minute(&job, &metrics, 5, 100.0).await.expect("runs");

@@ -239,7 +239,7 @@ pub fn evaluate_window(
 pub fn evaluate_check(
     check: &Check,
     detector: &dyn Detector,
-    series: Vec<Series>,
+    series: impl IntoIterator<Item = Series>,
     season: &[Series],
     end: i64,
     previous: &[AlertRecord],

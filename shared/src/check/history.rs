@@ -8,8 +8,8 @@
 //! (re-read points replace the stored ones, so a late scrape is taken in), and the window it
 //! evaluates is the stored one moved forward. The window is read afresh when there is no
 //! history, when the check's query, step, window or seasonality changed, or when the gap since
-//! the last evaluation is longer than one slice; that read goes newest slice first
-//! ([`FILL_SLICE_POINTS`]), older slices following while the invocation has time and over the
+//! the last evaluation is longer than [`FILL_SLICE_POINTS`] steps; that read goes newest first
+//! ([`FIRST_SLICE_POINTS`]), older slices following while the invocation has time and over the
 //! next minutes, and meanwhile the check evaluates what has been read.
 //!
 //! Given the same samples, the window evaluated is the one a full read returns, point for
@@ -23,10 +23,14 @@ use super::model::Check;
 use super::shard::Shard;
 use crate::series::{Labels, Points, Series};
 
-/// Most steps one read covers when the window is read afresh: at a one-minute step, an hour
-/// and a half of the default six-hour window, so the first minute at 3,000 services stays
-/// within its budget.
+/// Most steps one read covers when the window is read afresh (an hour and a half at a
+/// one-minute step); also the longest gap after which a window is continued rather than read
+/// afresh.
 pub const FILL_SLICE_POINTS: i64 = 90;
+
+/// Steps of the first read of a window read afresh: the newest ten, cheap at any size; the
+/// job sizes the older slices from what that read cost.
+pub const FIRST_SLICE_POINTS: i64 = 10;
 
 /// One check's window as read so far.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,6 +39,8 @@ pub struct History {
     pub check: String,
     /// What was read ([`fingerprint`]): a history of another query is not continued.
     pub read: String,
+    /// The check's step, seconds.
+    pub step: i64,
     /// The window end of the newest read, unix seconds.
     pub end: i64,
     /// The oldest step read; the window is complete once it reaches the window's start.
@@ -164,19 +170,21 @@ impl History {
         let continued = stored.filter(|h| {
             h.read == read
                 && h.check == check.name
+                && h.step == step
+                && h.consistent()
                 && h.end <= end
                 && end - h.end < FILL_SLICE_POINTS * step
-                && (h.end - h.from) % step == 0
                 && (end - h.end) % step == 0
         });
         if let Some(history) = continued {
             let start = (history.end - overlap).max(history.from).max(window_start);
             return (history, Span { start, end });
         }
-        let start = (end - (FILL_SLICE_POINTS - 1) * step).max(window_start);
+        let start = (end - (FIRST_SLICE_POINTS - 1) * step).max(window_start);
         let fresh = Self {
             check: check.name.clone(),
             read,
+            step,
             end,
             from: end + step,
             series: Vec::new(),
@@ -187,12 +195,14 @@ impl History {
         (fresh, Span { start, end })
     }
 
-    /// The next older slice to read, until the window of `check` is complete.
-    pub fn older(&self, check: &Check) -> Option<Span> {
+    /// The next older slice of at most `points` steps (at most [`FILL_SLICE_POINTS`]) to
+    /// read, until the window of `check` is complete.
+    pub fn older(&self, check: &Check, points: i64) -> Option<Span> {
         let step = step_of(check);
         let window_start = self.end - window_of(check);
+        let points = points.clamp(1, FILL_SLICE_POINTS);
         (self.from > window_start).then(|| Span {
-            start: (self.from - FILL_SLICE_POINTS * step).max(window_start),
+            start: (self.from - points * step).max(window_start),
             end: self.from - step,
         })
     }
@@ -269,31 +279,61 @@ impl History {
     /// The window as a full read at the history's end returns it: the check's series, last
     /// season's (at their own times) and the presence query's (each series' newest point).
     pub fn windows(&self, check: &Check) -> Read {
-        let step = step_of(check);
-        let to_series = |stored: &[StoredSeries], shift: i64| -> Vec<Series> {
-            stored
-                .iter()
-                .map(|s| Series {
-                    labels: s.labels.clone(),
-                    points: (0_i64..)
-                        .zip(&s.values)
-                        .map(|(i, v)| ((self.from + i * step - shift) as f64, *v))
-                        .collect::<Points>(),
-                })
-                .collect()
-        };
         Read {
-            current: to_series(&self.series, 0),
-            season: season_of(check).map_or_else(Vec::new, |o| to_series(&self.season, o)),
-            presence: self
-                .presence
-                .iter()
-                .map(|s| Series {
-                    labels: s.labels.clone(),
-                    points: std::iter::once((s.at as f64, 1.0)).collect(),
-                })
-                .collect(),
+            current: self.current().collect(),
+            season: self.season(check),
+            presence: self.seen(),
         }
+    }
+
+    /// The check's series over the window, one at a time (so that only one is copied out at
+    /// once).
+    pub fn current(&self) -> impl Iterator<Item = Series> + '_ {
+        self.series.iter().map(|s| self.to_series(s, 0))
+    }
+
+    /// Last season's series, at their own times; none for a check without seasonality.
+    pub fn season(&self, check: &Check) -> Vec<Series> {
+        season_of(check).map_or_else(Vec::new, |offset| {
+            self.season
+                .iter()
+                .map(|s| self.to_series(s, offset))
+                .collect()
+        })
+    }
+
+    /// Each series of the presence query with its newest point.
+    pub fn seen(&self) -> Vec<Series> {
+        self.presence
+            .iter()
+            .map(|s| Series {
+                labels: s.labels.clone(),
+                points: std::iter::once((s.at as f64, 1.0)).collect(),
+            })
+            .collect()
+    }
+
+    fn to_series(&self, stored: &StoredSeries, shift: i64) -> Series {
+        Series {
+            labels: stored.labels.clone(),
+            points: (0_i64..)
+                .zip(&stored.values)
+                .map(|(i, v)| ((self.from + i * self.step - shift) as f64, *v))
+                .collect::<Points>(),
+        }
+    }
+
+    /// Whether every stored series has one value per step of the window (a stored window
+    /// that has not is read afresh).
+    pub fn consistent(&self) -> bool {
+        let slots = usize::try_from((self.end - self.from) / self.step + 1).unwrap_or(0);
+        self.step > 0
+            && (self.end - self.from) % self.step == 0
+            && self
+                .series
+                .iter()
+                .chain(&self.season)
+                .all(|s| s.values.len() == slots)
     }
 
     /// Whether a series of another shard had a point in the window.
@@ -504,7 +544,7 @@ mod tests {
     fn advance(stored: Option<History>, check: &Check, end: i64, services: &[&str]) -> History {
         let (mut history, span) = History::resume(stored, check, end, 60);
         history.take(check, Shard::ONE, span, read(span, services));
-        while let Some(older) = history.older(check) {
+        while let Some(older) = history.older(check, FILL_SLICE_POINTS) {
             history.take(check, Shard::ONE, older, read(older, services));
         }
         history
@@ -548,11 +588,13 @@ mod tests {
     fn a_fresh_read_fills_newest_first_and_a_long_gap_starts_afresh() {
         let check = check();
         let (mut history, span) = History::resume(None, &check, END, 60);
-        assert_eq!(span.end - span.start, (FILL_SLICE_POINTS - 1) * 60);
+        assert_eq!(span.end - span.start, (FIRST_SLICE_POINTS - 1) * 60);
         history.take(&check, Shard::ONE, span, read(span, &["api"]));
         assert!(!history.complete(&check));
         let windows = history.windows(&check).current;
-        assert_eq!(windows[0].points.iter().count(), 90, "what was read so far");
+        assert_eq!(windows[0].points.iter().count(), 10, "what was read so far");
+        let older = history.older(&check, 30).expect("more to read");
+        assert_eq!((older.end, older.end - older.start), (END - 600, 29 * 60));
         let later = advance(Some(history.clone()), &check, END + 20 * 60, &["api"]);
         assert_eq!(
             later.windows(&check).current,
@@ -561,7 +603,7 @@ mod tests {
         let (_, span) = History::resume(Some(later), &check, END + 3 * 3600, 60);
         assert_eq!(
             span.end - span.start,
-            (FILL_SLICE_POINTS - 1) * 60,
+            (FIRST_SLICE_POINTS - 1) * 60,
             "afresh"
         );
         let mut changed = check.clone();
@@ -569,7 +611,7 @@ mod tests {
         let (_, span) = History::resume(Some(history), &changed, END + 60, 60);
         assert_eq!(
             span.end - span.start,
-            (FILL_SLICE_POINTS - 1) * 60,
+            (FIRST_SLICE_POINTS - 1) * 60,
             "afresh"
         );
     }
@@ -605,6 +647,21 @@ mod tests {
             "a series with no point in the window is gone"
         );
         assert_eq!(windows.presence.len(), 1);
+    }
+
+    #[test]
+    fn a_window_of_the_wrong_length_is_read_afresh() {
+        let check = check();
+        let mut history = advance(None, &check, END, &["api"]);
+        assert!(history.consistent());
+        history.series[0].values.pop();
+        assert!(!history.consistent());
+        let (_, span) = History::resume(Some(history), &check, END + 60, 60);
+        assert_eq!(
+            span.end - span.start,
+            (FIRST_SLICE_POINTS - 1) * 60,
+            "afresh"
+        );
     }
 
     #[test]

@@ -90,7 +90,7 @@ impl Round {
         &mut self,
         check: &Check,
         detector: &dyn Detector,
-        current: Vec<Series>,
+        current: impl IntoIterator<Item = Series>,
         season: &[Series],
         previous: &[AlertRecord],
     ) -> usize {

@@ -104,7 +104,8 @@ impl Serialize for Histories {
 
 impl<'de> Deserialize<'de> for Histories {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = Vec::<Box<serde_json::value::RawValue>>::deserialize(deserializer)?;
+        // Borrowed from the stored bytes: a window is parsed where it lies, never copied.
+        let raw = Vec::<&'de serde_json::value::RawValue>::deserialize(deserializer)?;
         let mut histories = Self::default();
         for (index, stored) in raw.iter().enumerate() {
             match serde_json::from_str::<History>(stored.get()) {
@@ -214,8 +215,8 @@ mod tests {
     #[test]
     fn an_unreadable_window_is_dropped_alone() {
         let bytes = br#"{"schema_version":1,"alerts":[],"histories":[
-            {"check":"a","read":"0","end":120,"from":60,"series":[{"labels":{},"values":"gA=="}]},
-            {"check":"b","read":"0","end":120,"from":60,"series":[{"labels":{},"values":"not base64!"}]}
+            {"check":"a","read":"0","step":60,"end":120,"from":60,"series":[{"labels":{},"values":"gA=="}]},
+            {"check":"b","read":"0","step":60,"end":120,"from":60,"series":[{"labels":{},"values":"not base64!"}]}
         ]}"#;
         let Loaded::Found { document, .. } = Loaded::from_bytes(bytes, "v1".to_owned()) else {
             panic!("the state is read");
