@@ -93,7 +93,7 @@ PY
   }
   # A stateless first minute, then minutes until every window is complete (none logs
   # WindowFilling), then three steady minutes and, unsharded, one reading the whole window.
-  at=$(date -u -d 2026-11-03T06:20:00Z +%s)
+  at=$(date -u -d 2026-11-03T06:10:00Z +%s)
   minute first "$(date -u -d "@$at" +%FT%TZ)"
   while grep -q WindowFilling "$state".log-* && [ "$at" -lt "$(date -u -d 2026-11-03T06:55:00Z +%s)" ]; do
     at=$((at + 60))

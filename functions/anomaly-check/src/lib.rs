@@ -190,7 +190,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
         mut cost: (Span, Duration),
         fill: Fill,
     ) {
-        while let Some(older) = history.older(check, slice_points(cost, check)) {
+        while let Some(older) = history.older(check, slice_points(cost, check, fill.finish_by)) {
             if fill.start_before.remaining().is_zero() {
                 break;
             }
@@ -466,18 +466,17 @@ struct Fill {
     finish_by: Deadline,
 }
 
-/// How long one slice of a window read afresh should take: a few of them fit in the half of
-/// an invocation that filling may use, whatever Prometheus' speed and load.
-const SLICE_SECONDS: f64 = 5.0;
-
-/// The steps of the next older slice, from what the last read of `span` cost: as many as take
-/// about [`SLICE_SECONDS`] at that pace.
-fn slice_points((span, took): (Span, Duration), check: &Check) -> i64 {
+/// The steps of the next older slice: as many as would take half the time left until
+/// `finish_by`, at the pace of the last read (`span` in `took`). That pace counts the
+/// query's fixed cost as if it grew with the steps, so the estimate errs long, and slices grow
+/// as the window fills.
+fn slice_points((span, took): (Span, Duration), check: &Check, finish_by: Deadline) -> i64 {
     let step = i64::try_from(check.step_seconds).unwrap_or(60).max(1);
     let points = ((span.end - span.start) / step + 1) as f64;
     let per_point = took.as_secs_f64() / points;
+    let time = finish_by.remaining().as_secs_f64() / 2.0;
     #[allow(clippy::cast_possible_truncation)]
-    let fit = (SLICE_SECONDS / per_point.max(1e-6)).floor() as i64;
+    let fit = (time / per_point.max(1e-6)).floor() as i64;
     fit.clamp(1, FILL_SLICE_POINTS)
 }
 
