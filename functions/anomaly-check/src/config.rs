@@ -225,7 +225,7 @@ impl AnomalyCheckConfig {
                 series_budget: match env.parse_or(
                     "SERIES_BUDGET",
                     "a whole number of series",
-                    10_000,
+                    8_000,
                 )? {
                     0 => {
                         return Err(ConfigError::Invalid {

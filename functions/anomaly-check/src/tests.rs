@@ -504,6 +504,18 @@ fn configuration_errors_name_the_variable() {
             &[("STATE_DIR", "/tmp"), ("EVALUATION_DELAY_SECONDS", "-5")],
             "EVALUATION_DELAY_SECONDS",
         ),
+        (
+            &[("STATE_DIR", "/tmp"), ("READ_OVERLAP_SECONDS", "a minute")],
+            "READ_OVERLAP_SECONDS",
+        ),
+        (
+            &[("STATE_DIR", "/tmp"), ("SERIES_BUDGET", "0")],
+            "SERIES_BUDGET",
+        ),
+        (
+            &[("STATE_DIR", "/tmp"), ("SERIES_BUDGET", "-1")],
+            "SERIES_BUDGET",
+        ),
     ];
     for (extra, variable) in cases {
         let env = Env::from_pairs(base.iter().chain(extra.iter()).copied());
