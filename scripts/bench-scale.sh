@@ -22,7 +22,7 @@ shards=${SHARDS:-1}
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq --no-install-recommends time >/dev/null; }
 cargo build --quiet --profile fast -p anomaly-check
 dir=.stack/bench-scale
-trap 'kill "${proxy:-}" 2>/dev/null; scripts/stack.sh down "$dir"' EXIT
+trap '[ -z "${proxy:-}" ] || kill "$proxy" 2>/dev/null || true; scripts/stack.sh down "$dir"' EXIT
 end=2026-11-03T07:00:00Z
 mkdir -p .stack
 for n in "${counts[@]}"; do
@@ -107,5 +107,6 @@ PY
     minute full-read "$(date -u -d "@$((at + 60))" +%FT%TZ)" READ_OVERLAP_SECONDS=86400
   fi
   kill "$proxy"
+  proxy=
   rm -rf "$state" "$state".*
 done

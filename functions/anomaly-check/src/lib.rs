@@ -3,20 +3,24 @@
 //! One invocation:
 //!
 //! 1. derives the evaluation time from the scheduled event (`time`, less
-//!    `EVALUATION_DELAY_SECONDS` so the newest scrape has arrived), on the minute;
-//! 2. reads the alert state; a live lease held by another invocation means that one is
-//!    sending, so this one stops;
-//! 3. runs one `query_range` per check over its window (plus one for last season's window
-//!    where the check asks for seasonality), concurrently, and scores each series' newest
-//!    point;
+//!    `EVALUATION_DELAY_SECONDS` so the newest scrape has arrived), on the minute, and its
+//!    shard (`shard` of `shards`; one without them);
+//! 2. reads its shard's alert state (after a reshard, takes over what it owns of the other
+//!    count's states, [`vigil_core::check::shard`]); a live lease held by another invocation
+//!    means that one is sending, so this one stops;
+//! 3. brings each check's stored window up to date ([`vigil_core::check::history`]): one
+//!    `query_range` per check over the steps since its last evaluation (plus last season's
+//!    and its presence query's where it has them), concurrently, older slices of a window
+//!    read afresh while time allows; keeps the series its shard owns and scores each one's
+//!    newest point;
 //! 4. advances every alert through the lifecycle;
 //! 5. with messages to send: claims them (outbox + lease, written conditionally on the version
 //!    read; a conflict means another invocation won, and this one sends nothing), publishes,
 //!    then writes the advanced states, keeping unaccepted messages in the outbox for the next
 //!    minute. Without messages: writes the advanced states conditionally.
 //!
-//! With an SLO document (`SLOS_FILE` or `SLOS_S3_URI`), step 3 also issues the burn-rate
-//! rules' queries ([`slos`]) and step 4 advances the SLOs' burn-rate alerts the same way.
+//! With an SLO document (`SLOS_FILE` or `SLOS_S3_URI`), shard 0 also issues the burn-rate
+//! rules' queries in step 3 ([`slos`]) and advances the SLOs' alerts in step 4 the same way.
 //!
 //! A check or SLO whose query fails keeps its alerts as they were; the others still run, and
 //! the invocation then fails so the failure is seen.
@@ -285,7 +289,9 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
                     failures.checks.push((check, error));
                 }
             }
-            round.keep_history(fetched.history);
+            if fetched.history.has_read() {
+                round.keep_history(fetched.history);
+            }
         }
     }
 

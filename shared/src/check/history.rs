@@ -207,6 +207,11 @@ impl History {
         })
     }
 
+    /// Whether anything has been read (a fresh history whose first read failed has not).
+    pub fn has_read(&self) -> bool {
+        self.from <= self.end
+    }
+
     /// Whether the whole window has been read.
     pub fn complete(&self, check: &Check) -> bool {
         self.from <= self.end - window_of(check)
@@ -550,6 +555,14 @@ mod tests {
         history
     }
 
+    fn assert_afresh(span: Span) {
+        assert_eq!(
+            span.end - span.start,
+            (FIRST_SLICE_POINTS - 1) * 60,
+            "read afresh: the newest steps first"
+        );
+    }
+
     fn full(check: &Check, end: i64, services: &[&str]) -> Vec<Series> {
         let span = Span {
             start: end - window_of(check),
@@ -588,7 +601,7 @@ mod tests {
     fn a_fresh_read_fills_newest_first_and_a_long_gap_starts_afresh() {
         let check = check();
         let (mut history, span) = History::resume(None, &check, END, 60);
-        assert_eq!(span.end - span.start, (FIRST_SLICE_POINTS - 1) * 60);
+        assert_afresh(span);
         history.take(&check, Shard::ONE, span, read(span, &["api"]));
         assert!(!history.complete(&check));
         let windows = history.windows(&check).current;
@@ -601,19 +614,11 @@ mod tests {
             full(&check, END + 20 * 60, &["api"])
         );
         let (_, span) = History::resume(Some(later), &check, END + 3 * 3600, 60);
-        assert_eq!(
-            span.end - span.start,
-            (FIRST_SLICE_POINTS - 1) * 60,
-            "afresh"
-        );
+        assert_afresh(span);
         let mut changed = check.clone();
         changed.query.push_str(" > 0");
         let (_, span) = History::resume(Some(history), &changed, END + 60, 60);
-        assert_eq!(
-            span.end - span.start,
-            (FIRST_SLICE_POINTS - 1) * 60,
-            "afresh"
-        );
+        assert_afresh(span);
     }
 
     #[test]
@@ -657,11 +662,7 @@ mod tests {
         history.series[0].values.pop();
         assert!(!history.consistent());
         let (_, span) = History::resume(Some(history), &check, END + 60, 60);
-        assert_eq!(
-            span.end - span.start,
-            (FIRST_SLICE_POINTS - 1) * 60,
-            "afresh"
-        );
+        assert_afresh(span);
     }
 
     #[test]
