@@ -427,10 +427,10 @@ class Events(unittest.TestCase):
         self.assertEqual(events["scheduled-classic.json"]["detail-type"], "Scheduled Event")
         self.assertEqual(events["minute.json"]["detail-type"], "Scheduled Event")
         self.assertTrue(re.fullmatch(r"\d{4}-\d{2}-\d{2}", events["backfill.json"]["date"]))
+        selector = RESOURCES["ShardWorkflow"]["Properties"]["Definition"]["States"]["Shards"]["ItemSelector"]
+        fields = {name.removesuffix(".$") for name in selector}
+        self.assertEqual(set(events["shard.json"]), fields, "what the Map state sends each shard")
 
-
-if __name__ == "__main__":
-    unittest.main()
 
 
 class Shards(unittest.TestCase):
@@ -541,3 +541,7 @@ class Shards(unittest.TestCase):
         definition = json.loads(text)
         self.assertEqual(definition["States"]["Plan"]["Parameters"]["shards.$"], "States.ArrayRange(1, 4, 1)")
         self.assertEqual(machine["Properties"]["DefinitionSubstitutions"]["ShardCount"], {"Ref": "ShardCount"})
+
+
+if __name__ == "__main__":
+    unittest.main()
