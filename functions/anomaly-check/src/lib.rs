@@ -31,7 +31,7 @@ use chrono::DateTime;
 use futures_util::future::{join, join_all};
 use vigil_core::check::absence::plan_absence;
 use vigil_core::check::detector::Detector;
-use vigil_core::check::history::{History, Read, Span, FILL_SLICE_POINTS};
+use vigil_core::check::history::{History, Read, Span};
 use vigil_core::check::model::Check;
 use vigil_core::check::plan::AlertRecord;
 use vigil_core::check::run::{evaluation_time, held_by_another, Outcome, Round};
@@ -472,18 +472,18 @@ struct Fill {
     finish_by: Deadline,
 }
 
-/// The steps of the next older slice: as many as would take half the time left until
-/// `finish_by`, at the pace of the last read (`span` in `took`). That pace counts the
-/// query's fixed cost as if it grew with the steps, so the estimate errs long, and slices grow
-/// as the window fills.
+/// The steps of the next older slice ([`History::older`] bounds them): as many as would take
+/// half the time left until `finish_by`, at the pace of the last read (`span` in `took`).
+/// That pace counts the query's fixed cost as if it grew with the steps, so the estimate errs
+/// long, and slices grow as the window fills.
 fn slice_points((span, took): (Span, Duration), check: &Check, finish_by: Deadline) -> i64 {
     let step = i64::try_from(check.step_seconds).unwrap_or(60).max(1);
     let points = ((span.end - span.start) / step + 1) as f64;
     let per_point = took.as_secs_f64() / points;
     let time = finish_by.remaining().as_secs_f64() / 2.0;
     #[allow(clippy::cast_possible_truncation)]
-    let fit = (time / per_point.max(1e-6)).floor() as i64;
-    fit.clamp(1, FILL_SLICE_POINTS)
+    let fit = (time / per_point.max(1e-6)).min(1e9) as i64;
+    fit
 }
 
 /// A check's window as read, and whether its newest steps could be read.

@@ -42,6 +42,7 @@ impl<M: MetricsSource, S: StateStore, P: AlertPublisher> AnomalyCheckJob<M, S, P
                 Some(count) if count == shard.count => others.push(document),
                 Some(_) => {}
                 None => {
+                    // Any live lease: no invocation of this count holds that state.
                     if let Some(lease) = held_by_another(&document, "", wall_now) {
                         tracing::warn!(shard = shard.index, shards = shard.count, from_shards = other.count, holder = %lease.holder, "{}", Event::ReshardWaiting);
                         return Ok(None);

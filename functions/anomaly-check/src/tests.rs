@@ -286,18 +286,30 @@ async fn each_minute_reads_only_the_new_steps_and_an_older_state_is_upgraded() {
     assert_eq!(read(), [3]);
 }
 
-#[tokio::test]
-async fn an_incident_sends_one_firing_and_one_resolved() {
-    let (metrics, state, publisher) = fakes();
-    let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings());
+/// Runs eight minutes whose newest values jump for three minutes (an incident) and come back:
+/// how many messages each minute kept back.
+async fn incident<'a>(
+    job: &AnomalyCheckJob<&'a FakeMetrics, &'a MemoryState, &'a RecordingPublisher>,
+    metrics: &FakeMetrics,
+) -> Vec<usize> {
+    let mut kept_back = Vec::new();
     for (m, value) in [101.0, 400.0, 420.0, 430.0, 101.0, 102.0, 103.0, 101.0]
         .into_iter()
         .enumerate()
     {
-        minute(&job, &metrics, i64::try_from(m).expect("small"), value)
+        let outcome = minute(job, metrics, i64::try_from(m).expect("small"), value)
             .await
             .expect("runs");
+        kept_back.push(outcome.silenced);
     }
+    kept_back
+}
+
+#[tokio::test]
+async fn an_incident_sends_one_firing_and_one_resolved() {
+    let (metrics, state, publisher) = fakes();
+    let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings());
+    incident(&job, &metrics).await;
     let sent = publisher.sent.lock().expect("lock").clone();
     assert_eq!(
         sent,
@@ -665,16 +677,7 @@ async fn incident_under(store: SilencesStore) -> (Vec<(String, Transition)>, usi
     let (metrics, state, publisher) = fakes();
     let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings())
         .with_silences(store);
-    let mut silenced = 0;
-    for (m, value) in [101.0, 400.0, 420.0, 430.0, 101.0, 102.0, 103.0, 101.0]
-        .into_iter()
-        .enumerate()
-    {
-        let outcome = minute(&job, &metrics, i64::try_from(m).expect("small"), value)
-            .await
-            .expect("runs");
-        silenced += outcome.silenced;
-    }
+    let silenced = incident(&job, &metrics).await.iter().sum();
     let sent = publisher.sent.lock().expect("lock").clone();
     (sent, silenced)
 }
@@ -735,16 +738,7 @@ async fn a_mute_window_keeps_messages_back_as_a_silence_does() {
     .expect("valid");
     let job = AnomalyCheckJob::new(&metrics, &state, &publisher, one_check(), settings())
         .with_mute_windows(windows);
-    let mut muted = Vec::new();
-    for (m, value) in [101.0, 400.0, 420.0, 430.0, 101.0, 102.0, 103.0, 101.0]
-        .into_iter()
-        .enumerate()
-    {
-        let outcome = minute(&job, &metrics, i64::try_from(m).expect("small"), value)
-            .await
-            .expect("runs");
-        muted.push(outcome.silenced);
-    }
+    let muted = incident(&job, &metrics).await;
     assert_eq!(
         muted,
         [0, 1, 0, 0, 0, 0, 0, 0],

@@ -281,16 +281,6 @@ impl History {
         self.end = end;
     }
 
-    /// The window as a full read at the history's end returns it: the check's series, last
-    /// season's (at their own times) and the presence query's (each series' newest point).
-    pub fn windows(&self, check: &Check) -> Read {
-        Read {
-            current: self.current().collect(),
-            season: self.season(check),
-            presence: self.seen(),
-        }
-    }
-
     /// The check's series over the window, one at a time (so that only one is copied out at
     /// once).
     pub fn current(&self) -> impl Iterator<Item = Series> + '_ {
@@ -344,15 +334,6 @@ impl History {
     /// Whether a series of another shard had a point in the window.
     pub fn seen_elsewhere(&self) -> bool {
         self.elsewhere.is_some()
-    }
-
-    /// Stored values, all series together.
-    pub fn values(&self) -> usize {
-        self.series
-            .iter()
-            .chain(&self.season)
-            .map(|s| s.values.len())
-            .sum()
     }
 }
 
@@ -563,6 +544,15 @@ mod tests {
         );
     }
 
+    /// The window as a full read at the history's end returns it.
+    fn window(history: &History, check: &Check) -> Read {
+        Read {
+            current: history.current().collect(),
+            season: history.season(check),
+            presence: history.seen(),
+        }
+    }
+
     fn full(check: &Check, end: i64, services: &[&str]) -> Vec<Series> {
         let span = Span {
             start: end - window_of(check),
@@ -577,7 +567,7 @@ mod tests {
         let mut history = advance(None, &check, END, &["api", "cart"]);
         assert!(history.complete(&check));
         assert_eq!(
-            history.windows(&check).current,
+            window(&history, &check).current,
             full(&check, END, &["api", "cart"])
         );
         for minute in 1..=5 {
@@ -591,7 +581,7 @@ mod tests {
             history = next;
             history.take(&check, Shard::ONE, span, read(span, &["api", "cart"]));
             assert_eq!(
-                history.windows(&check).current,
+                window(&history, &check).current,
                 full(&check, end, &["api", "cart"])
             );
         }
@@ -604,13 +594,13 @@ mod tests {
         assert_afresh(span);
         history.take(&check, Shard::ONE, span, read(span, &["api"]));
         assert!(!history.complete(&check));
-        let windows = history.windows(&check).current;
+        let windows = window(&history, &check).current;
         assert_eq!(windows[0].points.iter().count(), 10, "what was read so far");
         let older = history.older(&check, 30).expect("more to read");
         assert_eq!((older.end, older.end - older.start), (END - 600, 29 * 60));
         let later = advance(Some(history.clone()), &check, END + 20 * 60, &["api"]);
         assert_eq!(
-            later.windows(&check).current,
+            window(&later, &check).current,
             full(&check, END + 20 * 60, &["api"])
         );
         let (_, span) = History::resume(Some(later), &check, END + 3 * 3600, 60);
@@ -629,7 +619,7 @@ mod tests {
         let mut late = read(span, &["api"]);
         late.current[0].points = [(span.start as f64, 42.0)].into_iter().collect();
         history.take(&check, Shard::ONE, span, late);
-        let windows = history.windows(&check);
+        let windows = window(&history, &check);
         let api: Vec<(f64, f64)> = windows.current[0].points.iter().collect();
         assert_eq!(
             api.last(),
@@ -645,7 +635,7 @@ mod tests {
             next.take(&check, Shard::ONE, span, read(span, &["api"]));
             history = next;
         }
-        let windows = history.windows(&check);
+        let windows = window(&history, &check);
         assert_eq!(
             windows.current.len(),
             1,
@@ -686,7 +676,7 @@ mod tests {
             },
         );
         assert_eq!(
-            history.windows(&check).season,
+            window(&history, &check).season,
             series(season_span, 60, &["api"], |t| value(t) + 1.0)
         );
     }

@@ -6,8 +6,8 @@ use lambda_runtime::Diagnostic;
 use serde_json::Value;
 
 use crate::support::{
-    anomaly_job, deadline_in, drain, minutes, new_bucket, object, replay_incidents, s3, sns_down,
-    stack, summarise, topic_with_queue, unused_port_url,
+    alerting_job, anomaly_job, deadline_in, drain, message_document, minutes, new_bucket, object,
+    replay_incidents, s3, sns_down, stack, summarise, unused_port_url,
 };
 
 const STATE_KEY: &str = "anomaly-check/state.json";
@@ -21,16 +21,7 @@ async fn replay(
     extra: &[(&str, &str)],
 ) -> (Vec<Value>, String) {
     let stack = stack();
-    let bucket = new_bucket(&stack, name).await;
-    let (topic, queue) = topic_with_queue(&stack, name).await;
-    let job = anomaly_job(
-        &stack.prometheus_url,
-        &stack.moto_url,
-        &bucket,
-        Some(&topic),
-        extra,
-    )
-    .await;
+    let (job, bucket, _, queue) = alerting_job(&stack, name, extra).await;
     for (index, minute) in invocations.iter().enumerate() {
         let runs = minute.iter().enumerate().map(|(shard, event)| {
             let job = &job;
@@ -177,16 +168,7 @@ async fn prometheus_down_fails_and_leaves_the_state_untouched() {
 #[tokio::test]
 async fn an_sns_failure_keeps_the_alert_and_sends_it_on_the_next_run() {
     let stack = stack();
-    let bucket = new_bucket(&stack, "anomaly-sns").await;
-    let (topic, queue) = topic_with_queue(&stack, "snsdown").await;
-    let healthy = anomaly_job(
-        &stack.prometheus_url,
-        &stack.moto_url,
-        &bucket,
-        Some(&topic),
-        &[],
-    )
-    .await;
+    let (healthy, bucket, topic, queue) = alerting_job(&stack, "anomaly-sns", &[]).await;
     for event in minutes("2026-11-03T09:40:00Z", "2026-11-03T10:00:00Z") {
         invoke(&healthy, &event, "calm", deadline_in(30))
             .await
@@ -246,16 +228,7 @@ async fn an_sns_failure_keeps_the_alert_and_sends_it_on_the_next_run() {
 #[tokio::test]
 async fn two_racing_invocations_send_one_message() {
     let stack = stack();
-    let bucket = new_bucket(&stack, "anomaly-race").await;
-    let (topic, queue) = topic_with_queue(&stack, "race").await;
-    let job = anomaly_job(
-        &stack.prometheus_url,
-        &stack.moto_url,
-        &bucket,
-        Some(&topic),
-        &[],
-    )
-    .await;
+    let (job, bucket, topic, queue) = alerting_job(&stack, "anomaly-race", &[]).await;
     let other = anomaly_job(
         &stack.prometheus_url,
         &stack.moto_url,
@@ -315,24 +288,14 @@ async fn corrupt_state_is_logged_and_replaced() {
 #[tokio::test]
 async fn a_service_that_stops_reporting_fires_one_no_data_per_check_and_resolves_when_back() {
     let stack = stack();
-    let bucket = new_bucket(&stack, "no-data").await;
-    let (topic, queue) = topic_with_queue(&stack, "no-data").await;
-    let job = anomaly_job(
-        &stack.prometheus_url,
-        &stack.moto_url,
-        &bucket,
-        Some(&topic),
-        &[],
-    )
-    .await;
+    let (job, _, _, queue) = alerting_job(&stack, "no-data", &[]).await;
     let mut received = Vec::new();
     for event in minutes("2026-06-04T11:50:00Z", "2026-06-04T12:50:00Z") {
         invoke(&job, &event, "no-data", deadline_in(30))
             .await
             .unwrap_or_else(|e| panic!("minute {event}: {e}"));
         for envelope in drain(&stack, &queue).await {
-            let document: Value =
-                serde_json::from_str(envelope["Message"].as_str().expect("message")).expect("json");
+            let document = message_document(&envelope);
             if document["labels"]["service"] == "burn-gone" && document["reason"] == "no_data" {
                 received.push((event["time"].as_str().expect("time").to_owned(), document));
             }

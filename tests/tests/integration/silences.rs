@@ -8,7 +8,8 @@ use anomaly_check::invoke;
 use serde_json::Value;
 
 use crate::support::{
-    anomaly_job, binary, deadline_in, drain, minutes, new_bucket, stack, topic_with_queue, Stack,
+    anomaly_job, binary, deadline_in, drain, message_document, minutes, new_bucket, stack,
+    topic_with_queue, Stack,
 };
 
 /// Runs `anomaly-check silence ARGS` against `s3://bucket/silences.json`; its stdout, or its
@@ -39,9 +40,7 @@ fn received(envelopes: &[Value]) -> Vec<(String, String, String, String)> {
     envelopes
         .iter()
         .map(|envelope| {
-            let document: Value =
-                serde_json::from_str(envelope["Message"].as_str().expect("message"))
-                    .expect("the sqs document is JSON");
+            let document = message_document(envelope);
             let field = |name: &str| document[name].as_str().unwrap_or("-").to_owned();
             (
                 field("check"),
@@ -53,6 +52,14 @@ fn received(envelopes: &[Value]) -> Vec<(String, String, String, String)> {
                 field("at"),
             )
         })
+        .collect()
+}
+
+/// `(check, service, state)` of each of `messages`.
+fn without_times(messages: &[(String, String, String, String)]) -> Vec<(&str, &str, &str)> {
+    messages
+        .iter()
+        .map(|(check, service, state, _)| (check.as_str(), service.as_str(), state.as_str()))
         .collect()
 }
 
@@ -115,10 +122,7 @@ async fn silences_keep_back_what_they_cover_and_a_firing_goes_out_when_its_silen
         silenced += outcome.silenced;
     }
     let messages = received(&drain(&stack, &queue).await);
-    let summary: Vec<(&str, &str, &str)> = messages
-        .iter()
-        .map(|(check, service, state, _)| (check.as_str(), service.as_str(), state.as_str()))
-        .collect();
+    let summary = without_times(&messages);
     assert_eq!(
         summary,
         [
@@ -245,10 +249,7 @@ mute_windows:
     }
     let envelopes = drain(&stack, &queue).await;
     let messages = received(&envelopes);
-    let summary: Vec<(&str, &str, &str)> = messages
-        .iter()
-        .map(|(check, service, state, _)| (check.as_str(), service.as_str(), state.as_str()))
-        .collect();
+    let summary = without_times(&messages);
     assert_eq!(
         summary,
         [
@@ -264,8 +265,7 @@ mute_windows:
     );
     for envelope in &envelopes {
         assert_eq!(envelope["MessageAttributes"]["team"]["Value"], "sre");
-        let document: Value =
-            serde_json::from_str(envelope["Message"].as_str().expect("message")).expect("json");
+        let document = message_document(envelope);
         let service = document["labels"]["service"].as_str().expect("service");
         assert_eq!(
             document["annotations"]["runbook_url"],

@@ -11,7 +11,8 @@ use serde_json::Value;
 use vigil_tests::BURN_FAST_FROM;
 
 use crate::support::{
-    anomaly_job, deadline_in, drain, minutes, new_bucket, sns_down, stack, topic_with_queue, Stack,
+    anomaly_job, deadline_in, drain, message_document, minutes, new_bucket, sns_down, stack,
+    topic_with_queue, Stack,
 };
 
 /// The anomaly checks are off: the SLO alerts run alone.
@@ -55,9 +56,7 @@ fn slo_messages(envelopes: &[Value]) -> Vec<(String, String, String, String)> {
     envelopes
         .iter()
         .map(|envelope| {
-            let document: Value =
-                serde_json::from_str(envelope["Message"].as_str().expect("message"))
-                    .expect("the sqs document is JSON");
+            let document = message_document(envelope);
             let attributes = &envelope["MessageAttributes"];
             for (attribute, field) in [
                 ("check", "check"),

@@ -436,6 +436,32 @@ pub async fn drain(stack: &Stack, queue: &str) -> Vec<serde_json::Value> {
     }
 }
 
+/// The alert document an SQS subscriber received in an SNS envelope.
+pub fn message_document(envelope: &serde_json::Value) -> serde_json::Value {
+    serde_json::from_str(envelope["Message"].as_str().expect("message"))
+        .expect("the sqs document is JSON")
+}
+
+/// A new bucket and a topic with a subscribed queue, both named after `name`, and the
+/// anomaly-check job publishing to them with `extra` settings: the job, bucket, topic and queue.
+pub async fn alerting_job(
+    stack: &Stack,
+    name: &str,
+    extra: &[(&str, &str)],
+) -> (anomaly_check::DeployedJob, String, String, String) {
+    let bucket = new_bucket(stack, name).await;
+    let (topic, queue) = topic_with_queue(stack, name).await;
+    let job = anomaly_job(
+        &stack.prometheus_url,
+        &stack.moto_url,
+        &bucket,
+        Some(&topic),
+        extra,
+    )
+    .await;
+    (job, bucket, topic, queue)
+}
+
 /// The anomaly-check job wired as `main` wires it.
 pub async fn anomaly_job(
     prometheus_url: &str,
@@ -479,9 +505,7 @@ pub fn summarise(envelopes: &[serde_json::Value]) -> Vec<(String, String, String
     envelopes
         .iter()
         .map(|envelope| {
-            let document: serde_json::Value =
-                serde_json::from_str(envelope["Message"].as_str().expect("message"))
-                    .expect("the sqs document is JSON");
+            let document = message_document(envelope);
             let attributes = &envelope["MessageAttributes"];
             assert_eq!(
                 attributes["state"]["Value"], document["state"],
